@@ -1,0 +1,3 @@
+from bugline.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""create_app(settings) -> the Starlette application: routes, middleware, and what lives for its lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from bugline.db.engine import make_async_engine, make_sessionmaker
+from bugline.errors import ApiError, handle_api_error, handle_http_exception
+from bugline.ratelimit import RateLimiter
+from bugline.routes import demo, health, openapi, reports, status, uploadform
+from bugline.settings import Settings
+from bugline.state import AppState
+from bugline.storage.base import MediaStore
+from bugline.web.cors import CorsMiddleware
+from bugline.web.headers import SecurityHeadersMiddleware
+
+log = logging.getLogger("bugline")
+
+
+def make_store(settings: Settings) -> MediaStore:
+    if settings.s3_bucket:
+        from bugline.storage.s3 import S3Store
+
+        return S3Store(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url or None,
+            public_endpoint_url=settings.s3_public_endpoint_url or None,
+            region=settings.s3_region,
+        )
+    from bugline.storage.local import LocalStore
+
+    return LocalStore(
+        settings.media_dir, public_url=settings.effective_public_url, secret_key=settings.secret_key
+    )
+
+
+def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starlette:
+    settings = settings.with_secret()
+    media_store = store or make_store(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await state.engine.dispose()
+
+    engine = make_async_engine(settings.effective_database_url)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        store=media_store,
+        per_key=RateLimiter(settings.rate_limit_per_key),
+        per_ip=RateLimiter(settings.rate_limit_per_ip),
+    )
+    route_list: list[Any] = [
+        *reports.routes,
+        *uploadform.routes,
+        *status.routes,
+        *health.routes,
+        *openapi.routes,
+        *demo.routes,
+    ]
+    if not settings.s3_bucket:
+        from bugline.routes import media
+
+        route_list += media.routes
+    exception_handlers: dict[Any, Any] = {ApiError: handle_api_error, HTTPException: handle_http_exception}
+    app = Starlette(
+        routes=route_list,
+        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(CorsMiddleware)],
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+    )
+    app.state.bugline = state
+    app.state.store = media_store  # the local media routes look for it here
+    return app

@@ -1,0 +1,179 @@
+"""The `bugline` command: serve, migrate, create-project, create-user, demo, settings."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bugline.db.engine import make_sync_engine
+from bugline.db.models import Membership, Project, User
+from bugline.origins import OriginError, normalize_origin
+from bugline.settings import Settings, SettingsError, describe
+from bugline.tokens import hash_password, public_key
+
+DEMO_ADMIN = "admin@example.com"
+
+
+def load_settings() -> Settings:
+    # The one place the environment is read.
+    return Settings.from_env(os.environ).with_secret()
+
+
+def snippet(settings: Settings, key: str) -> str:
+    base = settings.effective_public_url
+    return (
+        f'<script async src="{base}/widget/loader.js" data-bugline-key="{key}" '
+        f'data-bugline-api="{base}"></script>'
+    )
+
+
+def create_project(settings: Settings, name: str, origins: list[str], *, demo: bool = False) -> Project:
+    normalized = []
+    for origin in origins:
+        try:
+            normalized.append(normalize_origin(origin) if "*" not in origin else origin.lower().rstrip("/"))
+        except OriginError as exc:
+            raise SystemExit(f"bugline: {exc}") from None
+    engine = make_sync_engine(settings.effective_database_url)
+    from sqlalchemy.orm import Session
+
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        project = Project(
+            name=name,
+            public_key=public_key(),
+            allowed_origins=sorted(set(normalized)),
+            settings={"demo": True} if demo else {},
+        )
+        session.add(project)
+    engine.dispose()
+    return project
+
+
+def create_user(settings: Settings, email: str, password: str, *, admin: bool, name: str = "") -> User:
+    engine = make_sync_engine(settings.effective_database_url)
+    from sqlalchemy.orm import Session
+
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            user = User(email=email.lower(), name=name, password_hash=hash_password(password), is_admin=admin)
+            session.add(user)
+            session.flush()
+            if admin:
+                for project in session.execute(select(Project)).scalars():
+                    session.add(Membership(project_id=project.id, user_id=user.id, role="admin"))
+    except IntegrityError:
+        raise SystemExit(f"bugline: a user with the email {email} already exists") from None
+    finally:
+        engine.dispose()
+    return user
+
+
+def ensure_demo(settings: Settings) -> None:
+    """Create the demo project and an admin account unless they exist; print how to use them."""
+    import secrets
+
+    from sqlalchemy.orm import Session
+
+    engine = make_sync_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        projects = session.execute(select(Project)).scalars().all()
+        demo = next((p for p in projects if p.settings.get("demo")), None)
+        has_users = session.execute(select(User.id).limit(1)).first() is not None
+    engine.dispose()
+    base = settings.effective_public_url
+    if demo is None:
+        demo = create_project(settings, "Demo", [base], demo=True)
+    if not has_users:
+        password = secrets.token_urlsafe(12)
+        create_user(settings, DEMO_ADMIN, password, admin=True, name="Admin")
+        print(f"Admin account: {DEMO_ADMIN} / {password}  (shown once; change it with create-user)")
+    print(f"Demo project key: {demo.public_key}")
+    print(f"Demo page: {base}/demo")
+    print(f"Widget snippet:\n  {snippet(settings, demo.public_key)}")
+    print("Send a report with a screenshot from the shell:")
+    print(
+        f"  curl -F actual='The Save button does nothing' -F email=you@example.com "
+        f"-F screenshot=@screenshot.png -H 'X-Bugline-Key: {demo.public_key}' {base}/api/v1/reports/form"
+    )
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from bugline.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bugline", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the web server (HOST/PORT from settings)")
+    sub.add_parser("migrate", help="apply database migrations up to the newest")
+    sub.add_parser("demo", help="create the demo project and an admin if missing, and print how to use them")
+    sub.add_parser("settings", help="list every setting with its default and help")
+    cp = sub.add_parser("create-project", help="create a project and print its key and embed snippet")
+    cp.add_argument("name")
+    cp.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an origin allowed to embed the widget, like https://app.example.com (repeatable)",
+    )
+    cu = sub.add_parser("create-user", help="create a dashboard user")
+    cu.add_argument("email")
+    cu.add_argument("--name", default="")
+    cu.add_argument("--admin", action="store_true", help="admin of every project")
+    cu.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "settings":
+        for env, default, help_text in describe():
+            print(f"{env}\n    {help_text}\n    default: {default!r}")
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"bugline: {exc}", file=sys.stderr)
+        return 2
+    from bugline.db.migrate import upgrade
+
+    if args.command == "migrate":
+        upgrade(settings.effective_database_url)
+        print("database is up to date")
+    elif args.command == "serve":
+        serve(settings)
+    elif args.command == "demo":
+        ensure_demo(settings)
+    elif args.command == "create-project":
+        project = create_project(settings, args.name, args.origin)
+        print(f"Project {project.name!r} created.")
+        print(f"Public key: {project.public_key}")
+        print(f"Allowed origins: {', '.join(project.allowed_origins) or '(none: only server-side calls)'}")
+        print(f"Embed snippet:\n  {snippet(settings, project.public_key)}")
+    elif args.command == "create-user":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+        if len(password) < 10:
+            print("bugline: the password must be at least 10 characters", file=sys.stderr)
+            return 2
+        user = create_user(settings, args.email, password, admin=args.admin, name=args.name)
+        print(f"User {user.email} created{' (admin)' if user.is_admin else ''}.")
+    return 0

@@ -1,0 +1,67 @@
+"""Database engines: one URL from settings, the right driver for sync and async use.
+
+People write ``postgresql://`` or ``sqlite:///path``; the app runs async (psycopg 3 or
+aiosqlite) and Alembic runs sync (psycopg 3 or sqlite3) on the same database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url as make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+
+def driver_url(url: str, *, asynchronous: bool) -> str:
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        u = u.set(drivername="sqlite+aiosqlite" if asynchronous else "sqlite+pysqlite")
+    else:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return u.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin, so SAVEPOINTs
+    # work: https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
+    dbapi_conn.isolation_level = None
+    # WAL lets readers run while a report is written; foreign keys are off by default in SQLite.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front: a read-then-write transaction never fails with
+    # SQLITE_BUSY halfway when another writer got there first; busy_timeout makes it wait instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    kwargs: dict[str, Any] = {} if is_sqlite else {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+    engine = create_async_engine(driver_url(url, asynchronous=True), **kwargs)
+    if is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def make_sync_engine(url: str) -> Engine:
+    engine = create_engine(driver_url(url, asynchronous=False))
+    if make_url(url).get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

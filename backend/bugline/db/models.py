@@ -1,0 +1,263 @@
+"""The data model for the whole mission, typed with SQLAlchemy 2.
+
+Tenancy: every row that belongs to a customer's project carries ``project_id`` and
+every query filters on it, so one project's key can never reach another's data.
+Columns reserved for later work (triage scores, duplicate groups, deliveries,
+notifications) exist now as nullable fields so those features add behaviour, not
+table rewrites.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use bugline.db.models.utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class ReportStatus(enum.StrEnum):
+    """Where a report is in its life. Stored as text so new states need no migration."""
+
+    AWAITING_MEDIA = "awaiting_media"  # created; attachments declared but not yet verified
+    RECEIVED = "received"
+    NEEDS_INFO = "needs_info"
+    ESCALATED = "escalated"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CANNOT_REPRODUCE = "cannot_reproduce"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class AttachmentKind(enum.StrEnum):
+    SCREENSHOT = "screenshot"
+    RECORDING = "recording"
+    FILE = "file"
+    LOG = "log"
+
+
+class AttachmentState(enum.StrEnum):
+    PENDING = "pending"  # slot handed out, bytes not verified
+    UPLOADED = "uploaded"  # multipart upload completed, bytes not verified yet
+    STORED = "stored"  # verified: exists, size, checksum, content type allowed
+    REJECTED = "rejected"  # verification failed; object deleted; the slot can be replaced
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    report_seq: Mapped[int] = mapped_column(Integer, default=0)  # last report number handed out
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """An agent or admin who signs in to the dashboard."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="agent")  # agent | lead | admin
+
+
+class Reporter(Base):
+    """The customer who reported: identified by the host app, or by the email they typed."""
+
+    __tablename__ = "reporters"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id", name="uq_reporters_project_external"),
+        Index("ix_reporters_project_email", "project_id", "email"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    account: Mapped[str | None] = mapped_column(String(200))
+    plan: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    unsubscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        # The idempotency guarantee lives in the database, not in a check-then-insert race.
+        UniqueConstraint("project_id", "idempotency_key", name="uq_reports_project_idempotency"),
+        UniqueConstraint("project_id", "number", name="uq_reports_project_number"),
+        Index("ix_reports_project_created", "project_id", "created_at"),
+        Index("ix_reports_project_status", "project_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    reporter_id: Mapped[str | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"))
+    number: Mapped[int] = mapped_column(Integer, default=0)  # per-project reference shown to people: "#42"
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # to refuse a reused key with another body
+    status_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default=ReportStatus.RECEIVED)
+    source: Mapped[str] = mapped_column(String(20), default="api")  # widget | api | form
+
+    # The SOP's checklist, in the customer's words.
+    title: Mapped[str] = mapped_column(String(300), default="")
+    trying_to_do: Mapped[str] = mapped_column(Text, default="")
+    expected: Mapped[str] = mapped_column(Text, default="")
+    actual: Mapped[str] = mapped_column(Text, default="")
+    error_text: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[str] = mapped_column(Text, default="")
+    frequency: Mapped[str | None] = mapped_column(String(20))  # always | sometimes | once | unknown
+    people_affected: Mapped[str | None] = mapped_column(String(20))  # just_me | some | everyone | unknown
+
+    # Captured context.
+    page_url: Mapped[str | None] = mapped_column(Text)
+    referrer: Mapped[str | None] = mapped_column(Text)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    browser_name: Mapped[str | None] = mapped_column(String(100))
+    browser_version: Mapped[str | None] = mapped_column(String(50))
+    os_name: Mapped[str | None] = mapped_column(String(100))
+    os_version: Mapped[str | None] = mapped_column(String(50))
+    device_type: Mapped[str | None] = mapped_column(String(20))
+    device_vendor: Mapped[str | None] = mapped_column(String(100))
+    device_model: Mapped[str | None] = mapped_column(String(100))
+    environment: Mapped[dict[str, Any]] = mapped_column(default=dict)  # viewport, screen, locale, hints...
+    console: Mapped[list[Any]] = mapped_column(default=list)
+    network: Mapped[list[Any]] = mapped_column(default=list)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+
+    # Room for the triage engine, duplicate grouping and delivery (later issues).
+    severity: Mapped[str | None] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(50))
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # scores with their reasons
+    duplicate_group_id: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column()
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="report", order_by="Attachment.created_at", lazy="raise"
+    )
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_report", "report_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    declared_type: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str | None] = mapped_column(String(100))  # as sniffed from the bytes
+    declared_size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    declared_sha256: Mapped[str | None] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    upload_id: Mapped[str | None] = mapped_column(String(300))  # multipart uploads
+    state: Mapped[str] = mapped_column(String(20), default=AttachmentState.PENDING)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column()
+
+    report: Mapped[Report] = relationship(back_populates="attachments", lazy="raise")
+
+
+class ReportEvent(Base):
+    """Append-only timeline: every state change of a report, and who or what made it."""
+
+    __tablename__ = "report_events"
+    __table_args__ = (Index("ix_report_events_report_at", "report_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(50))  # created, media_verified, status_changed, ...
+    actor_type: Mapped[str] = mapped_column(String(20))  # reporter | agent | system | connector
+    actor: Mapped[str | None] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown on the reporter's status page
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

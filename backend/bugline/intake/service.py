@@ -1,0 +1,279 @@
+"""Taking a report in: one transaction that stores the report, its reporter, its upload slots
+and the first event of its timeline, or nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bugline.db.models import (
+    Attachment,
+    Project,
+    Report,
+    Reporter,
+    ReportEvent,
+    ReportStatus,
+    new_id,
+    utcnow,
+)
+from bugline.errors import ApiError
+from bugline.intake.schema import ReporterIn, ReportIn
+from bugline.intake.uploads import check_declared, new_attachment
+from bugline.intake.useragent import parse_environment
+from bugline.settings import Settings
+from bugline.tokens import status_token, token_hash
+
+
+@dataclass(slots=True)
+class Created:
+    report: Report
+    attachments: list[Attachment]
+    token: str
+    replayed: bool
+
+
+def check_report(settings: Settings, data: ReportIn) -> None:
+    if not data.has_description():
+        raise ApiError(
+            422,
+            "empty_report",
+            "describe the problem: fill at least one of title, actual, expected, trying_to_do, "
+            "error_text, steps",
+            fields=[{"field": "actual", "message": "tell us what happened"}],
+        )
+    if len(data.attachments) > settings.max_attachments:
+        raise ApiError(
+            422,
+            "too_many_attachments",
+            f"a report may carry at most {settings.max_attachments} attachments",
+            fields=[{"field": "attachments", "message": f"at most {settings.max_attachments}"}],
+        )
+    for i, spec in enumerate(data.attachments):
+        check_declared(settings, spec, i)
+
+
+async def find_by_idempotency(session: AsyncSession, project_id: str, key: str) -> Report | None:
+    return (
+        await session.execute(
+            select(Report).where(Report.project_id == project_id, Report.idempotency_key == key)
+        )
+    ).scalar_one_or_none()
+
+
+async def attachments_of(session: AsyncSession, report: Report) -> list[Attachment]:
+    rows = await session.execute(
+        select(Attachment)
+        .where(Attachment.report_id == report.id, Attachment.project_id == report.project_id)
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    return list(rows.scalars())
+
+
+async def replay(session: AsyncSession, settings: Settings, report: Report, request_hash: str) -> Created:
+    if report.request_hash != request_hash:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used for a different report; use a new key for a new report",
+        )
+    return Created(
+        report, await attachments_of(session, report), status_token(settings.secret_key, report.id), True
+    )
+
+
+async def upsert_reporter(session: AsyncSession, project_id: str, who: ReporterIn | None) -> Reporter | None:
+    """Find the customer by the host app's id, else by email; create or refresh them."""
+    if who is None or not (who.id or who.email):
+        return None
+    query = select(Reporter).where(Reporter.project_id == project_id)
+    if who.id:
+        query = query.where(Reporter.external_id == who.id)
+    else:
+        query = query.where(Reporter.email == who.email, Reporter.external_id.is_(None))
+    reporter = (await session.execute(query.limit(1))).scalar_one_or_none()
+    if reporter is None:
+        reporter = Reporter(id=new_id(), project_id=project_id, external_id=who.id)
+        try:
+            async with session.begin_nested():
+                session.add(reporter)
+                await session.flush()
+        except IntegrityError:  # the same customer reporting twice at once: use the other row
+            reporter = (await session.execute(query.limit(1))).scalar_one()
+    for name in ("email", "name", "account", "plan", "locale"):
+        value = getattr(who, name)
+        if value:
+            setattr(reporter, name, value)
+    return reporter
+
+
+async def create_report(
+    session: AsyncSession,
+    settings: Settings,
+    project: Project,
+    data: ReportIn,
+    *,
+    idempotency_key: str | None,
+    request_hash: str,
+    client_ip: str | None,
+    headers: Mapping[str, str],
+    hints_from_headers: dict[str, Any],
+    source: str,
+    status: ReportStatus | None = None,
+    extra_attachments: list[Attachment] | None = None,
+    report_id: str | None = None,
+) -> Created:
+    """Store a new report (or return the one this idempotency key already made)."""
+    check_report(settings, data)
+    if idempotency_key:
+        existing = await find_by_idempotency(session, project.id, idempotency_key)
+        if existing is not None:
+            return await replay(session, settings, existing, request_hash)
+
+    ctx = data.context
+    hints = ctx.client_hints or hints_from_headers or None
+    ua = ctx.user_agent or headers.get("user-agent")
+    env = parse_environment(ua, hints)
+    report_id = report_id or new_id()
+    token = status_token(settings.secret_key, report_id)
+    attachments = [new_attachment(project.id, report_id, spec) for spec in data.attachments]
+    attachments += extra_attachments or []
+    if status is None:
+        status = ReportStatus.AWAITING_MEDIA if attachments else ReportStatus.RECEIVED
+    environment = ctx.model_dump(
+        mode="json", exclude={"url", "referrer", "user_agent", "console", "network"}, exclude_none=True
+    )
+    environment["parsed_from"] = env.source
+    now = utcnow()
+    number = (
+        await session.execute(
+            update(Project)
+            .where(Project.id == project.id)
+            .values(report_seq=Project.report_seq + 1)
+            .returning(Project.report_seq)
+        )
+    ).scalar_one()
+    reporter = await upsert_reporter(session, project.id, data.reporter)
+    report = Report(
+        id=report_id,
+        project_id=project.id,
+        reporter_id=reporter.id if reporter else None,
+        number=number,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        status_token_hash=token_hash(token),
+        status=status,
+        source=source,
+        title=data.title,
+        trying_to_do=data.trying_to_do,
+        expected=data.expected,
+        actual=data.actual,
+        error_text=data.error_text,
+        steps=str(data.steps),
+        frequency=data.frequency,
+        people_affected=data.people_affected,
+        page_url=ctx.url,
+        referrer=ctx.referrer,
+        user_agent=ua[:2000] if ua else None,
+        browser_name=env.browser_name,
+        browser_version=env.browser_version,
+        os_name=env.os_name,
+        os_version=env.os_version,
+        device_type=env.device_type,
+        device_vendor=env.device_vendor,
+        device_model=env.device_model,
+        environment=environment,
+        console=[e.model_dump(mode="json", exclude_none=True) for e in ctx.console],
+        network=[e.model_dump(mode="json", exclude_none=True) for e in ctx.network],
+        metadata_=data.metadata,
+        client_ip=client_ip,
+        created_at=now,
+        updated_at=now,
+        accepted_at=now if status == ReportStatus.RECEIVED else None,
+    )
+    session.add(report)
+    await session.flush()
+    session.add_all(attachments)
+    session.add(
+        ReportEvent(
+            project_id=project.id,
+            report_id=report_id,
+            at=now,
+            kind="created",
+            actor_type="reporter",
+            actor=reporter.id if reporter else None,
+            public=True,
+            data={"status": str(status), "source": source, "attachments": len(attachments)},
+        )
+    )
+    if status == ReportStatus.RECEIVED:
+        session.add(accepted_event(report, now))
+    await session.flush()
+    return Created(report, attachments, token, False)
+
+
+async def submit_report(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    project: Project,
+    data: ReportIn,
+    *,
+    idempotency_key: str | None,
+    request_hash: str,
+    **kwargs: Any,
+) -> Created:
+    """create_report in its own transaction, safe against two retries racing with one key."""
+    try:
+        async with sessions() as session, session.begin():
+            return await create_report(
+                session,
+                settings,
+                project,
+                data,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                **kwargs,
+            )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # Two submissions with the same Idempotency-Key raced: the first one won.
+        async with sessions() as session:
+            existing = await find_by_idempotency(session, project.id, idempotency_key)
+            if existing is None:
+                raise
+            return await replay(session, settings, existing, request_hash)
+
+
+def accepted_event(report: Report, at: Any) -> ReportEvent:
+    return ReportEvent(
+        project_id=report.project_id,
+        report_id=report.id,
+        at=at,
+        kind="status_changed",
+        actor_type="system",
+        public=True,
+        data={"to": str(ReportStatus.RECEIVED)},
+    )
+
+
+async def report_for_token(session: AsyncSession, project: Project, report_id: str, token: str) -> Report:
+    """The report a client may still change: its id and its token must match, in this project."""
+    report = (
+        await session.execute(
+            select(Report).where(
+                Report.id == report_id,
+                Report.project_id == project.id,
+                Report.status_token_hash == token_hash(token),
+            )
+        )
+    ).scalar_one_or_none()
+    if report is None:
+        # Same answer for "no such report" and "wrong token": nothing to learn by probing.
+        raise ApiError(404, "report_not_found", "no report with this id and token in this project")
+    return report

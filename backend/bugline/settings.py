@@ -1,0 +1,152 @@
+"""Every setting Bugline reads, in one frozen object built once from the environment.
+
+Nothing else in the code reads ``os.environ``. Each setting has a default and help
+text (``bugline settings`` prints them). An unknown ``BUGLINE_*`` variable or a value
+that does not parse stops the start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "BUGLINE_"
+DEFAULT_DATA_DIR = Path("var")
+MiB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or its value is invalid; the message says which and why."""
+
+
+def _setting(default: Any, help: str, env: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "env": env})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = _setting(
+        "", "SQLAlchemy URL. Default: SQLite at DATA_DIR/bugline.db. PostgreSQL: postgresql://user@host/db"
+    )
+    data_dir: Path = _setting(
+        DEFAULT_DATA_DIR, "Folder for the embedded database, local media and the dev secret."
+    )
+    s3_bucket: str = _setting("", "When set, media is stored in this S3 bucket instead of DATA_DIR/media.")
+    s3_endpoint_url: str = _setting(
+        "", "Endpoint of an S3-compatible server (SeaweedFS, MinIO); empty for AWS."
+    )
+    s3_public_endpoint_url: str = _setting(
+        "", "Endpoint browsers use for presigned uploads when it differs from S3_ENDPOINT_URL."
+    )
+    s3_region: str = _setting("us-east-1", "S3 region. Credentials come from boto3's standard chain.")
+    secret_key: str = _setting(
+        "", "Key for signed URLs and tokens, at least 32 characters. Default: generated into DATA_DIR."
+    )
+    public_url: str = _setting("", "Base URL people reach Bugline at. Default: http://127.0.0.1:PORT")
+    host: str = _setting("127.0.0.1", "Interface `bugline serve` binds to.")
+    port: int = _setting(8000, "Port `bugline serve` listens on (PORT works too).", env="PORT")
+    max_report_bytes: int = _setting(256 * 1024, "Largest JSON report body accepted, in bytes.")
+    max_attachment_bytes: int = _setting(25 * MiB, "Largest screenshot, log or file attachment, in bytes.")
+    max_recording_bytes: int = _setting(500 * MiB, "Largest screen recording, in bytes.")
+    max_attachments: int = _setting(10, "Most attachments on one report.")
+    upload_url_ttl: int = _setting(900, "Seconds a presigned upload URL stays valid.")
+    rate_limit_per_key: int = _setting(120, "Reports and upload requests per minute per project key.")
+    rate_limit_per_ip: int = _setting(30, "Reports and upload requests per minute per client IP.")
+    trusted_proxies: int = _setting(0, "Number of reverse proxies in front whose X-Forwarded-For is trusted.")
+    log_level: str = _setting("info", "debug, info, warning or error.")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'bugline.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping; raise SettingsError on anything wrong."""
+        known: dict[str, dataclasses.Field[Any]] = {}
+        for f in dataclasses.fields(cls):
+            known[f.metadata.get("env") or PREFIX + f.name.upper()] = f
+            known.setdefault(PREFIX + f.name.upper(), f)
+        unknown = sorted(k for k in environ if k.startswith(PREFIX) and k not in known)
+        if unknown:
+            raise SettingsError(f"unknown setting {', '.join(unknown)}; run `bugline settings` to list them")
+        values: dict[str, Any] = {}
+        for name, f in known.items():
+            if name in environ and f.name not in values:
+                values[f.name] = _parse(name, f, environ[name])
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        url = self.effective_database_url
+        if not url.startswith(("sqlite", "postgresql", "postgres")):
+            raise SettingsError(f"BUGLINE_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
+        for name in ("public_url", "s3_endpoint_url", "s3_public_endpoint_url"):
+            value = getattr(self, name)
+            if value and urlsplit(value).scheme not in ("http", "https"):
+                raise SettingsError(f"{PREFIX}{name.upper()} must be an http(s) URL, got {value!r}")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise SettingsError("BUGLINE_SECRET_KEY must be at least 32 characters")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise SettingsError("BUGLINE_LOG_LEVEL must be one of debug, info, warning, error")
+        if not 0 < self.port < 65536:
+            raise SettingsError("PORT must be between 1 and 65535")
+        for name in (
+            "max_report_bytes",
+            "max_attachment_bytes",
+            "max_recording_bytes",
+            "max_attachments",
+            "upload_url_ttl",
+            "rate_limit_per_key",
+            "rate_limit_per_ip",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be a positive number")
+
+    def with_secret(self) -> Settings:
+        """Fill in a secret key: the configured one, or one generated once into DATA_DIR."""
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return dataclasses.replace(self, secret_key=path.read_text().strip())
+
+
+def _parse(name: str, f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = type(f.default)
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is bool:
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes")
+        if issubclass(kind, Path):
+            return Path(raw)
+        return raw.strip()
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for every setting, for `bugline settings`."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        rows.append((f.metadata.get("env") or PREFIX + f.name.upper(), str(f.default), f.metadata["help"]))
+    return rows

@@ -1,0 +1,23 @@
+"""What the running app holds for its whole life: settings, database, media store, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bugline.projectcache import ProjectCache
+from bugline.ratelimit import RateLimiter
+from bugline.settings import Settings
+from bugline.storage.base import MediaStore
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    store: MediaStore
+    per_key: RateLimiter
+    per_ip: RateLimiter
+    projects: ProjectCache = field(default_factory=ProjectCache)

@@ -1,0 +1,84 @@
+"""/openapi.json describes every route the app serves, and real responses match it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+from starlette.routing import Route
+
+from tests.conftest import ORIGIN, Bugline
+from tests.support.media import png, upload
+
+pytestmark = pytest.mark.anyio
+
+# Pages for people, not API: the demo page, its static files, and the redirect to it.
+NOT_API = {"/", "/demo"}
+
+
+def route_table(app: Any) -> set[tuple[str, str]]:
+    out = set()
+    for route in app.routes:
+        if isinstance(route, Route) and route.path not in NOT_API:
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+            out |= {(path, m.lower()) for m in route.methods or () if m != "HEAD"}
+    return out
+
+
+def check(doc: dict[str, Any], template: str, method: str, res: httpx.Response) -> None:
+    op = doc["paths"][template][method]
+    documented = op["responses"].get(str(res.status_code))
+    assert documented, f"{method.upper()} {template} answered {res.status_code}, which is not documented"
+    schema = documented["content"]["application/json"]["schema"]
+    validator = Draft202012Validator(doc | schema)
+    errors = list(validator.iter_errors(res.json()))
+    assert not errors, f"{method.upper()} {template} {res.status_code}: {errors[0].message}"
+
+
+async def test_document_is_valid_openapi_and_covers_every_route(bugline: Bugline) -> None:
+    doc = (await bugline.client.get("/openapi.json")).json()
+    validate_spec(doc)
+    documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
+    assert route_table(bugline.app) == documented
+
+
+async def test_real_responses_match_the_document(bugline: Bugline) -> None:
+    doc = (await bugline.client.get("/openapi.json")).json()
+    c = bugline.client
+    h = {"X-Bugline-Key": bugline.key, "Origin": ORIGIN}
+    image = png()
+    res = await c.post("/api/v1/reports", headers=h, json={
+        "actual": "x", "attachments": [{"name": "a.png", "type": "image/png", "size": len(image)},
+                                       {"name": "r.webm", "type": "video/webm", "size": 6_000_000,
+                                        "kind": "recording"}]})
+    check(doc, "/api/v1/reports", "post", res)
+    created = res.json()
+    rid, token = created["id"], created["status_token"]
+    ht = h | {"X-Bugline-Report-Token": token}
+    check(doc, "/api/v1/reports", "post", await c.post("/api/v1/reports", headers=h, json={"actual": 1}))
+    check(doc, "/api/v1/reports", "post", await c.post("/api/v1/reports", json={"actual": "x"}))
+    rec = created["attachments"][1]["id"]
+    check(doc, "/api/v1/reports/{report_id}/attachments/{attachment_id}/parts", "post",
+          await c.post(f"/api/v1/reports/{rid}/attachments/{rec}/parts", headers=ht, json={"parts": [{"part_number": 2}]}))
+    check(doc, "/api/v1/reports/{report_id}/attachments/{attachment_id}/complete", "post",
+          await c.post(f"/api/v1/reports/{rid}/attachments/{rec}/complete", headers=ht,
+                       json={"parts": [{"part_number": 1, "etag": "nope"}]}))
+    check(doc, "/api/v1/reports/{report_id}/finalize", "post",
+          await c.post(f"/api/v1/reports/{rid}/finalize", headers=ht))
+    await upload(c, created["attachments"][0], image)
+    check(doc, "/api/v1/reports/{report_id}/attachments", "post",
+          await c.post(f"/api/v1/reports/{rid}/attachments", headers=ht,
+                       json={"attachments": [{"name": "b.png", "type": "image/png", "size": 10}]}))
+    check(doc, "/api/v1/reports/{report_id}/finalize", "post",
+          await c.post(f"/api/v1/reports/{rid}/finalize", headers=ht, json={"skip_rejected": True}))
+    check(doc, "/api/v1/status/{token}", "get", await c.get(f"/api/v1/status/{token}"))
+    check(doc, "/api/v1/status/{token}", "get", await c.get("/api/v1/status/" + "x" * 43))
+    check(doc, "/api/v1/reports/form", "post",
+          await c.post("/api/v1/reports/form", headers=h, data={"actual": "x"},
+                       files={"screenshot": ("s.png", image, "image/png")}))
+    check(doc, "/healthz", "get", await c.get("/healthz"))
+    check(doc, "/readyz", "get", await c.get("/readyz"))
