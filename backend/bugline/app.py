@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from bugline.db.engine import make_async_engine, make_sessionmaker
 from bugline.errors import ApiError, handle_api_error, handle_http_exception
 from bugline.ratelimit import RateLimiter
-from bugline.routes import demo, health, openapi, reports, status, uploadform
+from bugline.routes import demo, health, media, openapi, reports, status, uploadform
 from bugline.settings import Settings
 from bugline.state import AppState
 from bugline.storage.base import MediaStore
@@ -66,11 +66,8 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *health.routes,
         *openapi.routes,
         *demo.routes,
+        *media.routes,  # answer 404 unless the store is the local folder
     ]
-    if not settings.s3_bucket:
-        from bugline.routes import media
-
-        route_list += media.routes
     exception_handlers: dict[Any, Any] = {ApiError: handle_api_error, HTTPException: handle_http_exception}
     app = Starlette(
         routes=route_list,

@@ -89,6 +89,7 @@ def ensure_demo(settings: Settings) -> None:
     base = settings.effective_public_url
     if demo is None:
         demo = create_project(settings, "Demo", [base], demo=True)
+        sync_bucket(settings)
     if not has_users:
         password = secrets.token_urlsafe(12)
         create_user(settings, DEMO_ADMIN, password, admin=True, name="Admin")
@@ -101,6 +102,35 @@ def ensure_demo(settings: Settings) -> None:
         f"  curl -F actual='The Save button does nothing' -F email=you@example.com "
         f"-F screenshot=@screenshot.png -H 'X-Bugline-Key: {demo.public_key}' {base}/api/v1/reports/form"
     )
+
+
+def sync_bucket(settings: Settings) -> None:
+    """With S3: create the bucket if missing and let every project's origins upload to it.
+
+    Browsers upload straight to S3, so the bucket's CORS rules must list the same origins
+    as the projects' allowlists (and Bugline's own, for the demo page).
+    """
+    if not settings.s3_bucket:
+        return
+    import asyncio
+
+    from sqlalchemy.orm import Session
+
+    from bugline.storage.s3 import S3Store
+
+    engine = make_sync_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        origins = {o for p in session.execute(select(Project)).scalars() for o in p.allowed_origins}
+    engine.dispose()
+    origins.add(normalize_origin(settings.effective_public_url))
+    store = S3Store(
+        settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url or None,
+        public_endpoint_url=settings.s3_public_endpoint_url or None,
+        region=settings.s3_region,
+    )
+    asyncio.run(store.ensure_bucket(sorted(origins)))
+    print(f"S3 bucket {settings.s3_bucket} ready for uploads from {len(origins)} origin(s)")
 
 
 def serve(settings: Settings) -> None:
@@ -159,12 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         upgrade(settings.effective_database_url)
         print("database is up to date")
+        sync_bucket(settings)
     elif args.command == "serve":
         serve(settings)
     elif args.command == "demo":
         ensure_demo(settings)
     elif args.command == "create-project":
         project = create_project(settings, args.name, args.origin)
+        sync_bucket(settings)
         print(f"Project {project.name!r} created.")
         print(f"Public key: {project.public_key}")
         print(f"Allowed origins: {', '.join(project.allowed_origins) or '(none: only server-side calls)'}")

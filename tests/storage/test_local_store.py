@@ -37,7 +37,9 @@ TRAVERSAL_KEYS = [
 
 Operation = Callable[[LocalStore, str, Path], Awaitable[object]]
 OPERATIONS: dict[str, Operation] = {
-    "presign_upload": lambda s, k, p: s.presign_upload(k, content_type="image/png", max_size=10, expires_in=60),
+    "presign_upload": lambda s, k, p: s.presign_upload(
+        k, content_type="image/png", max_size=10, expires_in=60
+    ),
     "start_multipart": lambda s, k, p: s.start_multipart(k, content_type="video/webm"),
     "put_file": lambda s, k, p: s.put_file(k, p, content_type="text/plain"),
     "stat": lambda s, k, p: s.stat(k),
@@ -74,10 +76,13 @@ async def test_symlinked_folder_cannot_lead_outside(local_store: LocalStore, tmp
         await local_store.stat("link/secret")
 
 
-async def test_chunked_body_over_the_cap_is_cut_off(local_store: LocalStore, local_http: httpx.AsyncClient) -> None:
+async def test_chunked_body_over_the_cap_is_cut_off(
+    local_store: LocalStore, local_http: httpx.AsyncClient
+) -> None:
     """Without a Content-Length the store counts while streaming and stops at the cap."""
-    ticket = await local_store.presign_upload("k/chunked", content_type="text/plain", max_size=100_000,
-                                              expires_in=60)
+    ticket = await local_store.presign_upload(
+        "k/chunked", content_type="text/plain", max_size=100_000, expires_in=60
+    )
 
     too_big = await send_upload(local_http, ticket, os.urandom(100_001), chunked=True)
     fits = await send_upload(local_http, ticket, b"y" * 100_000, chunked=True)
@@ -122,8 +127,9 @@ async def test_download_is_sandboxed_and_not_cached(
     (tmp_path / "f").write_bytes(b"<svg onload=alert(1)>")
     await local_store.put_file("k/logo", tmp_path / "f", content_type="image/svg+xml")
 
-    url = await local_store.download_url("k/logo", filename="logo.svg", content_type="image/svg+xml",
-                                         expires_in=60)
+    url = await local_store.download_url(
+        "k/logo", filename="logo.svg", content_type="image/svg+xml", expires_in=60
+    )
     response = await local_http.get(url)
 
     assert response.status_code == 200
@@ -146,14 +152,18 @@ async def test_refusals_explain_themselves(
 ) -> None:
     ticket = await local_store.presign_upload("k/x", content_type="text/plain", max_size=10, expires_in=60)
 
-    response = await local_http.put(with_query(ticket.url, **url_change), content=b"x", headers=ticket.headers)
+    response = await local_http.put(
+        with_query(ticket.url, **url_change), content=b"x", headers=ticket.headers
+    )
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == code
     assert response.json()["error"]["message"]
 
 
-async def test_a_url_signed_by_another_instance_is_refused(tmp_path: Path, local_http: httpx.AsyncClient) -> None:
+async def test_a_url_signed_by_another_instance_is_refused(
+    tmp_path: Path, local_http: httpx.AsyncClient
+) -> None:
     other = LocalStore(tmp_path / "elsewhere", public_url="http://bugline.test", secret_key="o" * 40)
     ticket = await other.presign_upload("k/x", content_type="text/plain", max_size=10, expires_in=60)
 
@@ -214,13 +224,15 @@ def served_store(tmp_path: Path) -> Iterator[LocalStore]:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["with Content-Length", "chunked"])
 async def test_over_real_http_big_bodies_get_a_readable_413(served_store: LocalStore, chunked: bool) -> None:
-    ticket = await served_store.presign_upload("k/video", content_type="video/webm", max_size=1024 * 1024,
-                                               expires_in=60)
+    ticket = await served_store.presign_upload(
+        "k/video", content_type="video/webm", max_size=1024 * 1024, expires_in=60
+    )
     async with httpx.AsyncClient(timeout=60) as client:
         refused = await send_upload(client, ticket, b"v" * (20 * 1024 * 1024), chunked=chunked)
         accepted = await send_upload(client, ticket, b"v" * 1024 * 1024, chunked=chunked)
-        url = await served_store.download_url("k/video", filename="clip.webm", content_type="video/webm",
-                                              expires_in=60)
+        url = await served_store.download_url(
+            "k/video", filename="clip.webm", content_type="video/webm", expires_in=60
+        )
         downloaded = await client.get(url)
 
     assert refused.status_code == 413

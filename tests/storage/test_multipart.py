@@ -105,7 +105,9 @@ async def test_complete_with_a_wrong_etag_fails_and_stores_nothing(
     assert await store.stat(KEY) is None
 
 
-async def test_small_parts_before_the_last_are_refused_like_s3(store: MediaStore, http: httpx.AsyncClient) -> None:
+async def test_small_parts_before_the_last_are_refused_like_s3(
+    store: MediaStore, http: httpx.AsyncClient
+) -> None:
     upload_id = await store.start_multipart(KEY, content_type="video/webm")
     done = await upload_parts(store, http, upload_id, [b"a" * 1024, b"b" * 1024])
 

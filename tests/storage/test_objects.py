@@ -101,7 +101,12 @@ DOWNLOADS = [
         "application/pdf",
         "attachment; filename=\"Uberweisung Marz.pdf\"; filename*=UTF-8''%C3%9Cberweisung%20M%C3%A4rz.pdf",
     ),
-    ("image/png", '../../etc/"passwd"\r\nX-Evil: 1', "image/png", "attachment; filename=\"'passwd'X-Evil_ 1\""),
+    (
+        "image/png",
+        '../../etc/"passwd"\r\nX-Evil: 1',
+        "image/png",
+        "attachment; filename=\"'passwd'X-Evil_ 1\"",
+    ),
     ("video/webm", "", "video/webm", 'attachment; filename="download"'),
 ]
 
@@ -120,7 +125,9 @@ async def test_download_link_saves_the_file_never_renders_it(
     source.write_bytes(b"<script>alert(1)</script>")
     await store.put_file("reports/r6/file", source, content_type=stored_type)
 
-    url = await store.download_url("reports/r6/file", filename=filename, content_type=stored_type, expires_in=300)
+    url = await store.download_url(
+        "reports/r6/file", filename=filename, content_type=stored_type, expires_in=300
+    )
     response = await http.get(url)
 
     assert response.status_code == 200, response.text
@@ -135,8 +142,9 @@ async def test_download_link_with_a_forged_key_is_refused(
     for key, content in (("reports/r7/mine", b"MY DATA"), ("reports/r7/theirs", b"THEIR SECRET DATA")):
         (tmp_path / "f").write_bytes(content)
         await store.put_file(key, tmp_path / "f", content_type="text/plain")
-    url = await store.download_url("reports/r7/mine", filename="mine.txt", content_type="text/plain",
-                                   expires_in=300)
+    url = await store.download_url(
+        "reports/r7/mine", filename="mine.txt", content_type="text/plain", expires_in=300
+    )
     forged = url.replace("r7/mine", "r7/theirs").replace("r7%2Fmine", "r7%2Ftheirs")
     assert forged != url
 
@@ -151,7 +159,9 @@ async def test_download_link_with_a_changed_type_is_refused(
 ) -> None:
     (tmp_path / "f").write_bytes(b"<html>")
     await store.put_file("reports/r8/page", tmp_path / "f", content_type="text/html")
-    url = await store.download_url("reports/r8/page", filename="p.html", content_type="text/html", expires_in=300)
+    url = await store.download_url(
+        "reports/r8/page", filename="p.html", content_type="text/html", expires_in=300
+    )
     param = "response-content-type" if store.name == "s3" else "ct"
 
     response = await http.get(with_query(url, **{param: "text/html"}))
@@ -164,8 +174,9 @@ async def test_download_link_of_a_deleted_object_is_not_found(
 ) -> None:
     (tmp_path / "f").write_bytes(b"bytes")
     await store.put_file("reports/r9/gone", tmp_path / "f", content_type="text/plain")
-    url = await store.download_url("reports/r9/gone", filename="gone.txt", content_type="text/plain",
-                                   expires_in=300)
+    url = await store.download_url(
+        "reports/r9/gone", filename="gone.txt", content_type="text/plain", expires_in=300
+    )
     await store.delete("reports/r9/gone")
 
     response = await http.get(url)

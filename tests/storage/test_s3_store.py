@@ -75,7 +75,9 @@ async def test_ensure_bucket_creates_it_and_lets_the_app_origin_upload(
         assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
         # The browser must be able to read each part's ETag to complete a multipart upload.
         assert "etag" in preflight.headers["access-control-expose-headers"].lower()
-        assert {"POST", "PUT"} <= {m.strip() for m in preflight.headers["access-control-allow-methods"].split(",")}
+        assert {"POST", "PUT"} <= {
+            m.strip() for m in preflight.headers["access-control-allow-methods"].split(",")
+        }
         assert stranger.status_code == 403
     finally:
         s3_admin.delete_bucket(Bucket=name)

@@ -17,10 +17,13 @@ pytestmark = pytest.mark.anyio
 CAP = 1000
 
 
-async def test_upload_within_the_cap_is_stored_and_readable(store: MediaStore, http: httpx.AsyncClient) -> None:
+async def test_upload_within_the_cap_is_stored_and_readable(
+    store: MediaStore, http: httpx.AsyncClient
+) -> None:
     body = os.urandom(CAP)
-    ticket = await store.presign_upload("reports/r1/shot.png", content_type="image/png", max_size=CAP,
-                                        expires_in=300)
+    ticket = await store.presign_upload(
+        "reports/r1/shot.png", content_type="image/png", max_size=CAP, expires_in=300
+    )
 
     response = await send_upload(http, ticket, body)
 
@@ -36,7 +39,9 @@ async def test_upload_within_the_cap_is_stored_and_readable(store: MediaStore, h
 
 async def test_a_second_upload_replaces_the_first(store: MediaStore, http: httpx.AsyncClient) -> None:
     for body in (b"first version", b"second"):
-        ticket = await store.presign_upload("k/replaced", content_type="text/plain", max_size=CAP, expires_in=300)
+        ticket = await store.presign_upload(
+            "k/replaced", content_type="text/plain", max_size=CAP, expires_in=300
+        )
         assert (await send_upload(http, ticket, body)).status_code in (200, 204)
     assert await read_all(store, "k/replaced") == b"second"
 

@@ -6,6 +6,7 @@ the storage tests exist to prove Bugline against a real S3 implementation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -114,10 +115,8 @@ class SeaweedServer:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _socket_path(tmpdir: Path, name: str, port: int) -> Path:
@@ -168,8 +167,12 @@ def start_seaweed(tmpdir: Path) -> SeaweedServer:
     # instance leaves them behind and a later start on the same port would then fail.
     sockets += [
         Path("/tmp") / f"seaweedfs-{kind}-grpc-{port}.sock"
-        for kind, port in (("master", master_grpc), ("volume", volume_grpc), ("filer", filer_grpc),
-                           ("s3", s3_grpc))
+        for kind, port in (
+            ("master", master_grpc),
+            ("volume", volume_grpc),
+            ("filer", filer_grpc),
+            ("s3", s3_grpc),
+        )
     ]
     for sock in sockets:
         sock.unlink(missing_ok=True)  # a stale socket from a killed run makes the start fail
@@ -230,4 +233,6 @@ def start_seaweed(tmpdir: Path) -> SeaweedServer:
             return server
         time.sleep(0.2)
     server.stop()
-    raise SeaweedError(f"SeaweedFS S3 did not answer within {STARTUP_TIMEOUT:.0f}s; log tail:\n{server.log_tail()}")
+    raise SeaweedError(
+        f"SeaweedFS S3 did not answer within {STARTUP_TIMEOUT:.0f}s; log tail:\n{server.log_tail()}"
+    )

@@ -205,6 +205,35 @@ def operations() -> dict[str, Any]:
                 "responses": {"200": json_response("Status", "PublicStatus"), **errors("403", "404")},
             }
         },
+        "/media/upload": {
+            "put": {
+                "summary": "Embedded store only: upload the bytes of one slot or part (signed URL from a slot)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "responses": {
+                    "200": {"description": "Stored; the ETag header identifies the bytes"},
+                    **errors("400", "403", "404", "413", "415"),
+                },
+            },
+            "options": {
+                "summary": "Embedded store only: CORS preflight for uploads (the signature is the capability)",
+                "responses": {"204": {"description": "Allowed"}},
+            },
+        },
+        "/media/download": {
+            "get": {
+                "summary": "Embedded store only: download an attachment by signed URL, never rendered inline",
+                "responses": {
+                    "200": {
+                        "description": "The file, as an attachment",
+                        "content": {"application/octet-stream": {}},
+                    },
+                    **errors("403", "404"),
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document",

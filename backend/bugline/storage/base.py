@@ -71,7 +71,9 @@ class MediaStore(Protocol):
     async def presign_part(
         self, key: str, upload_id: str, part_number: int, *, part_size: int, expires_in: int
     ) -> PartTicket:
-        """Sign one part PUT; the store refuses a part body larger than ``part_size``."""
+        """Sign one part PUT for a body of exactly ``part_size`` bytes; the store refuses any other
+        length (S3: the Content-Length is signed into the URL), so ask for the last, shorter
+        part with its own size."""
         ...
 
     async def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> ObjectInfo:

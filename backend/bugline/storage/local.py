@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import IO, Literal
 from urllib.parse import quote, urlencode
 
@@ -62,7 +63,7 @@ SAFE_DOWNLOAD_TYPES = frozenset(
 )
 _FALLBACK_NAME = "download"
 _MAX_NAME = 150
-_WINDOWS_RESERVED = re.compile(r'[<>:/\\|?*]')
+_WINDOWS_RESERVED = re.compile(r"[<>:/\\|?*]")
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,@=\[\]{}~!#$&'-]")
 
 
@@ -379,7 +380,7 @@ class LocalStore:
             info = await anyio.to_thread.run_sync(path.stat)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return ObjectInfo(size=info.st_size) if path.is_file() else None
+        return ObjectInfo(size=info.st_size) if S_ISREG(info.st_mode) else None
 
     async def read_head(self, key: str, length: int) -> bytes:
         path = self.path_for(key)
@@ -490,4 +491,3 @@ def _check_part(part_number: int, part_size: int) -> None:
         raise StoreError(f"part_number must be 1 to {MAX_PARTS}")
     if part_size < 1:
         raise StoreError("part_size must be positive")
-
