@@ -82,9 +82,11 @@ def uvicorn_server(factory: str, env: Mapping[str, str], log_path: Path) -> Iter
     """Run ``factory`` (``module:function`` returning an ASGI app) in its own uvicorn process.
 
     One worker, no access log, the same event loop and HTTP parser for every server.
+    ``BENCH_PUBLIC_URL`` is set to the server's own address, so the URLs it hands out work.
     The server is stopped when the block ends, whatever happens inside it.
     """
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     args = [
         sys.executable,
         "-m",
@@ -114,9 +116,9 @@ def uvicorn_server(factory: str, env: Mapping[str, str], log_path: Path) -> Iter
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={**os.environ, **env, "BENCH_PUBLIC_URL": url},
         )
-    server = Server(process, f"http://127.0.0.1:{port}", log_path)
+    server = Server(process, url, log_path)
     try:
         _wait_ready(server)
         yield server

@@ -207,7 +207,7 @@ def operations() -> dict[str, Any]:
         },
         "/media/upload": {
             "put": {
-                "summary": "Embedded store only: upload the bytes of one slot or part (signed URL from a slot)",
+                "summary": "Embedded store only: upload one slot or part (signed URL from a slot)",
                 "requestBody": {
                     "required": True,
                     "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
@@ -218,7 +218,7 @@ def operations() -> dict[str, Any]:
                 },
             },
             "options": {
-                "summary": "Embedded store only: CORS preflight for uploads (the signature is the capability)",
+                "summary": "Embedded store only: CORS preflight for uploads (the URL signature is the capability)",
                 "responses": {"204": {"description": "Allowed"}},
             },
         },
