@@ -218,7 +218,7 @@ def operations() -> dict[str, Any]:
                 },
             },
             "options": {
-                "summary": "Embedded store only: CORS preflight for uploads (the URL signature is the capability)",
+                "summary": "Embedded store only: CORS preflight for uploads",
                 "responses": {"204": {"description": "Allowed"}},
             },
         },
