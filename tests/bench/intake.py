@@ -1,0 +1,126 @@
+"""Intake throughput and latency: Bugline's POST /api/v1/reports against the bare baseline.
+
+For each database (SQLite, PostgreSQL) and each server (baseline, Bugline): a fresh
+migrated database with one project, the server in its own uvicorn process, the load
+generator (tests/bench/load.py) in another, then the server is stopped and the database
+removed. Afterwards the rows are counted: every request must have stored one report.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.bench.common import (
+    ROOT,
+    BenchError,
+    add_project,
+    count_reports,
+    fresh_database,
+    uvicorn_server,
+)
+
+CONCURRENCY = 8
+WARMUP = 200
+REQUESTS = 2000
+LOAD_TIMEOUT = 240.0
+TARGET_RATIO = 0.5
+
+SERVERS = {
+    "baseline": "tests.bench.baseline:baseline_app",
+    "bugline": "tests.bench.servers:bugline_app",
+}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    body_bytes: int
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    database: str
+    baseline: LoadResult
+    bugline: LoadResult
+
+    @property
+    def ratio(self) -> float:
+        return self.bugline.rps / self.baseline.rps
+
+    @property
+    def met(self) -> bool:
+        return self.ratio >= TARGET_RATIO
+
+
+def run_load(url: str, key: str) -> LoadResult:
+    args = [
+        sys.executable,
+        "-m",
+        "tests.bench.load",
+        "--url",
+        url,
+        "--key",
+        key,
+        "--concurrency",
+        str(CONCURRENCY),
+        "--warmup",
+        str(WARMUP),
+        "--requests",
+        str(REQUESTS),
+    ]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=LOAD_TIMEOUT, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"the load generator failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if out["ok"] != REQUESTS:
+        raise BenchError(f"not every request stored a report: {out['statuses']}")
+    return LoadResult(
+        requests=out["requests"],
+        seconds=out["seconds"],
+        rps=out["rps"],
+        p50_ms=out["p50_ms"],
+        p99_ms=out["p99_ms"],
+        body_bytes=out["body_bytes"],
+    )
+
+
+def measure(database: str, server: str, tmpdir: Path) -> LoadResult:
+    with fresh_database(database, tmpdir) as url:
+        project = add_project(url)
+        data_dir = tmpdir / f"{server}-{database}"
+        data_dir.mkdir()
+        env = {
+            "BENCH_DATABASE_URL": url,
+            "BENCH_PROJECT_ID": project.id,
+            "BENCH_DATA_DIR": str(data_dir),
+            "BENCH_SECRET_KEY": secrets.token_urlsafe(40),
+        }
+        with uvicorn_server(SERVERS[server], env, tmpdir / f"{server}-{database}.log") as srv:
+            result = run_load(srv.url, project.public_key)
+        stored = count_reports(url)
+        if stored != WARMUP + REQUESTS:
+            raise BenchError(f"{server} on {database}: {stored} reports stored for {WARMUP + REQUESTS} requests")
+    return result
+
+
+def run_intake(tmpdir: Path, log: Any = print) -> list[IntakeResult]:
+    results = []
+    for database in ("sqlite", "postgresql"):
+        measured: dict[str, LoadResult] = {}
+        for server in ("baseline", "bugline"):
+            log(f"intake: {server} on {database} ({WARMUP} warm-up + {REQUESTS} requests, {CONCURRENCY} at once)")
+            measured[server] = measure(database, server, tmpdir)
+            r = measured[server]
+            log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms")
+        results.append(IntakeResult(database, measured["baseline"], measured["bugline"]))
+    return results
