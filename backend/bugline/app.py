@@ -11,13 +11,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from bugline.db.engine import make_async_engine, make_sessionmaker
-from bugline.errors import ApiError, handle_api_error, handle_http_exception
+from bugline.db.engine import make_async_engine, make_readers, make_sessionmaker
+from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.ratelimit import RateLimiter
 from bugline.routes import demo, health, media, openapi, reports, status, uploadform
 from bugline.settings import Settings
 from bugline.state import AppState
-from bugline.storage.base import MediaStore
+from bugline.storage.base import MediaStore, StoreError
 from bugline.web.cors import CorsMiddleware
 from bugline.web.headers import SecurityHeadersMiddleware
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        readers=make_readers(engine),
         store=media_store,
         per_key=RateLimiter(settings.rate_limit_per_key),
         per_ip=RateLimiter(settings.rate_limit_per_ip),
@@ -68,7 +69,11 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *demo.routes,
         *media.routes,  # answer 404 unless the store is the local folder
     ]
-    exception_handlers: dict[Any, Any] = {ApiError: handle_api_error, HTTPException: handle_http_exception}
+    exception_handlers: dict[Any, Any] = {
+        ApiError: handle_api_error,
+        HTTPException: handle_http_exception,
+        StoreError: handle_store_error,
+    }
     app = Starlette(
         routes=route_list,
         middleware=[Middleware(SecurityHeadersMiddleware), Middleware(CorsMiddleware)],

@@ -37,7 +37,7 @@ def create_project(settings: Settings, name: str, origins: list[str], *, demo: b
     normalized = []
     for origin in origins:
         try:
-            normalized.append(normalize_origin(origin) if "*" not in origin else origin.lower().rstrip("/"))
+            normalized.append(normalize_origin(origin))
         except OriginError as exc:
             raise SystemExit(f"bugline: {exc}") from None
     engine = make_sync_engine(settings.effective_database_url)

@@ -48,6 +48,20 @@ async def handle_api_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
+async def handle_store_error(request: Request, exc: Exception) -> Response:
+    """Storage trouble is the server's, and passing: say so, and when to retry."""
+    return JSONResponse(
+        {
+            "error": {
+                "code": "storage_unavailable",
+                "message": f"media storage did not answer ({exc}); retry shortly",
+            }
+        },
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 # Plain-words messages for the HTTP errors Starlette raises itself (unknown route, wrong method).
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}
 

@@ -102,6 +102,8 @@ class Settings:
             raise SettingsError("BUGLINE_SECRET_KEY must be at least 32 characters")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise SettingsError("BUGLINE_LOG_LEVEL must be one of debug, info, warning, error")
+        if self.upload_url_ttl > 7 * 24 * 3600:  # S3's limit for presigned URLs (SigV4)
+            raise SettingsError("BUGLINE_UPLOAD_URL_TTL must be at most 604800 seconds (7 days)")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be between 1 and 65535")
         for name in (
@@ -125,7 +127,12 @@ class Settings:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
-        return dataclasses.replace(self, secret_key=path.read_text().strip())
+        secret = path.read_text().strip()
+        if len(secret) < 32:
+            raise SettingsError(
+                f"{path} holds a secret shorter than 32 characters; delete it to make a new one"
+            )
+        return dataclasses.replace(self, secret_key=secret)
 
 
 def _parse(name: str, f: dataclasses.Field[Any], raw: str) -> Any:

@@ -16,7 +16,8 @@ from bugline.storage.base import MediaStore
 class AppState:
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: async_sessionmaker[AsyncSession]  # transactions that write
+    readers: async_sessionmaker[AsyncSession]  # sessions that only read
     store: MediaStore
     per_key: RateLimiter
     per_ip: RateLimiter

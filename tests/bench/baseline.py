@@ -21,9 +21,9 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,12 +32,14 @@ from starlette.routing import Route
 from bugline.db.engine import make_async_engine
 from bugline.db.models import Report
 
-REPORTS = Report.__table__
+REPORTS = cast(Table, Report.__table__)
 # Context fields Bugline keeps in their own columns rather than in ``environment``.
 OWN_COLUMNS = ("url", "referrer", "user_agent", "console", "network")
 
 
-def report_row(body: bytes, data: dict[str, Any], request: Request, project_id: str, number: int) -> dict[str, Any]:
+def report_row(
+    body: bytes, data: dict[str, Any], request: Request, project_id: str, number: int
+) -> dict[str, Any]:
     ctx: dict[str, Any] = data.get("context") or {}
     steps = data.get("steps", "")
     if isinstance(steps, list):

@@ -4,6 +4,10 @@ For each database (SQLite, PostgreSQL) and each server (baseline, Bugline): a fr
 migrated database with one project, the server in its own uvicorn process, the load
 generator (tests/bench/load.py) in another, then the server is stopped and the database
 removed. Afterwards the rows are counted: every request must have stored one report.
+
+The pair runs ROUNDS times, baseline and Bugline alternating, and each server's round
+with the highest throughput is kept: on a shared two-core machine other work can only
+slow a round down, so the best round is the one least disturbed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import secrets
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ WARMUP = 200
 REQUESTS = 2000
 LOAD_TIMEOUT = 240.0
 TARGET_RATIO = 0.5
+ROUNDS = 2
 
 SERVERS = {
     "baseline": "tests.bench.baseline:baseline_app",
@@ -97,7 +103,7 @@ def run_load(url: str, key: str) -> LoadResult:
 def measure(database: str, server: str, tmpdir: Path) -> LoadResult:
     with fresh_database(database, tmpdir) as url:
         project = add_project(url)
-        data_dir = tmpdir / f"{server}-{database}"
+        data_dir = tmpdir / f"{server}-{database}-{uuid.uuid4().hex[:6]}"
         data_dir.mkdir()
         env = {
             "BENCH_DATABASE_URL": url,
@@ -105,22 +111,29 @@ def measure(database: str, server: str, tmpdir: Path) -> LoadResult:
             "BENCH_DATA_DIR": str(data_dir),
             "BENCH_SECRET_KEY": secrets.token_urlsafe(40),
         }
-        with uvicorn_server(SERVERS[server], env, tmpdir / f"{server}-{database}.log") as srv:
+        with uvicorn_server(SERVERS[server], env, data_dir / "server.log") as srv:
             result = run_load(srv.url, project.public_key)
         stored = count_reports(url)
         if stored != WARMUP + REQUESTS:
-            raise BenchError(f"{server} on {database}: {stored} reports stored for {WARMUP + REQUESTS} requests")
+            raise BenchError(
+                f"{server} on {database}: {stored} reports stored for {WARMUP + REQUESTS} requests"
+            )
     return result
 
 
 def run_intake(tmpdir: Path, log: Any = print) -> list[IntakeResult]:
     results = []
     for database in ("sqlite", "postgresql"):
-        measured: dict[str, LoadResult] = {}
-        for server in ("baseline", "bugline"):
-            log(f"intake: {server} on {database} ({WARMUP} warm-up + {REQUESTS} requests, {CONCURRENCY} at once)")
-            measured[server] = measure(database, server, tmpdir)
-            r = measured[server]
-            log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms")
-        results.append(IntakeResult(database, measured["baseline"], measured["bugline"]))
+        best: dict[str, LoadResult] = {}
+        for round_no in range(1, ROUNDS + 1):
+            for server in ("baseline", "bugline"):
+                log(
+                    f"intake round {round_no}/{ROUNDS}: {server} on {database} "
+                    f"({WARMUP} warm-up + {REQUESTS} requests, {CONCURRENCY} at once)"
+                )
+                r = measure(database, server, tmpdir)
+                log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms")
+                if server not in best or r.rps > best[server].rps:
+                    best[server] = r
+        results.append(IntakeResult(database, best["baseline"], best["bugline"]))
     return results

@@ -42,14 +42,23 @@ def report_body() -> dict[str, Any]:
         "steps": ["Open Billing", "Pick March in the month list", "Click Export", "Choose CSV"],
         "frequency": "always",
         "people_affected": "some",
-        "reporter": {"id": "u-42", "email": "ana@example.com", "name": "Ana", "account": "Acme", "plan": "pro"},
+        "reporter": {
+            "id": "u-42",
+            "email": "ana@example.com",
+            "name": "Ana",
+            "account": "Acme",
+            "plan": "pro",
+        },
         "context": {
             "url": "https://app.example.com/billing?month=3",
             "route": "/billing",
             "referrer": "https://app.example.com/dashboard",
             "user_agent": CHROME_WIN,
             "client_hints": {
-                "brands": [{"brand": "Chromium", "version": "124"}, {"brand": "Google Chrome", "version": "124"}],
+                "brands": [
+                    {"brand": "Chromium", "version": "124"},
+                    {"brand": "Google Chrome", "version": "124"},
+                ],
                 "fullVersionList": [
                     {"brand": "Chromium", "version": "124.0.6367.91"},
                     {"brand": "Google Chrome", "version": "124.0.6367.91"},
@@ -78,12 +87,27 @@ def report_body() -> dict[str, Any]:
                 },
             ],
             "network": [
-                {"method": "GET", "url": "https://api.example.com/invoices?month=3", "status": 200,
-                 "duration_ms": 143.5, "at": 1763900000100},
-                {"method": "POST", "url": "https://api.example.com/export", "status": 500,
-                 "duration_ms": 30012, "at": 1763900000200},
-                {"method": "GET", "url": "https://api.example.com/me", "status": 200,
-                 "duration_ms": 38.2, "at": 1763900000050},
+                {
+                    "method": "GET",
+                    "url": "https://api.example.com/invoices?month=3",
+                    "status": 200,
+                    "duration_ms": 143.5,
+                    "at": 1763900000100,
+                },
+                {
+                    "method": "POST",
+                    "url": "https://api.example.com/export",
+                    "status": 500,
+                    "duration_ms": 30012,
+                    "at": 1763900000200,
+                },
+                {
+                    "method": "GET",
+                    "url": "https://api.example.com/me",
+                    "status": 200,
+                    "duration_ms": 38.2,
+                    "at": 1763900000050,
+                },
             ],
         },
         "metadata": {"build": "2026.11.3", "beta": True, "tenant": "acme", "seats": 42},
@@ -97,7 +121,9 @@ async def run(url: str, key: str, concurrency: int, warmup: int, requests: int) 
     statuses: Counter[str] = Counter()
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60, trust_env=False, http1=True, http2=False) as client:
+    async with httpx.AsyncClient(
+        limits=limits, timeout=60, trust_env=False, http1=True, http2=False
+    ) as client:
 
         async def phase(count: int, record: bool) -> float:
             remaining = count

@@ -62,6 +62,9 @@ CREATE_CASES: list[tuple[str, Callable[[Bugline], dict[str, Any]], int, str]] = 
     ("too many attachments", lambda b: {"json": GOOD | {"attachments": [
         {"name": f"{i}.png", "type": "image/png", "size": 10} for i in range(11)]}, "headers": key(b)},
      422, "too_many_attachments"),
+    ("deeply nested json", lambda b: {"content": b"[" * 100_000, "headers": key(b) | JSON}, 400, "malformed_json"),
+    ("nested client hints", lambda b: {"json": GOOD | {"context": {"client_hints": {"brands": [{"brand": {"x": [1] * 5}}]}}},
+                                       "headers": key(b)}, 422, "invalid_fields"),
     ("bad idempotency key", lambda b: {"json": GOOD, "headers": key(b) | {"Idempotency-Key": "x" * 300}},
      400, "invalid_idempotency_key"),
 ]
@@ -107,8 +110,15 @@ async def test_preflight_answers_allowed_origin_and_refuses_others(bugline: Bugl
     )
     assert bad.status_code == 403
     assert "access-control-allow-origin" not in bad.headers
+    # Without a (valid) key there is nothing to protect: the preflight passes so the browser
+    # shows the real request's readable error instead of an opaque CORS failure.
     nokey = await bugline.client.options("/api/v1/reports", headers=ask | {"Origin": ORIGIN})
-    assert nokey.status_code == 403
+    assert nokey.status_code == 204
+    wrong = await bugline.client.post("/api/v1/reports", json=GOOD,
+                                      headers={"X-Bugline-Key": "pk_typo", "Origin": ORIGIN})
+    assert wrong.status_code == 403
+    assert wrong.headers["access-control-allow-origin"] == ORIGIN
+    assert "no project has this key" in wrong.json()["error"]["message"]
 
 
 async def test_wildcard_subdomain_origin(bugline: Bugline) -> None:
@@ -134,6 +144,21 @@ async def test_burst_over_the_per_key_limit_gets_429_with_retry_after(db_url: st
         other = await b.new_project()
         assert (await b.client.post("/api/v1/reports", json=GOOD,
                                     headers={"X-Bugline-Key": other.public_key})).status_code == 201
+
+
+async def test_one_noisy_ip_does_not_use_up_the_projects_budget(db_url: str, tmp_path: Any) -> None:
+    settings = make_settings(db_url, tmp_path, rate_limit_per_key=10, rate_limit_per_ip=3, trusted_proxies=1)
+    async for b in start_bugline(settings):
+        noisy = key(b) | {"X-Forwarded-For": "203.0.113.7"}
+        codes = [(await b.client.post("/api/v1/reports", json=GOOD, headers=noisy)).status_code for _ in range(20)]
+        assert codes.count(201) == 3
+        calm = key(b) | {"X-Forwarded-For": "198.51.100.1"}
+        assert (await b.client.post("/api/v1/reports", json=GOOD, headers=calm)).status_code == 201
+        # An IPv6 client cannot dodge the limit by rotating addresses inside its /64.
+        v6 = [(await b.client.post("/api/v1/reports", json=GOOD,
+                                   headers=key(b) | {"X-Forwarded-For": f"2001:db8::{i}"})).status_code
+              for i in range(1, 6)]
+        assert v6 == [201, 201, 201, 429, 429]
 
 
 async def test_burst_over_the_per_ip_limit(db_url: str, tmp_path: Any) -> None:
@@ -225,12 +250,21 @@ async def test_parts_and_complete_refuse_bad_input(bugline: Bugline) -> None:
     res = await bugline.client.post(f"{base}/parts", json={"parts": [{"part_number": 1}]}, headers=h)
     assert res.status_code == 409 and res.json()["error"]["code"] == "not_multipart"
     res = await bugline.client.post(f"{base}/parts", json={"parts": "1"}, headers=h)
-    assert res.status_code == 422
+    assert res.status_code == 422 and res.json()["error"]["fields"][0]["field"] == "parts"
     res = await bugline.client.post(f"{base}/complete", json={"parts": []}, headers=h)
-    assert res.status_code == 422
+    assert res.status_code == 422 and res.json()["error"]["fields"][0]["field"] == "parts"
+    res = await bugline.client.post(f"{base}/complete", json={"parts": [{"part_number": 2, "etag": "a"},
+                                                                        {"part_number": 1, "etag": "b"}]}, headers=h)
+    assert res.status_code == 422 and res.json()["error"]["code"] == "invalid_parts"
     res = await bugline.client.post(f"/api/v1/reports/{created['id']}/attachments/nope/complete",
                                     json={"parts": [{"part_number": 1, "etag": "x"}]}, headers=h)
-    assert res.status_code == 404
+    assert res.status_code == 404 and res.json()["error"]["code"] == "attachment_not_found"
+
+
+async def test_empty_file_on_the_form_endpoint(bugline: Bugline) -> None:
+    res = await bugline.client.post("/api/v1/reports/form", data=GOOD, files={"file": ("a.png", b"", "image/png")},
+                                    headers=key(bugline))
+    assert res.status_code == 422 and res.json()["error"]["code"] == "empty_file"
 
 
 async def test_unknown_paths_and_methods_answer_json(bugline: Bugline) -> None:
@@ -241,6 +275,8 @@ async def test_unknown_paths_and_methods_answer_json(bugline: Bugline) -> None:
 
 
 async def test_status_with_hostile_tokens(bugline: Bugline) -> None:
-    for token in ("x", "../../etc/passwd", "%00" * 30, "' OR '1'='1' --padpadpadpad"):
+    # Percent-encoded so each one reaches the handler as written, not normalised away by the client.
+    for token in ("x", "..%5C..%5Cetc%5Cpasswd-padpadpadpadpad", "%00" * 30, "%27%20OR%20%271%27%3D%271%27%20--padpad"):
         res = await bugline.client.get(f"/api/v1/status/{token}")
         assert res.status_code == 404, token
+        assert res.json()["error"]["code"] == "report_not_found"

@@ -67,3 +67,12 @@ def test_unknown_setting_stops_start_with_a_clear_message(tmp_path: Path) -> Non
     out = run(["migrate"], tmp_path, BUGLINE_S3_BUKET="x")
     assert out.returncode == 2
     assert "unknown setting BUGLINE_S3_BUKET" in out.stderr
+
+
+def test_create_project_refuses_a_too_wide_wildcard(tmp_path: Path) -> None:
+    run(["migrate"], tmp_path)
+    out = run(["create-project", "Shop", "--origin", "https://*.com"], tmp_path)
+    assert out.returncode != 0
+    assert "wildcard" in out.stderr
+    ok = run(["create-project", "Shop", "--origin", "https://*.Shop.example.com"], tmp_path)
+    assert ok.returncode == 0 and "https://*.shop.example.com" in ok.stdout

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bugline.db.engine import make_sessionmaker
 from bugline.db.models import Attachment, Report, Reporter, ReportEvent
@@ -313,10 +313,63 @@ async def test_readiness_checks_database_and_storage(bugline: Bugline) -> None:
     assert (await bugline.client.get("/healthz")).json() == {"status": "ok"}
 
 
-async def test_report_count_unchanged_by_refused_requests(bugline: Bugline) -> None:
-    await bugline.client.post("/api/v1/reports", json={"actual": 5}, headers=headers(bugline))
-    await bugline.client.post("/api/v1/reports", content=b"{", headers=headers(bugline))
-    async with make_sessionmaker(bugline.engine)() as session:
-        count = (await session.execute(select(func.count()).select_from(Report)
-                                       .where(Report.project_id == bugline.project.id))).scalar_one()
-    assert count == 0
+async def test_upload_url_cannot_replace_bytes_after_verification(bugline: Bugline) -> None:
+    image = png(seed=7)
+    created = await create_with(bugline, [{"name": "a.png", "type": "image/png", "size": len(image)}])
+    slot = created["attachments"][0]
+    await upload(bugline.client, slot, image)
+    assert (await finalize(bugline, created)).status_code == 200
+    # The upload URL is still within its lifetime; using it again must not touch what was verified.
+    evil = b"MZ" + b"\x00" * (len(image) - 2)
+    await upload(bugline.client, slot, evil)
+    (att,) = await rows(bugline, Attachment, report_id=created["id"])
+    stored = b"".join([c async for c in bugline.app.state.store.iter_bytes(att.storage_key)])
+    assert stored == image
+
+
+async def test_complete_is_safe_to_retry_after_the_store_assembled_the_parts(bugline: Bugline) -> None:
+    data = webm(5 * 1024 * 1024 + 10)
+    created = await create_with(bugline, [{"name": "r.webm", "type": "video/webm", "size": len(data),
+                                           "kind": "recording"}])
+    slot, token = created["attachments"][0], created["status_token"]
+    parts = await upload_parts(bugline.client, slot, data, bugline.key, token)
+    # The store assembles the object, then the server dies before recording it.
+    (att,) = await rows(bugline, Attachment, report_id=created["id"])
+    from bugline.intake.uploads import upload_key
+    await bugline.app.state.store.complete_multipart(upload_key(att), att.upload_id,
+                                                     [(p["part_number"], p["etag"]) for p in parts])
+    retry = await bugline.client.post(slot["upload"]["complete_url"], json={"parts": parts},
+                                      headers=headers(bugline, **{"X-Bugline-Report-Token": token}))
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["state"] == "uploaded"
+    assert (await finalize(bugline, created)).json()["status"] == "received"
+
+
+async def test_only_one_finalize_verifies_at_a_time(bugline: Bugline) -> None:
+    from bugline.intake.finalize import claim
+
+    created = await create_with(bugline, [{"name": "a.png", "type": "image/png", "size": 10}])
+    (report,) = await rows(bugline, Report, id=created["id"])
+    sessions = make_sessionmaker(bugline.engine)
+    assert await claim(sessions, report) is True
+    assert await claim(sessions, report) is False
+    res = await finalize(bugline, created)
+    assert res.status_code == 409 and res.json()["error"]["code"] == "finalize_in_progress"
+    assert res.headers["retry-after"]
+
+
+async def test_hostile_user_agent_is_clipped_not_a_server_error(bugline: Bugline) -> None:
+    ua = "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-" + "X" * 400 + ") AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
+    res = await bugline.client.post("/api/v1/reports", json={"actual": "x"}, headers={"X-Bugline-Key": bugline.key,
+                                                                                      "User-Agent": ua})
+    assert res.status_code == 201, res.text
+    (report,) = await rows(bugline, Report, id=res.json()["id"])
+    assert report.device_model is None or len(report.device_model) <= 100
+
+
+async def test_finalize_accepts_an_empty_json_body(bugline: Bugline) -> None:
+    created = (await bugline.client.post("/api/v1/reports", json=report_body(), headers=headers(bugline))).json()
+    res = await bugline.client.post(created["finalize_url"], content=b"",
+                                    headers=headers(bugline, **{"X-Bugline-Report-Token": created["status_token"],
+                                                                "Content-Type": "application/json"}))
+    assert res.status_code == 200

@@ -39,10 +39,17 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+READ_ONLY = "bugline_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front: a read-then-write transaction never fails with
-    # SQLITE_BUSY halfway when another writer got there first; busy_timeout makes it wait instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the lock up front (IMMEDIATE): a read-then-write transaction never fails
+    # with SQLITE_BUSY halfway when another writer got there first; busy_timeout makes it
+    # wait instead. Readers (see read_only) begin DEFERRED and never wait for writers in WAL.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_async_engine(url: str) -> AsyncEngine:
@@ -65,3 +72,8 @@ def make_sync_engine(url: str) -> Engine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def make_readers(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read: on SQLite they don't queue behind writers."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

@@ -213,6 +213,8 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
+    # Set while one finalize verifies the media, so concurrent ones don't repeat the work.
+    finalizing_until: Mapped[datetime | None] = mapped_column()
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="report", order_by="Attachment.created_at", lazy="raise"

@@ -1,17 +1,21 @@
 """Finishing a report: complete multipart uploads, verify every object, then accept.
 
-Verification reads from storage outside any database transaction; the results are
-written in one short transaction. A report whose files fail stays ``awaiting_media``
-with the failures recorded, so the client can upload replacements (or accept the
-report without them) and finalize again: nothing is half-written, nothing is lost.
+No storage call ever runs inside a database transaction (on SQLite a transaction holds
+the write lock; on PostgreSQL it pins a pooled connection). Finalize claims the report
+for a few minutes so concurrent finalize calls don't repeat the work, moves each upload
+to a key no URL was signed for, verifies it there, and writes the verdicts in one short
+transaction. A report whose files fail stays ``awaiting_media`` with the failures
+recorded, so the client can upload replacements (or accept the report without them) and
+finalize again: nothing is half-written, nothing is lost.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bugline.db.models import (
@@ -25,7 +29,7 @@ from bugline.db.models import (
 )
 from bugline.errors import ApiError
 from bugline.intake.service import accepted_event, attachments_of, report_for_token
-from bugline.intake.uploads import size_cap
+from bugline.intake.uploads import size_cap, upload_key
 from bugline.intake.verify import Verdict, verify
 from bugline.settings import Settings
 from bugline.storage.base import MediaStore, StoreError
@@ -33,6 +37,8 @@ from bugline.storage.base import MediaStore, StoreError
 log = logging.getLogger("bugline.intake")
 
 OPEN = (AttachmentState.PENDING, AttachmentState.UPLOADED)
+# Long enough to verify a 500 MB recording; a crashed finalize frees the report after it.
+CLAIM = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -71,6 +77,7 @@ def require_open(report: Report, attachment: Attachment | None = None) -> None:
 
 async def complete_upload(
     sessions: async_sessionmaker[AsyncSession],
+    readers: async_sessionmaker[AsyncSession],
     store: MediaStore,
     project: Project,
     report_id: str,
@@ -78,31 +85,67 @@ async def complete_upload(
     attachment_id: str,
     parts: list[tuple[int, str]],
 ) -> Attachment:
-    async with sessions() as session, session.begin():
+    numbers = [n for n, _ in parts]
+    if numbers != sorted(set(numbers)):
+        raise ApiError(422, "invalid_parts", "list each part once, in ascending part_number order")
+    async with readers() as session:
         report = await report_for_token(session, project, report_id, token)
         attachment = await attachment_for(session, report, attachment_id)
         require_open(report, attachment)
-        if attachment.upload_id is None:
-            raise ApiError(409, "not_multipart", "this attachment is uploaded in one request; just finalize")
-        if attachment.state == AttachmentState.UPLOADED:
-            return attachment  # a retried complete: already done
-        numbers = [n for n, _ in parts]
-        if numbers != sorted(set(numbers)):
-            raise ApiError(422, "invalid_parts", "list each part once, in ascending part_number order")
-        try:
-            await store.complete_multipart(attachment.storage_key, attachment.upload_id, parts)
-        except StoreError as exc:
+    if attachment.upload_id is None:
+        raise ApiError(409, "not_multipart", "this attachment is uploaded in one request; just finalize")
+    if attachment.state == AttachmentState.UPLOADED:
+        return attachment  # a retried complete: already done
+    try:
+        await store.complete_multipart(upload_key(attachment), attachment.upload_id, parts)
+    except StoreError as exc:
+        # An earlier call may have assembled it and died before recording that: the object is there.
+        if await store.stat(upload_key(attachment)) is None:
             raise ApiError(
                 422,
                 "upload_incomplete",
-                f"the parts could not be assembled: {exc}; upload missing parts and retry",
+                f"the parts could not be assembled ({exc}); upload the missing parts and retry",
             ) from None
-        attachment.state = AttachmentState.UPLOADED
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Attachment)
+            .where(Attachment.id == attachment.id, Attachment.state == AttachmentState.PENDING)
+            .values(state=AttachmentState.UPLOADED)
+        )
+    attachment.state = AttachmentState.UPLOADED
     return attachment
+
+
+async def claim(sessions: async_sessionmaker[AsyncSession], report: Report) -> bool:
+    """Take the report for verification unless another finalize holds a live claim."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(Report)
+            .where(
+                Report.id == report.id,
+                Report.status == ReportStatus.AWAITING_MEDIA,
+                or_(Report.finalizing_until.is_(None), Report.finalizing_until < now),
+            )
+            .values(finalizing_until=now + CLAIM)
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def check_one(store: MediaStore, attachment: Attachment, cap: int) -> Verdict:
+    """Move the upload out of the client's reach, then verify it where it now is."""
+    if await store.stat(attachment.storage_key) is None:  # not moved by an earlier try
+        if await store.stat(upload_key(attachment)) is None:
+            if attachment.upload_id is not None:
+                return Verdict(False, missing=True, error="recording not completed: call complete_url")
+            return Verdict(False, missing=True, error="not uploaded yet")
+        await store.move(upload_key(attachment), attachment.storage_key)
+    return await verify(store, attachment, cap)
 
 
 async def finalize(
     sessions: async_sessionmaker[AsyncSession],
+    readers: async_sessionmaker[AsyncSession],
     store: MediaStore,
     settings: Settings,
     project: Project,
@@ -111,28 +154,35 @@ async def finalize(
     *,
     skip_rejected: bool,
 ) -> Outcome:
-    async with sessions() as session:
+    async with readers() as session:
         report = await report_for_token(session, project, report_id, token)
         if report.status != ReportStatus.AWAITING_MEDIA:
             return Outcome(report, await attachments_of(session, report))  # a retried finalize
         todo = [a for a in await attachments_of(session, report) if a.state in OPEN]
+    if not await claim(sessions, report):
+        async with readers() as session:
+            current = await report_for_token(session, project, report_id, token)
+            if current.status != ReportStatus.AWAITING_MEDIA:
+                return Outcome(current, await attachments_of(session, current))
+        raise ApiError(
+            409,
+            "finalize_in_progress",
+            "another finalize of this report is checking its files; retry in a few seconds",
+            headers={"Retry-After": "3"},
+        )
 
     verdicts: dict[str, Verdict] = {}
-    for attachment in todo:
-        if attachment.upload_id is not None and attachment.state == AttachmentState.PENDING:
-            verdicts[attachment.id] = Verdict(
-                False, missing=True, error="recording not completed: call complete_url"
-            )
-            continue
-        try:
-            verdicts[attachment.id] = await verify(store, attachment, size_cap(settings, attachment.kind))
-        except StoreError as exc:
-            raise ApiError(
-                503,
-                "storage_unavailable",
-                f"media storage did not answer ({exc}); retry shortly",
-                headers={"Retry-After": "5"},
-            ) from None
+    try:
+        for attachment in todo:
+            verdicts[attachment.id] = await check_one(store, attachment, size_cap(settings, attachment.kind))
+    except StoreError as exc:
+        await release(sessions, report)
+        raise ApiError(
+            503,
+            "storage_unavailable",
+            f"media storage did not answer ({exc}); retry shortly",
+            headers={"Retry-After": "5"},
+        ) from None
 
     to_delete: list[str] = []
     now = utcnow()
@@ -141,36 +191,12 @@ async def finalize(
             await session.execute(select(Report).where(Report.id == report.id).with_for_update())
         ).scalar_one()
         attachments = await attachments_of(session, report)
-        if report.status != ReportStatus.AWAITING_MEDIA:  # a concurrent finalize won
-            return Outcome(report, attachments)
+        report.finalizing_until = None
         outcome = Outcome(report, attachments)
         for attachment in attachments:
             verdict = verdicts.get(attachment.id)
             if verdict is not None and attachment.state in OPEN:
-                if verdict.ok:
-                    attachment.state = AttachmentState.STORED
-                    attachment.content_type = verdict.content_type
-                    attachment.size = verdict.size
-                    attachment.sha256 = verdict.sha256
-                    attachment.verified_at = now
-                    attachment.error = None
-                elif verdict.missing and not skip_rejected:
-                    attachment.error = verdict.error
-                else:
-                    attachment.state = AttachmentState.REJECTED
-                    attachment.error = verdict.error
-                    attachment.size = verdict.size
-                    to_delete.append(attachment.storage_key)
-                    session.add(
-                        ReportEvent(
-                            project_id=report.project_id,
-                            report_id=report.id,
-                            at=now,
-                            kind="attachment_rejected",
-                            actor_type="system",
-                            data={"attachment": attachment.id, "reason": verdict.error},
-                        )
-                    )
+                record(session, report, attachment, verdict, skip_rejected, to_delete)
             if attachment.state in OPEN:
                 outcome.missing.append(attachment)
             elif attachment.state == AttachmentState.REJECTED:
@@ -197,3 +223,43 @@ async def finalize(
         except StoreError as exc:  # the record already says rejected; leave a trace for the operator
             log.warning("could not delete refused upload %s: %s", key, exc)
     return outcome
+
+
+def record(
+    session: AsyncSession,
+    report: Report,
+    attachment: Attachment,
+    verdict: Verdict,
+    skip_rejected: bool,
+    to_delete: list[str],
+) -> None:
+    """Write one attachment's verdict onto its row (and the timeline when it is refused)."""
+    if verdict.ok:
+        attachment.state = AttachmentState.STORED
+        attachment.content_type = verdict.content_type
+        attachment.size = verdict.size
+        attachment.sha256 = verdict.sha256
+        attachment.verified_at = utcnow()
+        attachment.error = None
+        return
+    if verdict.missing and not skip_rejected:
+        attachment.error = verdict.error
+        return
+    attachment.state = AttachmentState.REJECTED
+    attachment.error = verdict.error
+    attachment.size = verdict.size
+    to_delete += [attachment.storage_key, upload_key(attachment)]
+    session.add(
+        ReportEvent(
+            project_id=report.project_id,
+            report_id=report.id,
+            kind="attachment_rejected",
+            actor_type="system",
+            data={"attachment": attachment.id, "reason": verdict.error},
+        )
+    )
+
+
+async def release(sessions: async_sessionmaker[AsyncSession], report: Report) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(update(Report).where(Report.id == report.id).values(finalizing_until=None))

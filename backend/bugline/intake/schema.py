@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
@@ -86,6 +86,36 @@ class NetworkEntry(Strict):
     at: datetime | float | None = None
 
 
+HintText = Annotated[str, StringConstraints(max_length=100)]
+
+
+class Brand(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    brand: HintText
+    version: HintText
+
+
+class ClientHints(BaseModel):
+    """navigator.userAgentData.getHighEntropyValues(): flat and typed, so it cannot nest or grow.
+
+    Unknown hints are dropped rather than refused: browsers add hints over time and an
+    old server should not turn a new browser's report away.
+    https://wicg.github.io/ua-client-hints/#interface
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    brands: list[Brand] = Field(default_factory=list, max_length=20)
+    fullVersionList: list[Brand] = Field(default_factory=list, max_length=20)
+    mobile: bool | None = None
+    platform: HintText | None = None
+    platformVersion: HintText | None = None
+    model: HintText | None = None
+    architecture: HintText | None = None
+    bitness: HintText | None = None
+    wow64: bool | None = None
+    formFactors: list[HintText] = Field(default_factory=list, max_length=10)
+
+
 class ContextIn(Strict):
     """What the widget captured about the page and the browser."""
 
@@ -93,7 +123,7 @@ class ContextIn(Strict):
     route: Url | None = None
     referrer: Url | None = None
     user_agent: Annotated[str, StringConstraints(max_length=2_000)] | None = None
-    client_hints: dict[str, Any] | None = None
+    client_hints: ClientHints | None = None
     viewport: Size | None = None
     screen: Size | None = None
     locale: Annotated[str, StringConstraints(max_length=35)] | None = None
@@ -104,13 +134,6 @@ class ContextIn(Strict):
     connection: Annotated[str, StringConstraints(max_length=20)] | None = None
     console: list[ConsoleEntry] = Field(default_factory=list, max_length=200)
     network: list[NetworkEntry] = Field(default_factory=list, max_length=200)
-
-    @field_validator("client_hints")
-    @classmethod
-    def _hints(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        if v is not None and len(repr(v)) > 8_000:
-            raise ValueError("is too large (at most 8,000 characters of hints)")
-        return v
 
 
 MetaValue = Annotated[str, StringConstraints(max_length=1_000)] | int | float | bool | None

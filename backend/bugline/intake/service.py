@@ -38,6 +38,12 @@ class Created:
     replayed: bool
 
 
+def clip(value: str | None, column: Any) -> str | None:
+    """Cut a parsed value to its column's length: a hostile User-Agent must not fail the insert."""
+    length = column.type.length
+    return value[:length] if value and length else value
+
+
 def check_report(settings: Settings, data: ReportIn) -> None:
     if not data.has_description():
         raise ApiError(
@@ -136,7 +142,7 @@ async def create_report(
             return await replay(session, settings, existing, request_hash)
 
     ctx = data.context
-    hints = ctx.client_hints or hints_from_headers or None
+    hints = ctx.client_hints.model_dump(exclude_none=True) if ctx.client_hints else hints_from_headers or None
     ua = ctx.user_agent or headers.get("user-agent")
     env = parse_environment(ua, hints)
     report_id = report_id or new_id()
@@ -180,13 +186,13 @@ async def create_report(
         page_url=ctx.url,
         referrer=ctx.referrer,
         user_agent=ua[:2000] if ua else None,
-        browser_name=env.browser_name,
-        browser_version=env.browser_version,
-        os_name=env.os_name,
-        os_version=env.os_version,
-        device_type=env.device_type,
-        device_vendor=env.device_vendor,
-        device_model=env.device_model,
+        browser_name=clip(env.browser_name, Report.browser_name),
+        browser_version=clip(env.browser_version, Report.browser_version),
+        os_name=clip(env.os_name, Report.os_name),
+        os_version=clip(env.os_version, Report.os_version),
+        device_type=clip(env.device_type, Report.device_type),
+        device_vendor=clip(env.device_vendor, Report.device_vendor),
+        device_model=clip(env.device_model, Report.device_model),
         environment=environment,
         console=[e.model_dump(mode="json", exclude_none=True) for e in ctx.console],
         network=[e.model_dump(mode="json", exclude_none=True) for e in ctx.network],

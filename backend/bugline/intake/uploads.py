@@ -38,6 +38,13 @@ def max_part_number(cap: int) -> int:
     return math.ceil(cap / part_size_for(cap))
 
 
+def upload_key(attachment: Attachment) -> str:
+    """Where the client's signed upload writes. Finalize moves the bytes to ``storage_key``,
+    which no URL was ever signed for, before checking them: a still-valid upload URL can
+    then never replace bytes that were verified."""
+    return f"incoming/{attachment.storage_key}"
+
+
 def is_multipart(kind: str) -> bool:
     # Recordings upload while they are being recorded, so they always go in parts.
     return kind == AttachmentKind.RECORDING
@@ -88,13 +95,6 @@ class Slots:
     store: MediaStore
     api_base: str  # e.g. https://bugline.example.com/api/v1/reports/ID
 
-    async def start(self, attachment: Attachment) -> None:
-        """Open the multipart upload for a recording slot (stores its upload id)."""
-        if is_multipart(attachment.kind) and attachment.upload_id is None:
-            attachment.upload_id = await self.store.start_multipart(
-                attachment.storage_key, content_type=upload_content_type(attachment)
-            )
-
     async def describe(self, attachment: Attachment) -> dict[str, Any]:
         """The slot as the client sees it, with fresh signatures."""
         ttl = self.settings.upload_url_ttl
@@ -130,7 +130,7 @@ class Slots:
             }
             return base
         ticket = await self.store.presign_upload(
-            attachment.storage_key,
+            upload_key(attachment),
             content_type=upload_content_type(attachment),
             max_size=min(attachment.declared_size, size_cap(self.settings, attachment.kind)),
             expires_in=ttl,
@@ -164,7 +164,7 @@ class Slots:
                 fields=[{"field": "parts.size", "message": f"{size} is over {part_size}"}],
             )
         ticket = await self.store.presign_part(
-            attachment.storage_key,
+            upload_key(attachment),
             attachment.upload_id,
             number,
             part_size=size,

@@ -7,6 +7,7 @@ on (401 no key, 403 wrong key or origin, 413 too big, 415 wrong type, 429 slow d
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from typing import Any, TypeVar
 
@@ -57,37 +58,67 @@ def check_origin(request: Request, project: Project) -> None:
 
 
 async def require_project(request: Request) -> Project:
+    """The project this request reports to, after the per-IP limit, the origin check and the
+    per-key limit, in that order: one noisy client cannot use up a project's budget."""
     state = app_state(request)
-    key = project_key(request)
-    project = await state.projects.get(state.sessions, key)
+    try:
+        key = project_key(request)
+    except ApiError:
+        readable_error(request)
+        raise
+    limit_ip(request)
+    project = await state.projects.get(state.readers, key)
     if project is None:
+        readable_error(request)
         raise ApiError(403, "invalid_key", "no project has this key; copy it again from the embed snippet")
     check_origin(request, project)
+    _limit(state.per_key, project.id)
     return project
+
+
+def readable_error(request: Request) -> None:
+    """Let a browser read why its key was refused; there is no project data to protect."""
+    origin = request.headers.get("origin")
+    if origin:
+        request.scope.setdefault("state", {})["cors_origin"] = origin
 
 
 def client_ip(request: Request, trusted_proxies: int) -> str:
     if trusted_proxies > 0:
-        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+        # Every X-Forwarded-For line counts: a proxy may append its own line rather than
+        # extend the client's, and the client controls the leftmost entries either way.
+        joined = ",".join(request.headers.getlist("x-forwarded-for"))
+        hops = [h.strip() for h in joined.split(",") if h.strip()]
         if len(hops) >= trusted_proxies:
             return hops[-trusted_proxies][:64]
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(request: Request, project: Project) -> None:
+def ip_identity(ip: str) -> str:
+    """One rate-limit bucket per IPv4 address, and per /64 for IPv6 (one subscriber's range)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _limit(limiter: RateLimiter, identity: str) -> None:
+    wait = limiter.hit(identity)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests; try again in {max(1, round(wait))} s",
+            headers=retry_after_header(wait),
+        )
+
+
+def limit_ip(request: Request) -> None:
     state = app_state(request)
-    for limiter, identity in (
-        (state.per_key, project.id),
-        (state.per_ip, client_ip(request, state.settings.trusted_proxies)),
-    ):
-        wait = limiter.hit(identity)
-        if wait:
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"too many requests; try again in {max(1, round(wait))} s",
-                headers=retry_after_header(wait),
-            )
+    _limit(state.per_ip, ip_identity(client_ip(request, state.settings.trusted_proxies)))
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -122,6 +153,8 @@ def require_json(request: Request) -> None:
 def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "the JSON is nested too deeply") from None
     except UnicodeDecodeError:
         raise ApiError(400, "malformed_json", "the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

@@ -24,8 +24,8 @@ async def readyz(request: Request) -> Response:
     checks: dict[str, str] = {}
     try:
         with anyio.fail_after(READY_TIMEOUT):
-            async with state.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with state.readers() as session:
+                await session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"failing: {type(exc).__name__}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -13,7 +14,14 @@ from bugline.errors import ApiError
 from bugline.intake.finalize import Outcome, attachment_for, complete_upload, finalize, require_open
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn
 from bugline.intake.service import Created, attachments_of, check_report, report_for_token, submit_report
-from bugline.intake.uploads import Slots, check_declared, new_attachment
+from bugline.intake.uploads import (
+    Slots,
+    check_declared,
+    is_multipart,
+    new_attachment,
+    upload_content_type,
+    upload_key,
+)
 from bugline.intake.useragent import hints_from_headers
 from bugline.routes.edge import (
     app_state,
@@ -21,9 +29,12 @@ from bugline.routes.edge import (
     client_ip,
     idempotency_key,
     json_body,
-    rate_limit,
+    parse_json,
+    read_body,
     report_token,
+    require_json,
     require_project,
+    validate,
 )
 from bugline.state import AppState
 
@@ -72,21 +83,35 @@ async def created_response(state: AppState, created: Created) -> Response:
 
 
 async def ensure_started(state: AppState, report: Report, attachments: list[Attachment]) -> None:
-    slots = Slots(state.settings, state.store, api_base(state, report.id))
-    pending = [a for a in attachments if a.upload_id is None]
-    for attachment in pending:
-        await slots.start(attachment)
-    if any(a.upload_id for a in pending):
+    """Open the multipart upload of each recording slot that has none yet.
+
+    Outside any transaction (the store call may be slow); a conditional UPDATE settles a
+    race between two retries, and the loser's upload is aborted.
+    """
+    for attachment in attachments:
+        if attachment.upload_id is not None or not is_multipart(attachment.kind):
+            continue
+        key = upload_key(attachment)
+        upload_id = await state.store.start_multipart(key, content_type=upload_content_type(attachment))
         async with state.sessions() as session, session.begin():
-            for attachment in pending:
-                if attachment.upload_id:
-                    await session.merge(attachment)
+            won = await session.execute(
+                update(Attachment)
+                .where(Attachment.id == attachment.id, Attachment.upload_id.is_(None))
+                .values(upload_id=upload_id)
+            )
+        if getattr(won, "rowcount", 0):
+            attachment.upload_id = upload_id
+            continue
+        await state.store.abort_multipart(key, upload_id)
+        async with state.readers() as session:
+            attachment.upload_id = (
+                await session.execute(select(Attachment.upload_id).where(Attachment.id == attachment.id))
+            ).scalar_one()
 
 
 async def create(request: Request) -> Response:
     state = app_state(request)
     project = await require_project(request)
-    rate_limit(request, project)
     key = idempotency_key(request)
     data, raw = await json_body(request, ReportIn, state.settings.max_report_bytes)
     check_report(state.settings, data)
@@ -110,10 +135,9 @@ async def create(request: Request) -> Response:
 async def _open_report(request: Request) -> tuple[AppState, Project, str, str]:
     state = app_state(request)
     project = await require_project(request)
-    rate_limit(request, project)
     report_id, token = request.path_params["report_id"], report_token(request)
     # Who may touch this report is settled before the body is even read.
-    async with state.sessions() as session:
+    async with state.readers() as session:
         await report_for_token(session, project, report_id, token)
     return state, project, report_id, token
 
@@ -145,7 +169,7 @@ async def add_attachments(request: Request) -> Response:
 async def sign_parts(request: Request) -> Response:
     state, project, report_id, token = await _open_report(request)
     data, _ = await json_body(request, PartsIn, SMALL_BODY)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         report = await report_for_token(session, project, report_id, token)
         attachment = await attachment_for(session, report, request.path_params["attachment_id"])
         require_open(report, attachment)
@@ -164,6 +188,7 @@ async def complete(request: Request) -> Response:
     data, _ = await json_body(request, CompleteIn, 2 * 1024 * 1024)
     attachment = await complete_upload(
         state.sessions,
+        state.readers,
         state.store,
         project,
         report_id,
@@ -176,12 +201,15 @@ async def complete(request: Request) -> Response:
 
 async def finalize_report(request: Request) -> Response:
     state, project, report_id, token = await _open_report(request)
-    if request.headers.get("content-length", "0") != "0" or request.headers.get("content-type"):
-        data, _ = await json_body(request, FinalizeIn, SMALL_BODY)
+    body = await read_body(request, SMALL_BODY)
+    if body.strip():  # the body is optional: no body means the defaults
+        require_json(request)
+        data = validate(FinalizeIn, parse_json(body))
     else:
         data = FinalizeIn()
     outcome = await finalize(
         state.sessions,
+        state.readers,
         state.store,
         state.settings,
         project,

@@ -9,16 +9,17 @@ from starlette.routing import Route
 
 from bugline.db.models import Project, Report, ReportEvent
 from bugline.errors import ApiError
-from bugline.routes.edge import app_state, check_origin
+from bugline.routes.edge import app_state, check_origin, limit_ip
 from bugline.tokens import token_hash
 
 
 async def report_status(request: Request) -> Response:
     state = app_state(request)
+    limit_ip(request)
     token = request.path_params["token"]
     if not 20 <= len(token) <= 100:
         raise ApiError(404, "report_not_found", "no report has this status link")
-    async with state.sessions() as session:
+    async with state.readers() as session:
         row = (
             await session.execute(
                 select(Report, Project)

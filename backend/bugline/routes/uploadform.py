@@ -29,7 +29,6 @@ from bugline.routes.edge import (
     client_ip,
     idempotency_key,
     parse_json,
-    rate_limit,
     read_body,
     require_project,
     validate,
@@ -108,7 +107,6 @@ async def submit_form(request: Request) -> Response:
     state = app_state(request)
     settings = state.settings
     project = await require_project(request)
-    rate_limit(request, project)
     key = idempotency_key(request)
     max_body = (
         settings.max_report_bytes
@@ -143,6 +141,8 @@ async def submit_form(request: Request) -> Response:
         report_id = new_id()
         attachments = []
         for f in form.files:
+            if f.size == 0:
+                raise ApiError(422, "empty_file", f"{f.filename!r} is empty")
             found = sniff(f.head, declared_type=f.content_type, filename=f.filename)
             if not found.allowed or found.content_type is None:
                 raise ApiError(415, "unsupported_media_type", f"{f.filename!r}: {found.reason}")
@@ -154,8 +154,6 @@ async def submit_form(request: Request) -> Response:
                     "content_mismatch",
                     f"{f.filename!r} is sent as {f.content_type} but its bytes are {found.content_type}",
                 )
-            if f.size == 0:
-                raise ApiError(422, "empty_file", f"{f.filename!r} is empty")
             attachment_id = new_id()
             attachments.append(
                 Attachment(

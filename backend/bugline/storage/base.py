@@ -98,6 +98,11 @@ class MediaStore(Protocol):
         """Store a file from local disk (the server-side multipart/form-data path)."""
         ...
 
+    async def move(self, src: str, dst: str) -> ObjectInfo:
+        """Move an object to a key no upload URL was ever signed for, so the bytes that get
+        verified can no longer be replaced through a still-valid upload URL."""
+        ...
+
     async def delete(self, key: str) -> None: ...
 
     async def download_url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:

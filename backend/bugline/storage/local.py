@@ -424,6 +424,19 @@ class LocalStore:
         except OSError as exc:
             raise StoreError(f"cannot store {key!r}: {exc.strerror}") from None
 
+    async def move(self, src: str, dst: str) -> ObjectInfo:
+        source, target = self.path_for(src), self.path_for(dst)
+
+        def rename() -> ObjectInfo:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(source, target)  # atomic on one filesystem
+            except FileNotFoundError:
+                raise StoreError(f"cannot move {src!r}: it does not exist") from None
+            return ObjectInfo(size=target.stat().st_size)
+
+        return await anyio.to_thread.run_sync(rename)
+
     async def delete(self, key: str) -> None:
         path = self.path_for(key)
         await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))

@@ -163,6 +163,24 @@ class S3Store:
             raise StoreError("S3 complete multipart upload failed: the object is missing afterwards")
         return info
 
+    async def move(self, src: str, dst: str) -> ObjectInfo:
+        # A server-side copy (no bytes through us), then the source goes. CopyObject handles
+        # objects up to 5 GB, far above the recording cap.
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+        await self._run(
+            "move",
+            self._client.copy_object,
+            Bucket=self.bucket,
+            Key=dst,
+            CopySource={"Bucket": self.bucket, "Key": src},
+            MetadataDirective="COPY",
+        )
+        await self.delete(src)
+        info = await self.stat(dst)
+        if info is None:
+            raise StoreError("S3 move failed: the object is missing afterwards")
+        return info
+
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         try:
             await anyio.to_thread.run_sync(

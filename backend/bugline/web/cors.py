@@ -55,16 +55,18 @@ class CorsMiddleware:
             state: AppState = scope["app"].state.bugline
             key = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key", [""])[0]
             path = scope["path"]
-            project = await state.projects.get(state.sessions, key) if key else None
-            # The status endpoint is found by its token, not a key: plain GETs need no preflight.
-            allowed = project is not None and origin_allowed(origin, project.allowed_origins)
+            project = await state.projects.get(state.readers, key) if key else None
+            # A known project's allowlist decides. With no key or an unknown one there is
+            # nothing to protect: the preflight passes so the browser can show the real
+            # request's readable 401/403 instead of an opaque "CORS error".
+            allowed = project is None or origin_allowed(origin, project.allowed_origins)
             method = headers.get("access-control-request-method", "")
             if not allowed or method not in ("POST", "GET") or not path.startswith("/api/v1/"):
                 response = JSONResponse(
                     {
                         "error": {
                             "code": "origin_not_allowed",
-                            "message": f"{origin} may not call this API with this key (?key= is required)",
+                            "message": f"{origin} may not call this API with this key",
                         }
                     },
                     status_code=403,
