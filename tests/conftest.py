@@ -156,7 +156,7 @@ async def start_bugline(settings: Settings, store: Any = None) -> AsyncIterator[
     project = await add_project(state.engine, [ORIGIN], "Acme")
     async with httpx.AsyncClient(transport=Router(app), base_url=PUBLIC_URL, timeout=60) as client:
         yield Bugline(app, client, state.settings, project, state.engine)
-    await state.engine.dispose()
+    await state.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from bugline.db.engine import make_async_engine, make_readers, make_sessionmaker
+from bugline.db.engine import make_async_engine, make_readers, make_sessionmaker, make_url
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.ratelimit import RateLimiter
 from bugline.routes import demo, health, media, openapi, reports, status, uploadform
@@ -48,14 +48,19 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        await state.engine.dispose()
+        await state.close()
 
-    engine = make_async_engine(settings.effective_database_url)
+    url = settings.effective_database_url
+    engine = make_async_engine(url)
+    reader = (
+        make_async_engine(url, read_only=True) if make_url(url).get_backend_name() == "sqlite" else engine
+    )
     state = AppState(
         settings=settings,
         engine=engine,
+        reader_engine=reader,
         sessions=make_sessionmaker(engine),
-        readers=make_readers(engine),
+        readers=make_readers(reader),
         store=media_store,
         per_key=RateLimiter(settings.rate_limit_per_key),
         per_ip=RateLimiter(settings.rate_limit_per_ip),

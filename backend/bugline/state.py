@@ -15,10 +15,16 @@ from bugline.storage.base import MediaStore
 @dataclass(slots=True)
 class AppState:
     settings: Settings
-    engine: AsyncEngine
+    engine: AsyncEngine  # writes
+    reader_engine: AsyncEngine  # reads: the same engine on PostgreSQL, its own pool on SQLite
     sessions: async_sessionmaker[AsyncSession]  # transactions that write
     readers: async_sessionmaker[AsyncSession]  # sessions that only read
     store: MediaStore
     per_key: RateLimiter
     per_ip: RateLimiter
     projects: ProjectCache = field(default_factory=ProjectCache)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.reader_engine is not self.engine:
+            await self.reader_engine.dispose()

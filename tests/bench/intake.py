@@ -35,7 +35,7 @@ WARMUP = 200
 REQUESTS = 2000
 LOAD_TIMEOUT = 240.0
 TARGET_RATIO = 0.5
-ROUNDS = 2
+ROUNDS = 3
 
 SERVERS = {
     "baseline": "tests.bench.baseline:baseline_app",

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -116,7 +117,8 @@ def intake_block(results: list[intake.IntakeResult]) -> str:
         "`POST /api/v1/reports` with a realistic widget report (no files) against a bare Starlette app "
         "([baseline.py](tests/bench/baseline.py)) that parses the same JSON and inserts the same `reports` row "
         "with the same SQLAlchemy async engine and driver (aiosqlite, psycopg 3) into a database migrated the "
-        "same way. Each server runs alone in its own uvicorn process on a fresh database; the load generator "
+        "same way, but validates nothing, looks up no project, stores no reporter and no timeline events. "
+        "Each server runs alone in its own uvicorn process on a fresh database; the load generator "
         f"([load.py](tests/bench/load.py)) is another process: httpx, HTTP/1.1 keep-alive, {intake.CONCURRENCY} "
         f"requests in flight, {intake.WARMUP} warm-up requests, then {intake.REQUESTS:,} measured ones, each with "
         f"its own `Idempotency-Key`, the project's key and an allowlisted `Origin` (body {body_bytes:,} bytes). "
@@ -159,7 +161,8 @@ def upload_block(result: upload.UploadResult) -> str:
         f"URLs streaming from the file, {upload.PARTS_IN_FLIGHT} in flight, `complete_url`, then `finalize_url`, "
         "where Bugline reads the whole object back to check its type and SHA-256); and the "
         "`POST /api/v1/reports/form` endpoint with the file as the `recording` field, streamed by the client, "
-        "which Bugline spools to a temporary file and then uploads to S3. MB = 10^6 bytes. "
+        "which Bugline spools to a temporary file and then uploads to S3. MB = 10^6 bytes. A "
+        f"{upload.WARMUP_SIZE // upload.MB} MB recording goes through every path first, unmeasured. "
         f"Median of {result.rounds} rounds; the memory column is the largest growth of the Bugline server's peak "
         "resident set (VmHWM after, reset with `clear_refs`, minus VmRSS before) seen in any round.",
         "",
@@ -180,7 +183,10 @@ def upload_block(result: upload.UploadResult) -> str:
         "",
         f"Target: the Bugline server's peak RSS grows by less than {upload.TARGET_RSS_MB:.0f} MB on either path. "
         f"**{'Met' if result.rss_met else 'Not met'}** (presigned {rss(p.rss_growth_mb)}, "
-        f"form {rss(f.rss_growth_mb)}).",
+        f"form {rss(f.rss_growth_mb)}). The warm-up pass ({upload.WARMUP_SIZE // upload.MB} MB, the first "
+        "request of each kind the server saw) grew it by "
+        f"{rss(result.warmup_growth_mb.get('presigned'))} (presigned) and {rss(result.warmup_growth_mb.get('form'))} "
+        "(form): one-time loading, not proportional to the file.",
     ]
     return "\n".join(lines)
 
@@ -215,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["intake", "upload"], help="run one benchmark")
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
+    # A stopped run still stops its servers and drops its databases: SIGTERM unwinds like Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     info = machine()
     started = time.monotonic()
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

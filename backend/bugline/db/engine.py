@@ -52,9 +52,16 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_async_engine(url: str) -> AsyncEngine:
+def make_async_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
+    """The app's engine. On SQLite, writers share one connection: SQLite takes one writer at
+    a time anyway, and several connections contending for the lock sleep and retry (a p99
+    of over a second under load, see BENCHMARKS.md); a queue in the pool is fair and fast.
+    Readers get their own engine (``read_only``), so they never wait behind that queue."""
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
-    kwargs: dict[str, Any] = {} if is_sqlite else {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+    if is_sqlite:
+        kwargs: dict[str, Any] = {} if read_only else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
+    else:
+        kwargs = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
     engine = create_async_engine(driver_url(url, asynchronous=True), **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -75,5 +82,5 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def make_readers(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that only read: on SQLite they don't queue behind writers."""
+    """Sessions that only read (pass ``make_async_engine(url, read_only=True)`` on SQLite)."""
     return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
