@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from bugline.db.engine import make_async_engine, make_readers, make_sessionmaker, make_url
+from bugline.db.engine import Writer, make_async_engine, make_readers, make_sessionmaker, make_url
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.ratelimit import RateLimiter
 from bugline.routes import demo, health, media, openapi, reports, status, uploadform
@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         reader_engine=reader,
         sessions=make_sessionmaker(engine),
         readers=make_readers(reader),
+        writer=Writer(url, engine),
         store=media_store,
         per_key=RateLimiter(settings.rate_limit_per_key),
         per_ip=RateLimiter(settings.rate_limit_per_ip),

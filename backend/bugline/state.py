@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bugline.db.engine import Writer
 from bugline.projectcache import ProjectCache
 from bugline.ratelimit import RateLimiter
 from bugline.settings import Settings
@@ -19,12 +20,14 @@ class AppState:
     reader_engine: AsyncEngine  # reads: the same engine on PostgreSQL, its own pool on SQLite
     sessions: async_sessionmaker[AsyncSession]  # transactions that write
     readers: async_sessionmaker[AsyncSession]  # sessions that only read
+    writer: Writer  # the intake's hot write path
     store: MediaStore
     per_key: RateLimiter
     per_ip: RateLimiter
     projects: ProjectCache = field(default_factory=ProjectCache)
 
     async def close(self) -> None:
+        self.writer.dispose()
         await self.engine.dispose()
         if self.reader_engine is not self.engine:
             await self.reader_engine.dispose()

@@ -6,9 +6,11 @@ aiosqlite) and Alembic runs sync (psycopg 3 or sqlite3) on the same database.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url as make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
@@ -40,6 +42,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 READ_ONLY = "bugline_read_only"
+T = TypeVar("T")
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -84,3 +87,39 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def make_readers(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that only read (pass ``make_async_engine(url, read_only=True)`` on SQLite)."""
     return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+class Writer:
+    """Runs one write transaction, given as a plain function of a Connection.
+
+    On PostgreSQL the function runs on the async engine (psycopg's async driver, through
+    SQLAlchemy's greenlet bridge). On SQLite it runs in a worker thread on a synchronous
+    engine with a single connection: the whole transaction costs one thread hop instead of
+    one per statement through aiosqlite, and writers queue fairly for SQLite's one write
+    lock (BENCHMARKS.md has the numbers that made this worth it).
+    """
+
+    def __init__(self, url: str, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sync: Engine | None = None
+        if make_url(url).get_backend_name() == "sqlite":
+            self.sync = create_engine(
+                driver_url(url, asynchronous=False), pool_size=1, max_overflow=0, pool_timeout=30
+            )
+            event.listen(self.sync, "connect", _sqlite_pragmas)
+            event.listen(self.sync, "begin", _sqlite_begin)
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        if self.sync is not None:
+            return await anyio.to_thread.run_sync(self._in_thread, work)
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(work)
+
+    def _in_thread(self, work: Callable[[Connection], T]) -> T:
+        assert self.sync is not None
+        with self.sync.begin() as conn:
+            return work(conn)
+
+    def dispose(self) -> None:
+        if self.sync is not None:
+            self.sync.dispose()

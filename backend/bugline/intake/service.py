@@ -4,16 +4,18 @@ and the first event of its timeline, or nothing at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bugline.db.engine import Writer
 from bugline.db.models import (
     Attachment,
     Project,
@@ -101,36 +103,47 @@ async def replay(session: AsyncSession, settings: Settings, report: Report, requ
     )
 
 
-def _upsert(dialect: str, table: Table) -> Any:
-    return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+REPORTER_FIELDS = ("email", "name", "account", "plan", "locale")
 
 
-async def upsert_reporter(conn: AsyncConnection, project_id: str, who: ReporterIn | None) -> str | None:
+@functools.cache
+def reporter_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (project, external id) DO UPDATE, built once per dialect.
+
+    Values go in as parameters so SQLAlchemy compiles the statement once; a field the host
+    app did not send this time keeps its stored value.
+    """
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(REPORTERS)
+    fresh = {k: func.coalesce(stmt.excluded[k], REPORTERS.c[k]) for k in REPORTER_FIELDS}
+    return stmt.on_conflict_do_update(
+        index_elements=["project_id", "external_id"], set_={**fresh, "updated_at": stmt.excluded.updated_at}
+    ).returning(REPORTERS.c.id)
+
+
+NEXT_NUMBER = (
+    update(PROJECTS)
+    .where(PROJECTS.c.id == bindparam("project"))
+    .values(report_seq=PROJECTS.c.report_seq + 1)
+    .returning(PROJECTS.c.report_seq)
+)
+
+
+def upsert_reporter(conn: Connection, project_id: str, who: ReporterIn | None) -> str | None:
     """The customer's id: found by the host app's id, else by email; created or refreshed.
 
-    One statement when the host app identified the user (INSERT ... ON CONFLICT DO UPDATE,
-    on both databases); by email, a lookup first, since emails are not unique keys.
+    One statement when the host app identified the user; by email, a lookup first, since
+    emails are not unique keys.
     """
     if who is None or not (who.id or who.email):
         return None
     now = utcnow()
-    fresh = {k: getattr(who, k) for k in ("email", "name", "account", "plan", "locale") if getattr(who, k)}
+    fields = {k: getattr(who, k) or None for k in REPORTER_FIELDS}
+    row = {"project_id": project_id, "unsubscribed": False, "created_at": now, "updated_at": now, **fields}
     if who.id:
-        stmt = _upsert(conn.dialect.name, REPORTERS).values(
-            id=new_id(),
-            project_id=project_id,
-            external_id=who.id,
-            unsubscribed=False,
-            created_at=now,
-            updated_at=now,
-            **fresh,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["project_id", "external_id"], set_={**fresh, "updated_at": now}
-        ).returning(REPORTERS.c.id)
-        return str((await conn.execute(stmt)).scalar_one())
+        stmt = reporter_upsert(conn.dialect.name)
+        return str((conn.execute(stmt, {"id": new_id(), "external_id": who.id, **row})).scalar_one())
     found = (
-        await conn.execute(
+        conn.execute(
             select(REPORTERS.c.id)
             .where(
                 REPORTERS.c.project_id == project_id,
@@ -141,14 +154,11 @@ async def upsert_reporter(conn: AsyncConnection, project_id: str, who: ReporterI
         )
     ).scalar_one_or_none()
     if found is not None:
-        await conn.execute(update(REPORTERS).where(REPORTERS.c.id == found).values(**fresh, updated_at=now))
+        fresh = {k: v for k, v in fields.items() if v}
+        conn.execute(update(REPORTERS).where(REPORTERS.c.id == found).values(**fresh, updated_at=now))
         return str(found)
     reporter_id = new_id()
-    await conn.execute(
-        insert(REPORTERS).values(
-            id=reporter_id, project_id=project_id, unsubscribed=False, created_at=now, updated_at=now, **fresh
-        )
-    )
+    conn.execute(insert(REPORTERS), {"id": reporter_id, "external_id": None, **row})
     return reporter_id
 
 
@@ -162,8 +172,17 @@ def columns_of(obj: Any) -> dict[str, Any]:
     }
 
 
-async def create_report(
-    session: AsyncSession,
+@dataclass(slots=True)
+class Prepared:
+    """A report ready to write: every row built, nothing touched yet."""
+
+    report: Report
+    attachments: list[Attachment]
+    token: str
+    reporter: ReporterIn | None
+
+
+def prepare_report(
     settings: Settings,
     project: Project,
     data: ReportIn,
@@ -177,13 +196,8 @@ async def create_report(
     status: ReportStatus | None = None,
     extra_attachments: list[Attachment] | None = None,
     report_id: str | None = None,
-) -> Created:
-    """Store a new report. A reused Idempotency-Key fails the insert (unique constraint);
-    submit_report turns that into a replay of the first report.
-
-    Plain Core statements rather than ORM flushes: this is the hottest write path, and
-    the ORM's unit of work cost more than the SQL itself (see BENCHMARKS.md).
-    """
+) -> Prepared:
+    """Validate, parse the environment and build the rows (pure; the CPU part of intake)."""
     check_report(settings, data)
     ctx = data.context
     hints = ctx.client_hints.model_dump(exclude_none=True) if ctx.client_hints else hints_from_headers or None
@@ -200,22 +214,11 @@ async def create_report(
     )
     environment["parsed_from"] = env.source
     now = utcnow()
-    conn = await session.connection()
-    reporter_id = await upsert_reporter(conn, project.id, data.reporter)
-    # Numbering last before the insert: the project row stays locked only for that moment.
-    number = (
-        await conn.execute(
-            update(PROJECTS)
-            .where(PROJECTS.c.id == project.id)
-            .values(report_seq=PROJECTS.c.report_seq + 1)
-            .returning(PROJECTS.c.report_seq)
-        )
-    ).scalar_one()
+    for a in attachments:
+        a.created_at = now
     report = Report(
         id=report_id,
         project_id=project.id,
-        reporter_id=reporter_id,
-        number=number,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         status_token_hash=token_hash(token),
@@ -248,33 +251,50 @@ async def create_report(
         updated_at=now,
         accepted_at=now if status == ReportStatus.RECEIVED else None,
     )
-    await conn.execute(insert(REPORTS).values(columns_of(report)))
-    if attachments:
-        for a in attachments:
-            a.created_at = now
-        await conn.execute(insert(ATTACHMENTS), same_keys([columns_of(a) for a in attachments]))
+    return Prepared(report, attachments, token, data.reporter)
+
+
+def store_report(conn: Connection, prepared: Prepared) -> None:
+    """Write a prepared report: reporter, number, report, slots, first events (one transaction).
+
+    Plain Core statements with parameters, each compiled once: this is the hottest write
+    path and the ORM's unit of work cost more than the SQL itself (see BENCHMARKS.md).
+    A reused Idempotency-Key fails the report insert (unique constraint); submit_report
+    turns that into a replay of the first report.
+    """
+    report = prepared.report
+    report.reporter_id = upsert_reporter(conn, report.project_id, prepared.reporter)
+    # Numbering last before the insert: the project row stays locked only for that moment.
+    report.number = conn.execute(NEXT_NUMBER, {"project": report.project_id}).scalar_one()
+    conn.execute(insert(REPORTS), [full_row(REPORTS, columns_of(report))])
+    if prepared.attachments:
+        conn.execute(
+            insert(ATTACHMENTS), [full_row(ATTACHMENTS, columns_of(a)) for a in prepared.attachments]
+        )
     events = [
         {
-            "project_id": project.id,
-            "report_id": report_id,
-            "at": now,
+            "project_id": report.project_id,
+            "report_id": report.id,
+            "at": report.created_at,
             "kind": "created",
             "actor_type": "reporter",
-            "actor": reporter_id,
+            "actor": report.reporter_id,
             "public": True,
-            "data": {"status": str(status), "source": source, "attachments": len(attachments)},
+            "data": {
+                "status": str(report.status),
+                "source": report.source,
+                "attachments": len(prepared.attachments),
+            },
         }
     ]
-    if status == ReportStatus.RECEIVED:
-        events.append(event_row(accepted_event(report, now)))
-    await conn.execute(insert(EVENTS), same_keys(events))
-    return Created(report, attachments, token, False)
+    if report.status == ReportStatus.RECEIVED:
+        events.append(event_row(accepted_event(report, report.created_at)))
+    conn.execute(insert(EVENTS), [full_row(EVENTS, e, skip=("id",)) for e in events])
 
 
-def same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An executemany needs every row to name the same columns; absent ones are NULL."""
-    keys = {k for row in rows for k in row}
-    return [{k: row.get(k) for k in keys} for row in rows]
+def full_row(table: Table, row: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every column named, absent ones NULL: each insert then has one shape, compiled once."""
+    return {c.name: row.get(c.name) for c in table.columns if c.name not in skip}
 
 
 def event_row(event: ReportEvent) -> dict[str, Any]:
@@ -282,7 +302,8 @@ def event_row(event: ReportEvent) -> dict[str, Any]:
 
 
 async def submit_report(
-    sessions: async_sessionmaker[AsyncSession],
+    writer: Writer,
+    readers: async_sessionmaker[AsyncSession],
     settings: Settings,
     project: Project,
     data: ReportIn,
@@ -291,27 +312,21 @@ async def submit_report(
     request_hash: str,
     **kwargs: Any,
 ) -> Created:
-    """create_report in its own transaction, safe against two retries racing with one key."""
+    """Take a report in, safely against retries: a reused Idempotency-Key gets the first report."""
+    prepared = prepare_report(
+        settings, project, data, idempotency_key=idempotency_key, request_hash=request_hash, **kwargs
+    )
     try:
-        async with sessions() as session, session.begin():
-            return await create_report(
-                session,
-                settings,
-                project,
-                data,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                **kwargs,
-            )
+        await writer.run(functools.partial(store_report, prepared=prepared))
     except IntegrityError:
         if idempotency_key is None:
             raise
-        # Two submissions with the same Idempotency-Key raced: the first one won.
-        async with sessions() as session:
+        async with readers() as session:
             existing = await find_by_idempotency(session, project.id, idempotency_key)
             if existing is None:
                 raise
             return await replay(session, settings, existing, request_hash)
+    return Created(prepared.report, prepared.attachments, prepared.token, False)
 
 
 def accepted_event(report: Report, at: Any) -> ReportEvent:

@@ -116,7 +116,8 @@ async def create(request: Request) -> Response:
     data, raw = await json_body(request, ReportIn, state.settings.max_report_bytes)
     check_report(state.settings, data)
     created = await submit_report(
-        state.sessions,
+        state.writer,
+        state.readers,
         state.settings,
         project,
         data,

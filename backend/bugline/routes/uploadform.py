@@ -184,7 +184,8 @@ async def submit_form(request: Request) -> Response:
                 ) from None
             stored.append(a.storage_key)
         created: Created = await submit_report(
-            state.sessions,
+            state.writer,
+            state.readers,
             settings,
             project,
             data,
