@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench lint typecheck install install-test services clean
+.PHONY: run test bench lint typecheck install install-test services widget-deps widget-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ run: install
 ## make test: install, start PostgreSQL (SeaweedFS starts inside the test session), lint, type-check, test
 services:
 	bash infra/scripts/ensure-postgres.sh
+	bash infra/scripts/ensure-chromium.sh
+
+# Node is needed only to build and test the widget, never to run the server: the built
+# widget is committed inside the Python package (a test checks it matches the source).
+widget/node_modules/.installed: widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+widget-deps: widget/node_modules/.installed
+
+widget-test: widget-deps
+	cd widget && npm run --silent typecheck && npm test --silent
 
 lint: install-test
 	$(BIN)/ruff check backend tests
@@ -39,11 +51,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy backend
 
-test: install-test services lint typecheck
+test: install-test services widget-test lint typecheck
 	$(BIN)/pytest -q
 
 ## make bench: the benchmarks recorded in BENCHMARKS.md
-bench: install-test services
+bench: install-test services widget-deps
 	$(BIN)/python -m tests.bench.run
 
 clean:

@@ -8,13 +8,14 @@ nothing here skips.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -33,6 +34,7 @@ from tests.support.seaweed import SeaweedServer, start_seaweed
 # The machine's PostgreSQL (infra/scripts/ensure-postgres.sh makes sure it runs).
 PG_ADMIN_DSN = os.environ.get("BUGLINE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PUBLIC_URL = "http://bugline.test"
+T = TypeVar("T")
 ORIGIN = "https://app.example.com"
 
 
@@ -54,8 +56,15 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]
 def s3_bucket(seaweed: SeaweedServer) -> str:
     name = f"bugline-test-{uuid.uuid4().hex[:8]}"
     store = s3_store(seaweed, name)
-    asyncio.run(store.ensure_bucket([ORIGIN]))
+    run_async(store.ensure_bucket([ORIGIN]))
     return name
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even where an event loop already runs
+    (a sync Playwright session keeps one running): in a thread of its own."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def s3_store(seaweed: SeaweedServer, bucket: str) -> S3Store:

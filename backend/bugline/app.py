@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from bugline.db.engine import Writer, make_async_engine, make_readers, make_sessionmaker, make_url
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.ratelimit import RateLimiter
-from bugline.routes import demo, health, media, openapi, reports, status, uploadform
+from bugline.routes import demo, health, media, openapi, reports, status, uploadform, widget
 from bugline.settings import Settings
 from bugline.state import AppState
 from bugline.storage.base import MediaStore, StoreError
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *health.routes,
         *openapi.routes,
         *demo.routes,
+        *widget.routes,
         *media.routes,  # answer 404 unless the store is the local folder
     ]
     exception_handlers: dict[Any, Any] = {

@@ -234,6 +234,30 @@ def operations() -> dict[str, Any]:
                 },
             }
         },
+        "/widget/{name}": {
+            "get": {
+                "summary": "The embeddable widget's files: loader.js and its lazily loaded chunks",
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}\\.(js|json)$"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "JavaScript, or the build's manifest.json",
+                        "content": {
+                            "text/javascript": {"schema": {"type": "string"}},
+                            "application/json": {"schema": {"type": "object"}},
+                        },
+                    },
+                    "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                    "404": ERRORS["404"],
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document",

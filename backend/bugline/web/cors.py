@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bugline.origins import origin_allowed
@@ -62,7 +62,7 @@ class CorsMiddleware:
             allowed = project is None or origin_allowed(origin, project.allowed_origins)
             method = headers.get("access-control-request-method", "")
             if not allowed or method not in ("POST", "GET") or not path.startswith("/api/v1/"):
-                response = JSONResponse(
+                response: Response = JSONResponse(
                     {
                         "error": {
                             "code": "origin_not_allowed",
@@ -73,8 +73,7 @@ class CorsMiddleware:
                     headers={"Vary": "Origin"},
                 )
             else:
-                response = JSONResponse(
-                    None,
+                response = Response(
                     status_code=204,
                     headers={
                         "Access-Control-Allow-Origin": origin,
