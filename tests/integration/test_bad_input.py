@@ -231,7 +231,7 @@ async def test_report_endpoints_need_the_report_token(bugline: Bugline) -> None:
     rid = created["id"]
     aid = created["attachments"][0]["id"]
     for path in (f"{rid}/finalize", f"{rid}/attachments", f"{rid}/attachments/{aid}/parts",
-                 f"{rid}/attachments/{aid}/complete"):
+                 f"{rid}/attachments/{aid}/complete"):  # PATCH {rid} is covered in test_intake
         missing = await bugline.client.post(f"/api/v1/reports/{path}", json={}, headers=key(bugline))
         assert missing.status_code == 401, path
         assert missing.json()["error"]["code"] == "missing_report_token"

@@ -373,3 +373,46 @@ async def test_finalize_accepts_an_empty_json_body(bugline: Bugline) -> None:
                                     headers=headers(bugline, **{"X-Bugline-Report-Token": created["status_token"],
                                                                 "Content-Type": "application/json"}))
     assert res.status_code == 200
+
+
+async def test_a_recording_can_start_before_the_words_and_the_words_come_later(bugline: Bugline) -> None:
+    """The widget opens the report when recording starts, so parts upload while the customer types."""
+    data = webm(5 * 1024 * 1024 + 99)
+    res = await bugline.client.post("/api/v1/reports", headers=headers(bugline), json={
+        "attachments": [{"name": "r.webm", "type": "video/webm", "size": 50 * 1024 * 1024, "kind": "recording"}]})
+    assert res.status_code == 201, res.text
+    created = res.json()
+    token = created["status_token"]
+    h = headers(bugline, **{"X-Bugline-Report-Token": token})
+    slot = created["attachments"][0]
+    parts = await upload_parts(bugline.client, slot, data, bugline.key, token)
+    assert (await bugline.client.post(slot["upload"]["complete_url"], json={"parts": parts}, headers=h)).status_code == 200
+    # Still no words: finalize refuses and keeps everything.
+    early = await finalize(bugline, created)
+    assert early.status_code == 422 and early.json()["error"]["code"] == "empty_report"
+    edit = await bugline.client.patch(f"/api/v1/reports/{created['id']}", headers=h,
+                                      json={"actual": "The chart goes blank", "steps": ["Open", "Zoom"]})
+    assert edit.status_code == 200, edit.text
+    done = await finalize(bugline, created)
+    assert done.status_code == 200 and done.json()["status"] == "received"
+    (report,) = await rows(bugline, Report, id=created["id"])
+    assert (report.actual, report.steps) == ("The chart goes blank", "1. Open\n2. Zoom")
+    (att,) = await rows(bugline, Attachment, report_id=created["id"])
+    assert (att.state, att.size) == ("stored", len(data))
+    # Once accepted, the words can no longer be changed through the report token.
+    late = await bugline.client.patch(f"/api/v1/reports/{created['id']}", headers=h, json={"actual": "x"})
+    assert late.status_code == 409
+    kinds = [e.kind for e in await rows(bugline, ReportEvent, report_id=created["id"])]
+    assert "edited" in kinds
+
+
+async def test_patch_refuses_unknown_fields_and_other_projects(bugline: Bugline) -> None:
+    created = await create_with(bugline, [{"name": "a.png", "type": "image/png", "size": 10}])
+    h = headers(bugline, **{"X-Bugline-Report-Token": created["status_token"]})
+    res = await bugline.client.patch(f"/api/v1/reports/{created['id']}", headers=h, json={"status": "resolved"})
+    assert res.status_code == 422 and res.json()["error"]["fields"][0]["field"] == "status"
+    other = await bugline.new_project()
+    res = await bugline.client.patch(f"/api/v1/reports/{created['id']}", json={"actual": "x"},
+                                     headers={"X-Bugline-Key": other.public_key,
+                                              "X-Bugline-Report-Token": created["status_token"]})
+    assert res.status_code == 404

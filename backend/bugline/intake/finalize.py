@@ -28,7 +28,13 @@ from bugline.db.models import (
     utcnow,
 )
 from bugline.errors import ApiError
-from bugline.intake.service import accepted_event, attachments_of, report_for_token
+from bugline.intake.service import (
+    accepted_event,
+    attachments_of,
+    empty_report,
+    has_description,
+    report_for_token,
+)
 from bugline.intake.uploads import size_cap, upload_key
 from bugline.intake.verify import Verdict, verify
 from bugline.settings import Settings
@@ -158,6 +164,8 @@ async def finalize(
         report = await report_for_token(session, project, report_id, token)
         if report.status != ReportStatus.AWAITING_MEDIA:
             return Outcome(report, await attachments_of(session, report))  # a retried finalize
+        if not has_description(report):
+            raise empty_report()
         todo = [a for a in await attachments_of(session, report) if a.state in OPEN]
     if not await claim(sessions, report):
         async with readers() as session:

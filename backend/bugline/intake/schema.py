@@ -37,6 +37,16 @@ class PeopleAffected(StrEnum):
     UNKNOWN = "unknown"
 
 
+def join_steps(v: str | list[str]) -> str:
+    """Steps as one numbered text, whether they came as text or as a list."""
+    if isinstance(v, list):
+        steps = [s.strip() for s in v if s.strip()]
+        if len(steps) > 50:
+            raise ValueError("has more than 50 steps")
+        return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
+    return v
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -172,15 +182,28 @@ class ReportIn(Strict):
     @field_validator("steps")
     @classmethod
     def _steps(cls, v: str | list[str]) -> str:
-        if isinstance(v, list):
-            steps = [s.strip() for s in v if s.strip()]
-            if len(steps) > 50:
-                raise ValueError("has more than 50 steps")
-            return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
-        return v
+        return join_steps(v)
 
     def has_description(self) -> bool:
         return any((self.title, self.trying_to_do, self.expected, self.actual, self.error_text, self.steps))
+
+
+class ReportPatch(Strict):
+    """Changes to a report still awaiting its media (the customer kept typing while uploading)."""
+
+    title: Short | None = None
+    trying_to_do: Text | None = None
+    expected: Text | None = None
+    actual: Text | None = None
+    error_text: Text | None = None
+    steps: Text | list[Annotated[str, StringConstraints(max_length=2_000)]] | None = None
+    frequency: Frequency | None = None
+    people_affected: PeopleAffected | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, v: str | list[str] | None) -> str | None:
+        return None if v is None else join_steps(v)
 
 
 class PartRequest(Strict):

@@ -54,15 +54,29 @@ def clip(value: str | None, column: Any) -> str | None:
     return value[:length] if value and length else value
 
 
+EMPTY_REPORT = (
+    "describe the problem: fill at least one of title, actual, expected, trying_to_do, error_text, steps"
+)
+
+
+def empty_report() -> ApiError:
+    return ApiError(
+        422, "empty_report", EMPTY_REPORT, fields=[{"field": "actual", "message": "tell us what happened"}]
+    )
+
+
+def has_description(report: Report) -> bool:
+    return any(
+        (report.title, report.trying_to_do, report.expected, report.actual, report.error_text, report.steps)
+    )
+
+
 def check_report(settings: Settings, data: ReportIn) -> None:
-    if not data.has_description():
-        raise ApiError(
-            422,
-            "empty_report",
-            "describe the problem: fill at least one of title, actual, expected, trying_to_do, "
-            "error_text, steps",
-            fields=[{"field": "actual", "message": "tell us what happened"}],
-        )
+    # A report that still awaits its media may start empty: the widget opens it when a
+    # recording starts, so parts upload while the customer is still recording and typing.
+    # The words are then required at finalize.
+    if not data.has_description() and not data.attachments:
+        raise empty_report()
     if len(data.attachments) > settings.max_attachments:
         raise ApiError(
             422,

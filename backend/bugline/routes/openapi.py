@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import bugline
-from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn
+from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -34,7 +34,14 @@ FORM_TEXT_FIELDS = (
     "plan",
     "url",
 )
-REQUEST_MODELS: list[type[BaseModel]] = [ReportIn, AttachmentsIn, PartsIn, CompleteIn, FinalizeIn]
+REQUEST_MODELS: list[type[BaseModel]] = [
+    ReportIn,
+    ReportPatch,
+    AttachmentsIn,
+    PartsIn,
+    CompleteIn,
+    FinalizeIn,
+]
 
 
 def ref(name: str) -> dict[str, str]:
@@ -177,6 +184,15 @@ def operations() -> dict[str, Any]:
                     "200": json_response("Assembled", "Completed"),
                     **errors(*common, "404", "409"),
                 },
+            }
+        },
+        "/api/v1/reports/{report_id}": {
+            "patch": {
+                "summary": "Change the customer's words on a report still awaiting its media",
+                "security": [{"projectKey": []}],
+                "parameters": open_report,
+                "requestBody": json_body("ReportPatch"),
+                "responses": {"200": json_response("Updated", "Report"), **errors(*common, "404", "409")},
             }
         },
         "/api/v1/reports/{report_id}/finalize": {

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bugline.db.models import Attachment, Project, Report, ReportStatus
+from bugline.db.models import Attachment, Project, Report, ReportEvent, ReportStatus, utcnow
 from bugline.errors import ApiError
 from bugline.intake.finalize import Outcome, attachment_for, complete_upload, finalize, require_open
-from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn
+from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
 from bugline.intake.service import Created, attachments_of, check_report, report_for_token, submit_report
 from bugline.intake.uploads import (
     Slots,
@@ -167,6 +167,31 @@ async def add_attachments(request: Request) -> Response:
     return JSONResponse({"attachments": [await slots.describe(a) for a in added]}, status_code=201)
 
 
+async def edit_report(request: Request) -> Response:
+    """Update the customer's words on a report still awaiting its media."""
+    state, project, report_id, token = await _open_report(request)
+    data, _ = await json_body(request, ReportPatch, state.settings.max_report_bytes)
+    changes = data.model_dump(exclude_none=True)
+    async with state.sessions() as session, session.begin():
+        report = await report_for_token(session, project, report_id, token)
+        require_open(report)
+        for name, value in changes.items():
+            setattr(report, name, value)
+        report.updated_at = utcnow()
+        if changes:
+            session.add(
+                ReportEvent(
+                    project_id=report.project_id,
+                    report_id=report.id,
+                    kind="edited",
+                    actor_type="reporter",
+                    data={"fields": sorted(changes)},
+                )
+            )
+        attachments = await attachments_of(session, report)
+    return JSONResponse(await report_view(state, report, attachments, token))
+
+
 async def sign_parts(request: Request) -> Response:
     state, project, report_id, token = await _open_report(request)
     data, _ = await json_body(request, PartsIn, SMALL_BODY)
@@ -252,5 +277,6 @@ routes = [
     Route(
         "/api/v1/reports/{report_id:str}/attachments/{attachment_id:str}/complete", complete, methods=["POST"]
     ),
+    Route("/api/v1/reports/{report_id:str}", edit_report, methods=["PATCH"]),
     Route("/api/v1/reports/{report_id:str}/finalize", finalize_report, methods=["POST"]),
 ]
