@@ -1,9 +1,10 @@
 """`make bench`: run every benchmark, print the tables, and record them in BENCHMARKS.md.
 
-    .venv/bin/python -m tests.bench.run [--only intake|upload] [--no-write]
+    .venv/bin/python -m tests.bench.run [--only intake|upload|widget] [--no-write]
 
 Only the blocks between the ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` markers of
-BENCHMARKS.md are rewritten (run, intake, upload); any other text in the file is kept.
+BENCHMARKS.md are rewritten (run, intake, upload, widget-size, widget-host, widget-screenshot);
+any other text in the file is kept.
 A block whose markers are missing is appended. Nothing is written when a benchmark fails.
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from tests.bench import intake, upload
+from tests.bench import intake, upload, widget_screenshot
 from tests.bench.common import PG_ADMIN_DSN, ROOT, event_loop_name, http_impl_name
 from tests.support.seaweed import find_weed
 
@@ -95,7 +96,8 @@ def machine() -> dict[str, str]:
 
 
 def run_block(info: dict[str, str], date: str, seconds: float, ran: list[str]) -> str:
-    command = COMMAND if len(ran) == 2 else f"{COMMAND} ({' and '.join(ran)} only)"
+    ran = list(dict.fromkeys(name.split("-")[0] for name in ran))  # widget-size, widget-host... -> widget
+    command = COMMAND if len(ran) == 3 else f"{COMMAND} ({' and '.join(ran)} only)"
     return (
         f"Last run: {date}, `{command}` (took {seconds / 60:.1f} min).\n"
         f"Machine: {info['cores']} cores (`nproc` = {info['cores']}), {info['cpu']}, {info['system']}; "
@@ -206,6 +208,9 @@ def default_document() -> str:
         + "\n<!-- bench:run -->\n<!-- /bench:run -->\n"
         + "\n## Intake throughput and latency\n\n<!-- bench:intake -->\n<!-- /bench:intake -->\n"
         + "\n## A 200 MB recording upload\n\n<!-- bench:upload -->\n<!-- /bench:upload -->\n"
+        + "\n## Widget size\n\n<!-- bench:widget-size -->\n<!-- /bench:widget-size -->\n"
+        + "\n## Widget cost to the host page\n\n<!-- bench:widget-host -->\n<!-- /bench:widget-host -->\n"
+        + "\n## Screenshot capture\n\n<!-- bench:widget-screenshot -->\n<!-- /bench:widget-screenshot -->\n"
     )
 
 
@@ -218,7 +223,7 @@ def write_benchmarks(blocks: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and record them in BENCHMARKS.md.")
-    parser.add_argument("--only", choices=["intake", "upload"], help="run one benchmark")
+    parser.add_argument("--only", choices=["intake", "upload", "widget"], help="run one benchmark")
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
     # A stopped run still stops its servers and drops its databases: SIGTERM unwinds like Ctrl-C.
@@ -240,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
             result = upload.run_upload(tmpdir / "upload", log)
             blocks["upload"] = upload_block(result)
             raw["upload"] = dataclasses.asdict(result)
+        if args.only in (None, "widget"):
+            (tmpdir / "widget").mkdir()
+            widget_blocks, raw["widget"] = widget_screenshot.run_widget(tmpdir / "widget", log)
+            blocks.update(widget_blocks)
     seconds = time.monotonic() - started
     blocks = {"run": run_block(info, date, seconds, list(blocks)), **blocks}
     print()
