@@ -25,12 +25,19 @@ def load_settings() -> Settings:
     return Settings.from_env(os.environ).with_secret()
 
 
+# The queue stub of the embed snippet, exactly as widget/ARCHITECTURE.md documents it: calls
+# made before loader.js arrives (Bugline.open(), identify(), ...) are queued and replayed.
+SNIPPET_STUB = (
+    "<script>(function(w){var b=w.Bugline=w.Bugline||function(){(b.q=b.q||[]).push(arguments)};\n"
+    '"open close identify setContext on".split(" ").forEach(function(m){b[m]=b[m]||function(){\n'
+    "b.apply(null,[m].concat([].slice.call(arguments)))}})})(window);</script>"
+)
+
+
 def snippet(settings: Settings, key: str) -> str:
+    """The copy-paste embed snippet: the queue stub, then the loader (its origin is the API's)."""
     base = settings.effective_public_url
-    return (
-        f'<script async src="{base}/widget/loader.js" data-bugline-key="{key}" '
-        f'data-bugline-api="{base}"></script>'
-    )
+    return f'{SNIPPET_STUB}\n<script async src="{base}/widget/loader.js" data-bugline-key="{key}"></script>'
 
 
 def create_project(settings: Settings, name: str, origins: list[str], *, demo: bool = False) -> Project:
@@ -96,7 +103,7 @@ def ensure_demo(settings: Settings) -> None:
         print(f"Admin account: {DEMO_ADMIN} / {password}  (shown once; change it with create-user)")
     print(f"Demo project key: {demo.public_key}")
     print(f"Demo page: {base}/demo")
-    print(f"Widget snippet:\n  {snippet(settings, demo.public_key)}")
+    print(f"Widget snippet (paste it into your pages' <head>):\n{snippet(settings, demo.public_key)}")
     print("Send a report with a screenshot from the shell:")
     print(
         f"  curl -F actual='The Save button does nothing' -F email=you@example.com "
@@ -200,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Project {project.name!r} created.")
         print(f"Public key: {project.public_key}")
         print(f"Allowed origins: {', '.join(project.allowed_origins) or '(none: only server-side calls)'}")
-        print(f"Embed snippet:\n  {snippet(settings, project.public_key)}")
+        print(f"Embed snippet (paste it into your pages' <head>):\n{snippet(settings, project.public_key)}")
     elif args.command == "create-user":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
         if len(password) < 10:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+ARCHITECTURE = Path(__file__).resolve().parents[2] / "widget" / "ARCHITECTURE.md"
+
+
+def documented_snippet(base: str, key: str) -> str:
+    """The embed snippet as widget/ARCHITECTURE.md shows it, for this server and key."""
+    block = re.search(r"## Embedding\n\n```html\n(.*?)\n```", ARCHITECTURE.read_text(), re.S)
+    assert block, "widget/ARCHITECTURE.md has no ## Embedding html block"
+    return block.group(1).replace("https://bugline.example.com", base).replace("pk_...", key)
 
 
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -23,7 +33,13 @@ def test_migrate_then_create_project_prints_key_and_snippet(tmp_path: Path) -> N
     assert "Public key: pk_" in out.stdout
     assert "https://shop.example.com, http://localhost:3000" in out.stdout or \
         "http://localhost:3000, https://shop.example.com" in out.stdout
-    assert '<script async src="http://127.0.0.1:8000/widget/loader.js" data-bugline-key="pk_' in out.stdout
+    key = re.search(r"Public key: (pk_\S+)", out.stdout)
+    assert key
+    # Exactly the documented copy-paste snippet: the queue stub, then the loader tag.
+    expected = documented_snippet("http://127.0.0.1:8000", key.group(1))
+    assert "Bugline.q" not in expected and "b.q=b.q||[]" in expected  # the stub is part of it
+    printed = out.stdout.split("Embed snippet (paste it into your pages' <head>):\n", 1)[1]
+    assert printed.rstrip("\n") == expected
 
 
 def test_create_project_refuses_a_url_that_is_not_an_origin(tmp_path: Path) -> None:
@@ -42,6 +58,7 @@ def test_demo_creates_project_and_admin_once(tmp_path: Path) -> None:
     assert "Admin account" not in second.stdout  # not created twice
     key = [line for line in first.stdout.splitlines() if line.startswith("Demo project key")]
     assert key and key[0] in second.stdout
+    assert documented_snippet("http://127.0.0.1:8000", key[0].split(": ")[1]) in first.stdout
 
 
 def test_create_user_and_duplicate(tmp_path: Path) -> None:

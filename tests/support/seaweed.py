@@ -189,6 +189,10 @@ def start_seaweed(tmpdir: Path) -> SeaweedServer:
         f"-master.port.grpc={master_grpc}",
         "-master.telemetry=false",  # the test network is closed; do not try to phone home
         "-master.volumeSizeLimitMB=256",
+        # Every bucket is a collection that takes 7 volumes on its first write: weed's default
+        # of 8 volumes leaves the third bucket of a session (each e2e module has its own) with
+        # none, and its uploads fail. Volumes are not preallocated, so many cost little.
+        "-volume.max=100",
         f"-volume.port={volume}",
         f"-volume.port.grpc={volume_grpc}",
         "-volume.preStopSeconds=0",

@@ -12,9 +12,11 @@ import type {
   SendResult,
   WidgetContext,
 } from "./types";
-import { send } from "./transport";
+import { api, complete, declare, etagOf, Fail, finalize, putFiles, send, upload, withKey, xhr } from "./transport";
+import type { Draft as Upload } from "./draft";
+import type { Mine } from "./ui/myreports";
 import { addStyles, mountHost } from "./shadow";
-import { fmt, strings, type Strings } from "./strings";
+import { fmt, hasStrings, loadStrings, strings, type Strings } from "./strings";
 import { attachments } from "./ui/attachments";
 import { capturedPanel, describeBrowser } from "./ui/captured";
 import { EMAIL, hasDescription, missing, type Draft, type Missing } from "./ui/completeness";
@@ -36,6 +38,20 @@ interface View {
 const views = new WeakMap<ShadowRoot, View>();
 
 export function open(ctx: WidgetContext): DialogHandle {
+  if (!hasStrings(ctx.config.locale)) {
+    // French and Arabic come in their own small chunk; the dialog opens once it is here.
+    let closed = false;
+    let handle: DialogHandle | undefined;
+    void loadStrings(ctx.config.locale).then(() => {
+      if (!closed) handle = open(ctx);
+    });
+    return {
+      close() {
+        closed = true;
+        handle?.close();
+      },
+    };
+  }
   let root = ctx.root;
   let host = ctx.host;
   if (!root) {
@@ -110,6 +126,8 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
   let page: Promise<PageContext> = Promise.resolve(fallbackContext());
   let returnFocus: HTMLElement | null = null;
   let sending = false;
+  // The last recording and its draft report (upload while recording, see draft.ts).
+  let recording: { blob: Blob; draft: Promise<Upload> } | null = null;
   let built = false;
   let isOpen = false;
 
@@ -203,17 +221,47 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
         h("button", { type: "button", class: "btn", onclick: () => reset(true) }, s.another),
       ),
     );
+    const mineBtn = h("button", { type: "button", class: "btn", hidden: true, onclick: () => void showMine() }, s.mine);
     const top = h(
       "div",
       { class: "top" },
       h("h2", { id: titleId }, s.title),
+      mineBtn,
       h("button", { type: "button", class: "x", "aria-label": s.close, onclick: () => close() }, "×"),
     );
     dlg.append(top, form, done, status);
     files.accept(dlg);
     form.addEventListener("input", () => refreshMissing());
     form.addEventListener("change", () => refreshMissing());
-    return { trying, expected, actual, errorText, steps, frequency, people, email, name, identity, files, shotBtn, recBtn, captured, missingBox, missingList, progress, sendBtn, form, done, doneText, follow };
+    return { mineBtn, trying, expected, actual, errorText, steps, frequency, people, email, name, identity, files, shotBtn, recBtn, captured, missingBox, missingList, progress, sendBtn, form, done, doneText, follow };
+  }
+
+  const mineKey = () => "bugline:reports:" + ctx.config.key;
+
+  function mine(): Mine[] {
+    try {
+      return JSON.parse(localStorage.getItem(mineKey()) || "[]");
+    } catch {
+      return [];
+    }
+  }
+
+  function remember(m: Mine) {
+    try {
+      localStorage.setItem(mineKey(), JSON.stringify([m, ...mine().filter((x) => x.id != m.id)].slice(0, 20)));
+    } catch {
+      /* storage blocked: nothing to list later */
+    }
+    f.mineBtn.hidden = false;
+  }
+
+  async function showMine() {
+    try {
+      const mod = await import("./ui/myreports");
+      if (!dlg.querySelector(".mine")) mod.showMine({ dlg, hide: [f.form, f.done], entries: mine(), s, lang: s.lang, back: () => f.mineBtn.focus() });
+    } catch {
+      announce(s.mineFailed);
+    }
   }
 
   function anonymous(): boolean {
@@ -284,6 +332,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     f.name.el.hidden = !!(who && who.name);
     f.identity.hidden = f.email.el.hidden && f.name.el.hidden;
     f.shotBtn.hidden = !ctx.config.capture.screenshot;
+    f.mineBtn.hidden = !mine().length;
     const md = navigator.mediaDevices as MediaDevices | undefined;
     f.recBtn.hidden = !(ctx.config.capture.recording && md && typeof md.getDisplayMedia === "function" && typeof MediaRecorder !== "undefined");
     capture = ctx.load<CaptureModule>("capture").catch(() => null);
@@ -327,6 +376,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     f.follow.hidden = true;
     status.textContent = "";
     idempotencyKey = newKey();
+    recording = null;
     refreshMissing();
     if (focus) f.trying.input.focus();
   }
@@ -357,12 +407,16 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     let handle: RecordingHandle | null = null;
     let bar: HTMLButtonElement | null = null;
     let stopping = false;
+    let draft: Promise<Upload> | undefined;
     const finish = async () => {
       if (!handle || stopping) return;
       stopping = true;
       try {
         const blob = await handle.stop();
-        if (blob.size) f.files.add(blob, "recording.webm", "recording");
+        if (blob.size) {
+          f.files.add(blob, "recording.webm", "recording");
+          if (draft) recording = { blob, draft };
+        }
       } catch {
         announce(s.recordFailed);
       }
@@ -383,9 +437,14 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
           if (bar) bar.textContent = fmt(s.recordStop, { seconds: Math.round(seconds) });
         },
         onEnd: () => void finish(),
+        // Each part goes up while recording, into the draft report created just below.
+        sink: (part: Blob, n: number, last: boolean) => draft!.then((d) => d.sink(part, n, last)),
       };
       dlg.close(); // let the user reproduce the problem on the page while recording
       handle = await mod.start(opts);
+      draft = Promise.all([import("./draft"), capture, page]).then(([m, cap, p]) =>
+        m.startDraft({ api, complete, declare, etagOf, Fail, finalize, putFiles, upload, withKey, xhr }, ctx.config, buildReport(p, cap), newKey(), MAX_RECORDING_BYTES),
+      );
       root.appendChild(bar);
       bar.focus();
     } catch {
@@ -480,12 +539,20 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
       const cap = await capture;
       const report = buildReport(await page, cap);
       const files: FileToSend[] = f.files.files();
-      result = await send(ctx.config, { report, files, idempotencyKey }, (sent, total) => {
+      const progress = (sent: number, total: number) => {
         if (total > 0) {
           f.progress.max = total;
           f.progress.value = sent;
         }
-      });
+      };
+      const rec = recording;
+      recording = null; // the draft is tried once; after a failure, the whole report goes the usual way
+      let drafted: SendResult | void = undefined;
+      if (rec && files.some((x) => x.file == rec.blob)) {
+        drafted = await rec.draft.then((d) => d.finish(report, files.filter((x) => x.file != rec.blob), progress)).catch(() => undefined);
+      }
+      result = drafted || (await send(ctx.config, { report, files, idempotencyKey }, progress));
+      if (result.ok) remember({ id: result.id, number: result.number, statusUrl: result.statusUrl, title: String(report.actual || report.trying_to_do || "").slice(0, 120), at: Date.now() });
     } catch (err) {
       result = { ok: false, queued: false, message: err instanceof Error ? err.message : String(err) };
     }
@@ -498,7 +565,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
       showDone(text, result.statusUrl);
       ctx.emit("submitted", { id: result.id, number: result.number, status: result.status, statusUrl: result.statusUrl });
     } else if (result.queued) {
-      showDone(s.queued, "");
+      showDone(navigator.onLine === false ? s.queued : s.queuedRetry, "");
     } else {
       announce(fmt(s.failed, { message: result.message }));
       f.sendBtn.focus();

@@ -1,19 +1,19 @@
 // Sends a report: create (idempotent) -> upload each file to its signed slot -> finalize.
 // Passing failures (offline, 5xx, 408/409/429, expired upload URLs) park the submission in the
 // outbox (queue.ts); resume() sends it again later with the same Idempotency-Key.
-import type { Config, SendResult, Submission } from "./types";
+import type { Config, FileToSend, SendResult, Submission } from "./types";
 import * as q from "./queue";
 
-type Headers_ = Record<string, string>;
+export type Headers_ = Record<string, string>;
 
-interface PartUrl {
+export interface PartUrl {
   part_number: number;
   size: number;
   url: string;
   headers?: Headers_ | null;
 }
 
-interface Upload {
+export interface Upload {
   method: string; // "POST" (S3 form), "PUT", "MULTIPART"
   url?: string;
   fields?: Headers_ | null;
@@ -25,7 +25,7 @@ interface Upload {
   complete_url?: string;
 }
 
-interface Created {
+export interface Created {
   id: string;
   number: number;
   status: string;
@@ -41,7 +41,7 @@ export interface PartSpec {
 }
 
 /** Why a step failed: `retry` = worth trying again later; `after` = ms the server asked to wait. */
-class Fail extends Error {
+export class Fail extends Error {
   constructor(
     message: string,
     public retry: boolean,
@@ -86,13 +86,13 @@ export function retryAfter(v: string | null, now = Date.now()): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const withKey = (url: string, key: string): string => url + (url.includes("?") ? "&" : "?") + "key=" + encodeURIComponent(key);
+export const withKey = (url: string, key: string): string => url + (url.includes("?") ? "&" : "?") + "key=" + encodeURIComponent(key);
 
-async function api<T>(url: string, body: unknown, headers: Headers_): Promise<T> {
+export async function api<T>(url: string, body: unknown, headers: Headers_, method = "POST"): Promise<T> {
   let r: Response;
   try {
     r = await fetch(url, {
-      method: "POST",
+      method,
       headers: { "Content-Type": "application/json", ...headers },
       body: body === undefined ? "" : JSON.stringify(body),
       credentials: "omit",
@@ -106,7 +106,7 @@ async function api<T>(url: string, body: unknown, headers: Headers_): Promise<T>
   throw new Fail(e.message || "HTTP " + r.status, retryable(r.status), retryAfter(r.headers.get("Retry-After")), r.status, e.code);
 }
 
-function xhr(method: string, url: string, body: Blob | FormData, headers: Headers_ | null | undefined, progress: (n: number) => void): Promise<XMLHttpRequest> {
+export function xhr(method: string, url: string, body: Blob | FormData, headers: Headers_ | null | undefined, progress: (n: number) => void): Promise<XMLHttpRequest> {
   return new Promise((res, rej) => {
     const x = new XMLHttpRequest();
     x.open(method, url);
@@ -124,7 +124,7 @@ function xhr(method: string, url: string, body: Blob | FormData, headers: Header
 }
 
 /** One upload request, tried up to 3 times with backoff while the failure may pass. */
-async function upload(send: () => Promise<XMLHttpRequest>): Promise<XMLHttpRequest> {
+export async function upload(send: () => Promise<XMLHttpRequest>): Promise<XMLHttpRequest> {
   for (let i = 1; ; i++) {
     try {
       return await send();
@@ -138,85 +138,95 @@ async function upload(send: () => Promise<XMLHttpRequest>): Promise<XMLHttpReque
 
 type Attempt = SendResult | Fail;
 
-async function attempt(config: Config, sub: Submission, onProgress: (sent: number, total: number) => void): Promise<Attempt> {
-  const { api: base, key } = config;
-  const files = sub.files.filter((f) => f.file.size > 0);
+/** Declared attachments (the `attachments` of a create or /attachments body). */
+export const declare = (files: FileToSend[]) =>
+  files.map((f) => ({ name: f.name.slice(0, 255) || "file", type: f.file.type || "application/octet-stream", size: f.file.size, kind: f.kind }));
+
+/** Upload each file to its slot (`ups[i]` for `files[i]`), reporting progress over all bytes. */
+export async function putFiles(key: string, token: Headers_, ups: (Upload | null | undefined)[], files: FileToSend[], onProgress: (sent: number, total: number) => void): Promise<void> {
   const total = files.reduce((n, f) => n + f.file.size, 0);
   let done = 0;
   const report = (n: number): void => onProgress(Math.min(done + n, total), total);
-  try {
-    const created = await api<Created>(
-      withKey(base + "/api/v1/reports", key),
-      {
-        ...sub.report,
-        attachments: files.map((f) => ({
-          name: f.name.slice(0, 255) || "file",
-          type: f.file.type || "application/octet-stream",
-          size: f.file.size,
-          kind: f.kind,
-        })),
-      },
-      { "Idempotency-Key": sub.idempotencyKey },
-    );
-    const token = { "X-Bugline-Report-Token": created.status_token };
+  report(0);
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i].file;
+    const up = ups[i];
+    if (up?.method == "MULTIPART") {
+      const size = up.part_size ?? 0;
+      const plan = partPlan(file.size, size);
+      if (!size || plan.length > (up.max_parts ?? 1e4)) throw new Fail(files[i].name + " is too large", false);
+      const urls = new Map((up.parts ?? []).map((p) => [p.part_number, p]));
+      const want = missingParts(plan, up.parts);
+      for (let j = 0; j < want.length; j += 1000) {
+        const got = await api<{ parts: PartUrl[] }>(withKey(up.parts_url!, key), { parts: want.slice(j, j + 1000) }, token);
+        for (const p of got.parts) urls.set(p.part_number, p);
+      }
+      const etags: { part_number: number; etag: string }[] = [];
+      for (const p of plan) {
+        const u = urls.get(p.part_number)!;
+        const at = (p.part_number - 1) * size;
+        etags.push({ part_number: p.part_number, etag: etagOf(await upload(() => xhr("PUT", u.url, file.slice(at, at + p.size), u.headers, (n) => report(at + n)))) });
+      }
+      await complete(key, token, up, etags);
+    } else if (up?.url) {
+      let body: Blob | FormData = file;
+      if (up.method == "POST") {
+        body = new FormData();
+        for (const k in up.fields ?? {}) body.append(k, up.fields![k]);
+        body.append("file", file);
+      }
+      await upload(() => xhr(up.method, up.url!, body, up.method == "POST" ? null : up.headers, (n) => report(Math.min(n, file.size))));
+    }
+    // No upload: the slot was already uploaded by an earlier try (or closed); count it as sent.
+    done += file.size;
     report(0);
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i].file;
-      const up = created.attachments?.[i]?.upload;
-      if (up?.method == "MULTIPART") {
-        const size = up.part_size ?? 0;
-        const plan = partPlan(file.size, size);
-        if (!size || plan.length > (up.max_parts ?? 1e4)) throw new Fail(files[i].name + " is too large", false);
-        const urls = new Map((up.parts ?? []).map((p) => [p.part_number, p]));
-        const want = missingParts(plan, up.parts);
-        for (let j = 0; j < want.length; j += 1000) {
-          const got = await api<{ parts: PartUrl[] }>(withKey(up.parts_url!, key), { parts: want.slice(j, j + 1000) }, token);
-          for (const p of got.parts) urls.set(p.part_number, p);
-        }
-        const etags: { part_number: number; etag: string }[] = [];
-        for (const p of plan) {
-          const u = urls.get(p.part_number)!;
-          const at = (p.part_number - 1) * size;
-          const x = await upload(() => xhr("PUT", u.url, file.slice(at, at + p.size), u.headers, (n) => report(at + n)));
-          const etag = x.getResponseHeader("ETag");
-          // Unreadable when the bucket's CORS rules don't expose ETag: a setup error, not a passing one.
-          if (!etag) throw new Fail("the upload's ETag is not readable (expose ETag in the bucket's CORS rules)", false);
-          etags.push({ part_number: p.part_number, etag });
-        }
-        try {
-          await api(withKey(up.complete_url!, key), { parts: etags }, token);
-        } catch (e) {
-          if ((e as Fail).status != 409) throw e; // 409: completed by an earlier try
-        }
-      } else if (up?.url) {
-        let body: Blob | FormData = file;
-        if (up.method == "POST") {
-          body = new FormData();
-          for (const k in up.fields ?? {}) body.append(k, up.fields![k]);
-          body.append("file", file);
-        }
-        await upload(() => xhr(up.method, up.url!, body, up.method == "POST" ? null : up.headers, (n) => report(Math.min(n, file.size))));
-      }
-      // No upload: the slot was already uploaded by an earlier try (or closed); count it as sent.
-      done += file.size;
-      report(0);
+  }
+}
+
+/** The ETag of an uploaded part. */
+export function etagOf(x: XMLHttpRequest): string {
+  const etag = x.getResponseHeader("ETag");
+  // Unreadable when the bucket's CORS rules don't expose ETag: a setup error, not a passing one.
+  if (!etag) throw new Fail("the upload's ETag is not readable (expose ETag in the bucket's CORS rules)", false);
+  return etag;
+}
+
+export async function complete(key: string, token: Headers_, up: Upload, parts: { part_number: number; etag: string }[]): Promise<void> {
+  try {
+    await api(withKey(up.complete_url!, key), { parts }, token);
+  } catch (e) {
+    if ((e as Fail).status != 409) throw e; // 409: completed by an earlier try
+  }
+}
+
+/** Finalize (waiting out 409 uploads_incomplete a few times; without a file that failed checks). */
+export async function finalize(key: string, created: Created, token: Headers_): Promise<SendResult> {
+  let body: unknown;
+  let warning: string | undefined;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await api<Created>(withKey(created.finalize_url, key), body, token);
+      return { ok: true, id: r.id, number: r.number, status: r.status, statusUrl: r.status_url, statusToken: r.status_token, ...(warning ? { warning } : {}) };
+    } catch (e) {
+      const f = e as Fail;
+      if (f.code == "attachments_rejected" && !body) {
+        // A file failed verification: send the report without it rather than lose the report.
+        body = { skip_rejected: true };
+        warning = f.message;
+      } else if (f.status == 409 && i < 4) await sleep(Math.max(f.after, 2e3));
+      else throw f;
     }
-    let body: unknown;
-    let warning: string | undefined;
-    for (let i = 0; ; i++) {
-      try {
-        const r = await api<Created>(withKey(created.finalize_url, key), body, token);
-        return { ok: true, id: r.id, number: r.number, status: r.status, statusUrl: r.status_url, statusToken: r.status_token, ...(warning ? { warning } : {}) };
-      } catch (e) {
-        const f = e as Fail;
-        if (f.code == "attachments_rejected" && !body) {
-          // A file failed verification: send the report without it rather than lose the report.
-          body = { skip_rejected: true };
-          warning = f.message;
-        } else if (f.status == 409 && i < 4) await sleep(Math.max(f.after, 2e3));
-        else throw f;
-      }
-    }
+  }
+}
+
+async function attempt(config: Config, sub: Submission, onProgress: (sent: number, total: number) => void): Promise<Attempt> {
+  const { api: base, key } = config;
+  const files = sub.files.filter((f) => f.file.size > 0);
+  try {
+    const created = await api<Created>(withKey(base + "/api/v1/reports", key), { ...sub.report, attachments: declare(files) }, { "Idempotency-Key": sub.idempotencyKey });
+    const token = { "X-Bugline-Report-Token": created.status_token };
+    await putFiles(key, token, (created.attachments ?? []).map((a) => a.upload), files, onProgress);
+    return await finalize(key, created, token);
   } catch (e) {
     return e instanceof Fail ? e : new Fail(String(e), true);
   }

@@ -61,7 +61,8 @@ class CorsMiddleware:
             # request's readable 401/403 instead of an opaque "CORS error".
             allowed = project is None or origin_allowed(origin, project.allowed_origins)
             method = headers.get("access-control-request-method", "")
-            if not allowed or method not in ("POST", "GET") or not path.startswith("/api/v1/"):
+            # PATCH: the widget adds the customer's words to a report created while recording.
+            if not allowed or method not in ("POST", "GET", "PATCH") or not path.startswith("/api/v1/"):
                 response: Response = JSONResponse(
                     {
                         "error": {
@@ -77,7 +78,7 @@ class CorsMiddleware:
                     status_code=204,
                     headers={
                         "Access-Control-Allow-Origin": origin,
-                        "Access-Control-Allow-Methods": "GET, POST",
+                        "Access-Control-Allow-Methods": "GET, POST, PATCH",
                         "Access-Control-Allow-Headers": ALLOW_HEADERS,
                         "Access-Control-Max-Age": MAX_AGE,
                         "Vary": "Origin",

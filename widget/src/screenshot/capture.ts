@@ -23,11 +23,11 @@ export const MASK_COLOR = "#000000";
 
 export async function captureViewport(opts: CaptureOptions, probe?: SvgProbe): Promise<Blob> {
   const selectors = validSelectors([...DEFAULT_MASK, ...(opts.mask ?? [])]);
-  const { test, masked } = makeExcluder(selectors, opts.exclude ?? []);
   // Capped at 2: a 3x phone screenshot is 9x the pixels of 1x for no extra legibility.
   const dpr = Math.min(Math.max(window.devicePixelRatio || 1, 1), 2);
   const vw = window.innerWidth;
   const vh = window.innerHeight;
+  const { test, masked } = makeExcluder(selectors, opts.exclude ?? [], { width: vw, height: vh });
   await yieldToPage();
 
   const restoreConsole = muteSnapdomWarnings();

@@ -68,17 +68,52 @@ export function visibleBox(el: Element, vw: number, vh: number): Box | null {
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
+/** Elements that may paint inside the viewport whatever their own box says: fixed and
+ *  sticky elements, and every ancestor of one (a fixed toast inside a footer that is
+ *  scrolled away still shows). Computed once per capture. */
+export function pinned(): Set<Element> {
+  const keep = new Set<Element>();
+  for (const el of Array.from(document.body ? document.body.getElementsByTagName("*") : [])) {
+    const position = getComputedStyle(el).position;
+    if (position !== "fixed" && position !== "sticky") continue;
+    for (let p: Element | null = el; p && !keep.has(p); p = p.parentElement) keep.add(p);
+  }
+  return keep;
+}
+
+// Shadows, outlines and overflowing glyphs paint outside an element's box: only boxes at
+// least this far outside the viewport are taken as invisible.
+const BLEED = 96;
+
+/** True when an element's box lies wholly outside the viewport, so nothing of it can show. */
+export function offscreen(el: Element, vw: number, vh: number): boolean {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) return false; // display: contents and the like: ask the children
+  return r.bottom <= -BLEED || r.top >= vh + BLEED || r.right <= -BLEED || r.left >= vw + BLEED;
+}
+
 /** A predicate for snapdom's `exclude`: true for the widget itself and for private
- *  elements, remembering the private ones so their boxes can be painted afterwards. */
-export function makeExcluder(selectors: readonly string[], exclude: readonly Element[]) {
+ *  elements, remembering the private ones so their boxes can be painted afterwards.
+ *  With a viewport, also true for elements that cannot show in it: snapdom then neither
+ *  clones nor styles them (the table rows below the fold are most of a page's nodes), and
+ *  excludeMode "hide" keeps their space so the layout of what does show is unchanged. */
+export function makeExcluder(
+  selectors: readonly string[],
+  exclude: readonly Element[],
+  viewport?: { width: number; height: number },
+) {
   const joined = selectors.join(",");
   const skip = new Set(exclude);
   const masked = new Set<Element>();
+  const keep = viewport ? pinned() : new Set<Element>();
   const test = (el: Element): boolean => {
     if (skip.has(el)) return true;
     if (joined && el.matches(joined)) {
       masked.add(el);
       return true;
+    }
+    if (viewport && el !== document.documentElement && el !== document.body && !keep.has(el)) {
+      return offscreen(el, viewport.width, viewport.height);
     }
     return false;
   };

@@ -1,14 +1,17 @@
-// Locale selection and formatting. The loader imports only `launcherLabel` and `localeInfo`
-// (the full dictionaries stay out of it: esbuild tree-shakes the default exports away).
-import ar, { launcher as arLauncher } from "./ar";
-import en, { launcher as enLauncher } from "./en";
-import fr, { launcher as frLauncher } from "./fr";
+// Locale selection and formatting. English ships inside the dialog (and is the fallback);
+// French and Arabic are separate chunks fetched only by the people who need them. The loader
+// imports only `launcherLabel` and `localeInfo`, so no dictionary ends up in loader.js.
+import en from "./en";
 import type { Strings } from "./en";
+import { LAUNCHERS } from "./launchers";
 
 export type { Strings };
 
+type Lang = "en" | "fr" | "ar";
+const loaded: Partial<Record<Lang, Strings>> = { en };
+
 /** "fr-CA" -> "fr"; unknown languages fall back to English. */
-export function language(locale: string | undefined): "en" | "fr" | "ar" {
+export function language(locale: string | undefined): Lang {
   const lang = String(locale || "en").toLowerCase().split(/[-_]/)[0];
   return lang === "fr" || lang === "ar" ? lang : "en";
 }
@@ -19,13 +22,27 @@ export function localeInfo(locale: string | undefined): { lang: string; dir: "lt
 }
 
 export function launcherLabel(locale: string | undefined): string {
+  return LAUNCHERS[language(locale)];
+}
+
+/** Whether the locale's dictionary is here (English always is). */
+export function hasStrings(locale: string | undefined): boolean {
+  return language(locale) in loaded;
+}
+
+/** Fetch the locale's dictionary; on failure English stays in use. Never throws. */
+export async function loadStrings(locale: string | undefined): Promise<void> {
   const lang = language(locale);
-  return lang === "fr" ? frLauncher : lang === "ar" ? arLauncher : enLauncher;
+  if (loaded[lang]) return;
+  try {
+    loaded[lang] = (lang === "fr" ? await import("./fr") : await import("./ar")).default;
+  } catch {
+    loaded[lang] = en;
+  }
 }
 
 export function strings(locale: string | undefined): Strings {
-  const lang = language(locale);
-  return lang === "fr" ? fr : lang === "ar" ? ar : en;
+  return loaded[language(locale)] ?? en;
 }
 
 /** fmt("Sent: report #{number}", {number: 12}) -> "Sent: report #12" */

@@ -11,7 +11,7 @@ box-shadow:0 20px 60px rgba(0,0,0,.35);overflow:auto;position:fixed;inset:0;marg
 .top{display:flex;align-items:center;gap:8px;padding:14px 20px 0}
 h2{font-size:19px;margin:0;flex:1}
 h3{font-size:15px;margin:0 0 4px}
-.x{background:none;border:0;color:inherit;font-size:24px;line-height:1;width:40px;height:40px;border-radius:8px;cursor:pointer}
+.x{background:none;border:0;color:inherit;font-size:24px;line-height:1;width:44px;height:44px;border-radius:8px;cursor:pointer}
 .intro,.hint{color:var(--bl-muted);margin:4px 0 0;font-size:13px}
 .field{margin-top:14px}
 label{display:block;font-weight:600;margin-bottom:4px}
@@ -19,8 +19,8 @@ input[type=text],input[type=email],textarea{width:100%;font:inherit;font-size:16
 border:1px solid var(--bl-border);border-radius:calc(var(--bugline-radius) - 4px);padding:8px 10px}
 textarea{resize:vertical;min-height:44px}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:14px}
-[aria-invalid=true]{border-color:#d93036}
-.error{color:#d93036;margin:4px 0 0;font-size:13px}
+[aria-invalid=true]{border-color:light-dark(#c62828,#ff8a80)}
+.error{color:light-dark(#c62828,#ff8a80);margin:4px 0 0;font-size:13px}
 fieldset{border:0;padding:0;margin:14px 0 0;min-width:0}
 legend{font-weight:600;padding:0;margin-bottom:4px}
 .choices{display:flex;flex-wrap:wrap;gap:6px}
@@ -30,7 +30,7 @@ padding:6px 12px;margin:0;cursor:pointer}
 .choice:has(input:checked){border-color:var(--bugline-accent);box-shadow:inset 0 0 0 1px var(--bugline-accent)}
 .tools{display:flex;flex-wrap:wrap;gap:8px}
 button{font:inherit;cursor:pointer}
-.btn{border:1px solid var(--bl-border);background:transparent;color:inherit;border-radius:calc(var(--bugline-radius) - 4px);padding:8px 14px;min-height:40px}
+.btn{border:1px solid var(--bl-border);background:transparent;color:inherit;border-radius:calc(var(--bugline-radius) - 4px);padding:8px 14px;min-height:44px}
 .primary{background:var(--bugline-accent);border-color:var(--bugline-accent);color:var(--bugline-bg);font-weight:600}
 button:focus-visible,input:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid var(--bugline-accent);outline-offset:2px}
 button:disabled{opacity:.6;cursor:default}

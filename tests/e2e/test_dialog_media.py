@@ -1,0 +1,294 @@
+"""Screenshots, recordings and "My reports" through the widget's dialog, in real Chromium against
+a real Bugline server (the `stack` of test_widget.py: uvicorn, SQLite, SeaweedFS S3).
+
+The recording test runs headed Chromium on a private Xvfb display, which shares its own tab
+without a prompt: it checks that the report is created and its multipart upload opened while
+the user is still recording (upload while recording), then that Send patches the words in and
+stores the video. A missing Chromium or Xvfb fails these tests: nothing here skips."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+from tests.e2e import media_fixtures
+from tests.e2e import test_widget as widget_tests
+from tests.e2e.test_widget import TIMEOUT_MS, Stack, loaded
+
+# Module-scoped fixtures reused from the other widget tests (a sync Playwright must not outlive
+# the module: a session-scoped one keeps an event loop running that breaks later async tests).
+stack = widget_tests.stack
+playwright_instance = media_fixtures.playwright_instance
+headless_browser = media_fixtures.headless_browser
+xvfb_display = media_fixtures.xvfb_display
+headed_browser = media_fixtures.headed_browser
+
+SECRET = "hunter2-secret"
+BLOB_WATCH = """(() => {
+  window.__blobs = [];
+  const secret = new TextEncoder().encode("SECRET");
+  const scan = async (body) => {
+    const parts = body instanceof FormData ? [...body.values()] : [body];
+    for (const p of parts) {
+      if (!(p instanceof Blob)) continue;
+      const bytes = new Uint8Array(await p.arrayBuffer());
+      let leak = false;
+      outer: for (let i = 0; i + secret.length <= bytes.length; i++) {
+        for (let j = 0; j < secret.length; j++) if (bytes[i + j] !== secret[j]) continue outer;
+        leak = true; break;
+      }
+      window.__blobs.push({size: bytes.length, png: bytes[0] === 0x89 && bytes[1] === 0x50, leak});
+    }
+  };
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) { if (body) scan(body); return send.call(this, body); };
+  const f = window.fetch;
+  window.fetch = function (input, init) { if (init && init.body) scan(init.body); return f.apply(this, arguments); };
+})();""".replace("SECRET", SECRET)
+
+
+def s3_client(stack: Stack) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=stack.seaweed.endpoint_url,
+        aws_access_key_id=stack.seaweed.access_key,
+        aws_secret_access_key=stack.seaweed.secret_key,
+        region_name="us-east-1",
+    )
+
+
+def by_number(stack: Stack, number: int) -> Any:
+    return next(r for r in stack.reports() if r[0].number == number)
+
+
+@pytest.fixture
+def pages(headless_browser: Browser) -> Iterator[Any]:
+    contexts = []
+
+    def make(locale: str = "en-US", browser: Browser | None = None) -> Page:
+        ctx = (browser or headless_browser).new_context(
+            locale=locale, viewport={"width": 1000, "height": 700}
+        )
+        ctx.set_default_timeout(TIMEOUT_MS)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def open_dialog(page: Page, name: str = "Report a bug") -> Any:
+    page.get_by_role("button", name=name).click()
+    dialog = page.get_by_role("dialog", name=name)
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def test_screenshot_annotated_and_sent_without_the_password(stack: Stack, pages: Any) -> None:
+    page = pages()
+    bodies: list[bytes] = []
+
+    def keep(request: Request) -> None:
+        try:
+            body = request.post_data_buffer
+        except Exception:  # a body Playwright cannot read: the uploads are checked below
+            body = None
+        if body:
+            bodies.append(body)
+
+    page.on("request", keep)
+    # Playwright does not expose Blob bodies (the uploads): look into them from inside the page.
+    page.add_init_script(BLOB_WATCH)
+    page.goto(stack.page("<label>Password <input type=password id=pw autocomplete=off></label>"))
+    loaded(page)
+    page.locator("#pw").fill(SECRET)
+    dialog = open_dialog(page)
+    dialog.get_by_label("What happened instead?").fill("The totals are wrong on the invoice page")
+
+    dialog.get_by_role("button", name="Take screenshot").click()
+    editor = page.locator(".bl-ann")
+    canvas = editor.locator("canvas")
+    canvas.wait_for()
+    editor.get_by_role("button", name="Hide").click()
+    box = canvas.bounding_box()
+    assert box is not None
+    x0, y0 = box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1
+    x1, y1 = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 6):
+        page.mouse.move(x0 + (x1 - x0) * i / 5, y0 + (y1 - y0) * i / 5)
+    page.mouse.up()
+    editor.get_by_role("button", name="Use screenshot").click()
+    expect(editor).to_have_count(0)
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_text("screenshot.png", exact=True)).to_be_visible()
+
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_have_text(re.compile(r"^Sent: report #\d+$"))
+    number = int(dialog.get_by_role("status").inner_text().rsplit("#", 1)[1])
+
+    report, _who, files = by_number(stack, number)
+    assert report.status == "received" and report.actual == "The totals are wrong on the invoice page"
+    shots = [a for a in files if a.kind == "screenshot"]
+    assert len(shots) == 1, files
+    shot = shots[0]
+    assert (shot.state, shot.content_type, shot.filename) == ("stored", "image/png", "screenshot.png")
+    stored = s3_client(stack).get_object(Bucket=stack.bucket, Key=shot.storage_key)
+    data = stored["Body"].read()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and stored["ContentType"] == "image/png"
+    assert SECRET.encode() not in data
+
+    # Nothing the page sent carried the password: not the report, not the upload, not a log.
+    assert any(b"The totals are wrong" in b for b in bodies), "request bodies were not captured"
+    blobs = page.evaluate("window.__blobs")
+    assert any(b["png"] for b in blobs), f"the screenshot upload was not seen: {blobs}"
+    assert not [b for b in blobs if b["leak"]], blobs
+    leaks = [b[:200] for b in bodies if SECRET.encode() in b]
+    assert not leaks, leaks
+
+
+def test_recording_uploads_while_recording(stack: Stack, pages: Any, headed_browser: Browser) -> None:
+    page = pages(browser=headed_browser)
+    page.goto(
+        stack.page(
+            head="<script nonce=NONCE>Bugline.on('submitted', function (r) { window.submitted = r; });</script>"
+        )
+    )
+    loaded(page)
+    before = {r.id for r, _, _ in stack.reports()}
+    dialog = open_dialog(page)
+    dialog.get_by_label("What were you trying to do?").fill("Reproduce the broken export")
+    dialog.get_by_role("button", name="Record screen").click()
+    stop = page.get_by_role("button", name=re.compile(r"^Stop recording"))
+    expect(stop).to_be_visible()
+    # Something moving on the page, so the video has frames to encode.
+    page.evaluate(
+        """() => { let n = 0; const h = document.querySelector('h1');
+                   window.tick = setInterval(() => { h.textContent = 'Acme invoices ' + (++n); }, 50); }"""
+    )
+
+    # While still recording: the draft report exists, with its recording slot's multipart upload open.
+    deadline = time.monotonic() + 10
+    drafts: list[Any] = []
+    while time.monotonic() < deadline:
+        drafts = [r for r in stack.reports() if r[0].id not in before]
+        if drafts and any(a.upload_id for a in drafts[0][2]):
+            break
+        time.sleep(0.2)
+    assert len(drafts) == 1, f"no draft report while recording: {drafts}"
+    draft, _who, slots = drafts[0]
+    assert draft.status == "awaiting_media"
+    assert (draft.actual, draft.trying_to_do) == ("", ""), "the draft carries no words until Send"
+    assert [(a.kind, a.declared_type) for a in slots] == [("recording", "video/webm")]
+    assert slots[0].upload_id, "the multipart upload was not started while recording"
+    page.wait_for_timeout(3000)
+    expect(stop).to_be_visible()  # still recording at this point
+
+    stop.click()
+    expect(dialog).to_be_visible(timeout=20_000)
+    expect(dialog.get_by_text("recording.webm", exact=True)).to_be_visible()
+    dialog.get_by_label("What happened instead?").fill("The export button spins forever")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_have_text(re.compile(r"^Sent: report #\d+$"), timeout=30_000)
+    submitted = page.evaluate("window.submitted")
+
+    # The draft became the report (no second report from a fallback), words patched in.
+    assert submitted["id"] == draft.id and submitted["number"] == draft.number
+    assert [r.id for r, _, _ in stack.reports() if r.id not in before] == [draft.id]
+    report, _who, files = by_number(stack, draft.number)
+    assert report.status == "received"
+    assert report.trying_to_do == "Reproduce the broken export"
+    assert report.actual == "The export button spins forever"
+    videos = [a for a in files if a.kind == "recording"]
+    assert len(videos) == 1, files
+    video = videos[0]
+    assert (video.state, video.content_type) == ("stored", "video/webm"), (video.state, video.error)
+    assert video.size and video.size > 10_000, video.size
+    obj = s3_client(stack).get_object(Bucket=stack.bucket, Key=video.storage_key)
+    body = obj["Body"].read()
+    assert len(body) == video.size and body[:4] == bytes.fromhex("1A45DFA3")
+
+
+def send_one(dialog: Any, text: str, sent: str) -> int:
+    dialog.locator("textarea[name=actual]").fill(text)
+    dialog.locator("button[type=submit]").click()
+    expect(dialog.get_by_role("status")).to_have_text(re.compile("^" + re.escape(sent) + r"\d+$"))
+    return int(dialog.get_by_role("status").inner_text().rsplit(" ", 1)[1].lstrip("#"))
+
+
+@pytest.mark.parametrize(
+    ("locale", "labels"),
+    [
+        (
+            "en-US",
+            {
+                "open": "Report a bug",
+                "mine": "My reports",
+                "another": "Report something else",
+                "sent": "Sent: report #",
+                "received": "Received",
+                "failed": "Couldn't load",
+                "back": "Back",
+            },
+        ),
+        (
+            "fr-FR",
+            {
+                "open": "Signaler un bug",
+                "mine": "Mes signalements",
+                "another": "Signaler autre chose",
+                "sent": "Envoyé : signalement n° ",
+                "received": "Reçu",
+                "failed": "Chargement impossible",
+                "back": "Retour",
+            },
+        ),
+    ],
+)
+def test_my_reports(stack: Stack, pages: Any, locale: str, labels: dict[str, str]) -> None:
+    page = pages(locale)
+    url = stack.page()
+    page.goto(url)
+    loaded(page)
+    dialog = open_dialog(page, labels["open"])
+    mine = dialog.get_by_role("button", name=labels["mine"])
+    expect(mine).to_be_hidden()  # nothing sent from this browser yet
+
+    tag = locale[:2]
+    first = send_one(dialog, f"First problem ({tag})", labels["sent"])
+    dialog.get_by_role("button", name=labels["another"]).click()
+    second = send_one(dialog, f"Second problem ({tag})", labels["sent"])
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('bugline:reports:{stack.key}'))")
+    assert [m["number"] for m in stored] == [second, first], "newest first"
+    assert all(set(m) == {"id", "number", "statusUrl", "title", "at"} for m in stored)
+
+    # Kept across page loads; a broken link fails softly, on its own line.
+    page.evaluate(
+        f"""() => {{ const k = 'bugline:reports:{stack.key}'; const l = JSON.parse(localStorage.getItem(k));
+              l.push({{id: 'gone', number: 999, statusUrl: '{stack.api}/api/v1/status/{"x" * 30}',
+                       title: 'Old one', at: 1}}); localStorage.setItem(k, JSON.stringify(l)); }}"""
+    )
+    page.reload()
+    loaded(page)
+    dialog = open_dialog(page, labels["open"])
+    dialog.get_by_role("button", name=labels["mine"]).click()
+    items = dialog.locator(".mine li")
+    expect(items).to_have_count(3)
+    expect(items.nth(0)).to_contain_text(f"#{second}")
+    expect(items.nth(0)).to_contain_text(f"Second problem ({tag})")
+    expect(items.nth(0).locator(".mine-status")).to_have_text(labels["received"])
+    expect(items.nth(1)).to_contain_text(f"#{first}")
+    expect(items.nth(1).locator(".mine-status")).to_have_text(labels["received"])
+    expect(items.nth(2).locator(".mine-status")).to_have_text(labels["failed"])
+    assert dialog.locator(".mine a").count() == 0, "the list links nowhere"
+    expect(dialog.locator("form")).to_be_hidden()
+    dialog.get_by_role("button", name=labels["back"]).click()
+    expect(dialog.locator(".mine")).to_have_count(0)
+    expect(dialog.locator("form")).to_be_visible()
