@@ -445,3 +445,52 @@ def test_record_cancel_discards(record_page: Any) -> None:
              try { await window.handle.stop(); return "resolved"; } catch (e) { return String(e); } }"""
     )
     assert "cancelled" in err
+
+
+TAB_PAGE = """<!doctype html><html><head><meta charset=utf-8><style>
+body{margin:0;background:#fff;font:16px sans-serif} #secret{position:absolute;left:40px;top:40px;width:200px;height:60px;
+background:#0c0;color:#fff} #widget{position:fixed;right:0;bottom:0;width:120px;height:120px;background:#f0f}
+#pw{position:absolute;left:40px;top:160px;width:200px;height:30px}
+</style></head><body><div id=secret data-bugline-mask>4111 1111 1111 1111</div>
+<input id=pw type=password value=hunter2-secret><div id=widget></div>
+<button id=go style="position:absolute;left:400px;top:40px">go</button>
+<script type=module>
+const m = await import("/screenshot.js");
+window.result = null; window.error = null;
+document.getElementById("go").onclick = async () => {
+  try {
+    const blob = await m.captureTab({ mask: [], exclude: [document.getElementById("widget")] });
+    const bmp = await createImageBitmap(blob);
+    const c = new OffscreenCanvas(bmp.width, bmp.height); const g = c.getContext("2d"); g.drawImage(bmp, 0, 0);
+    const sx = bmp.width / innerWidth;
+    const px = (x, y) => Array.from(g.getImageData(Math.round(x * sx), Math.round(y * sx), 1, 1).data.slice(0, 3));
+    window.result = { type: blob.type, width: bmp.width, height: bmp.height, scale: sx,
+      secret: px(140, 70), password: px(140, 175), widget: px(innerWidth - 60, innerHeight - 60), page: px(600, 300),
+      widgetVisibleAfter: getComputedStyle(document.getElementById("widget")).visibility };
+  } catch (e) { window.error = String(e); }
+};
+window.ready = true;
+</script></body></html>"""
+
+
+def test_exact_tab_screenshot_masks_and_hides_the_widget(headed_browser: Any, media_site: Path, media_server: str) -> None:
+    _write(media_site, "tab.html", TAB_PAGE)
+    ctx = headed_browser.new_context(viewport={"width": 1000, "height": 600})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{media_server}/tab.html")
+        page.wait_for_function("window.ready === true")
+        page.click("#go")  # a real click: getDisplayMedia needs a user gesture
+        page.wait_for_function("window.result !== null || window.error !== null")
+        assert page.evaluate("() => window.error") is None
+        r = page.evaluate("() => window.result")
+        assert r["type"] == "image/png"
+        assert r["width"] >= 900 and r["height"] >= 500  # the tab's own pixels, not a DOM copy
+        assert r["secret"] == [0, 0, 0]  # the masked element is painted over, not green
+        assert r["password"] == [0, 0, 0]
+        assert r["widget"] != [255, 0, 255]  # the widget was hidden for the frame
+        assert r["page"] == [255, 255, 255]
+        assert r["widgetVisibleAfter"] == "visible"  # and shown again afterwards
+    finally:
+        ctx.close()

@@ -169,14 +169,15 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     const name = textField({ label: s.name, name: "name", autocomplete: "name" });
 
     const files = attachments(s, announce, () => refreshMissing());
-    const shotBtn = h("button", { type: "button", class: "btn", onclick: () => void takeScreenshot() }, s.screenshot);
+    const shotBtn = h("button", { type: "button", class: "btn", onclick: () => void takeScreenshot(false) }, s.screenshot);
+    const exactBtn = h("button", { type: "button", class: "btn", onclick: () => void takeScreenshot(true) }, s.screenshotExact);
     const recBtn = h("button", { type: "button", class: "btn", onclick: () => void record() }, s.record);
     const attachBtn = h("button", { type: "button", class: "btn", onclick: () => files.input.click() }, s.attach);
     const media = h(
       "fieldset",
       { class: "media" },
       h("legend", null, s.media),
-      h("div", { class: "tools" }, shotBtn, recBtn, attachBtn, files.input),
+      h("div", { class: "tools" }, shotBtn, exactBtn, recBtn, attachBtn, files.input),
       h("p", { class: "hint" }, s.dropHint),
       files.list,
     );
@@ -233,7 +234,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     files.accept(dlg);
     form.addEventListener("input", () => refreshMissing());
     form.addEventListener("change", () => refreshMissing());
-    return { mineBtn, trying, expected, actual, errorText, steps, frequency, people, email, name, identity, files, shotBtn, recBtn, captured, missingBox, missingList, progress, sendBtn, form, done, doneText, follow };
+    return { mineBtn, trying, expected, actual, errorText, steps, frequency, people, email, name, identity, files, shotBtn, exactBtn, recBtn, captured, missingBox, missingList, progress, sendBtn, form, done, doneText, follow };
   }
 
   const mineKey = () => "bugline:reports:" + ctx.config.key;
@@ -332,6 +333,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     f.name.el.hidden = !!(who && who.name);
     f.identity.hidden = f.email.el.hidden && f.name.el.hidden;
     f.shotBtn.hidden = !ctx.config.capture.screenshot;
+    f.exactBtn.hidden = !ctx.config.capture.screenshot || !navigator.mediaDevices?.getDisplayMedia;
     f.mineBtn.hidden = !mine().length;
     const md = navigator.mediaDevices as MediaDevices | undefined;
     f.recBtn.hidden = !(ctx.config.capture.recording && md && typeof md.getDisplayMedia === "function" && typeof MediaRecorder !== "undefined");
@@ -381,14 +383,15 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     if (focus) f.trying.input.focus();
   }
 
-  async function takeScreenshot() {
-    const btn = f.shotBtn;
+  async function takeScreenshot(exact: boolean) {
+    const btn = exact ? f.exactBtn : f.shotBtn;
     btn.disabled = true;
     announce(s.screenshotBusy);
     try {
       const mod = await ctx.load<ScreenshotModule>("screenshot");
       dlg.close(); // out of the top layer: the page is captured without us, then annotated
-      const image = await mod.capture({ mask: ctx.config.mask, exclude: host ? [host] : [] });
+      const opts = { mask: ctx.config.mask, exclude: host ? [host] : [] };
+      const image = exact && mod.captureTab ? await mod.captureTab(opts) : await mod.capture(opts);
       const edited = await mod.annotate(image, root, s as unknown as Record<string, string>);
       if (edited) f.files.add(edited, "screenshot." + (edited.type === "image/jpeg" ? "jpg" : "png"), "screenshot");
       else status.textContent = "";

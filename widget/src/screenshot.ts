@@ -7,6 +7,7 @@ import { annotate } from "./annotate";
 export const capture: ScreenshotModule["capture"] = (opts) => captureViewport(opts);
 
 export { annotate };
+export { captureTab, tabCaptureSupported } from "./screenshot/tab";
 
 /** For the e2e tests only: the same capture, also handing over the serialized SVG that is
  *  rasterised, so the tests can assert no private value was ever read into it. */

@@ -103,6 +103,9 @@ export interface ScreenshotModule {
   capture(opts: { mask: string[]; exclude: Element[] }): Promise<Blob>; // image/png or image/jpeg
   // Open the annotation editor (draw, highlight, black-out) over an image inside `root`.
   annotate(image: Blob, root: ShadowRoot, strings: Record<string, string>): Promise<Blob | null>; // null = cancelled
+  // Pixel-exact alternative: one frame of the tab through the browser's tab capture (asks the
+  // user first); private fields painted over, the widget hidden for that frame.
+  captureTab?(opts: { mask: string[]; exclude: Element[] }): Promise<Blob>;
 }
 
 // recorder.js

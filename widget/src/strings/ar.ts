@@ -33,6 +33,7 @@ const ar: Strings = {
   name: "اسمك (اختياري)",
   media: "لقطات الشاشة والملفات",
   screenshot: "التقاط الشاشة",
+  screenshotExact: "لقطة دقيقة (تطلب الإذن)",
   screenshotBusy: "جارٍ التقاط الشاشة…",
   screenshotFailed: "تعذّر التقاط الشاشة.",
   record: "تسجيل الشاشة",

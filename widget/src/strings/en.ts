@@ -34,6 +34,7 @@ const en = {
   name: "Your name (optional)",
   media: "Screenshots and files",
   screenshot: "Take screenshot",
+  screenshotExact: "Exact screenshot (asks permission)",
   screenshotBusy: "Taking screenshot…",
   screenshotFailed: "The screenshot could not be taken.",
   record: "Record screen",

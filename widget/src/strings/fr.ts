@@ -33,6 +33,7 @@ const fr: Strings = {
   name: "Votre nom (facultatif)",
   media: "Captures d'écran et fichiers",
   screenshot: "Faire une capture d'écran",
+  screenshotExact: "Capture exacte (demande l'autorisation)",
   screenshotBusy: "Capture en cours…",
   screenshotFailed: "La capture d'écran n'a pas pu être faite.",
   record: "Enregistrer l'écran",
