@@ -20,7 +20,6 @@ import http.server
 import json
 import mimetypes
 import secrets
-import shutil
 import statistics
 import threading
 import urllib.parse
@@ -37,17 +36,10 @@ from bugline.db.models import Project
 from bugline.tokens import public_key
 from tests.bench.common import BenchError, fresh_database, uvicorn_server
 from tests.bench.widget_size import PEERS_DIST, WIDGET_DIR
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 FONTS_DIR = Path("/usr/share/fonts/truetype/dejavu")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 LOADS = 10  # per variant
 WARMUP_LOADS = 1  # per variant, not measured
@@ -161,7 +153,7 @@ def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by Playwright (no browser download)."""
     from playwright.sync_api import sync_playwright
 
-    path = shutil.which("chromium") or "/usr/bin/chromium"
+    path = chromium_path()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
         try:

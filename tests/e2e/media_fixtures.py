@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 
 REPO = Path(__file__).resolve().parents[2]
 WIDGET = REPO / "widget"
@@ -27,14 +28,6 @@ SRC = WIDGET / "src"
 # yet (a developer machine before `npm install`, or CI before the widget build is wired).
 NPM_CACHE = Path(os.environ.get("BUGLINE_E2E_NPM", "/tmp/bugline-e2e-npm"))
 NPM_PACKAGES = ["esbuild@^0.28", "@zumer/snapdom@^3"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 BUILD_SCRIPT = """
 const { createRequire } = require("node:module");
@@ -123,12 +116,6 @@ def media_server(media_site: Path) -> Iterator[str]:
         server.server_close()
 
 
-def _chromium() -> str:
-    path = shutil.which("chromium")
-    assert path, "Debian's chromium is needed (apt-get install chromium)"
-    return path
-
-
 @pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
@@ -140,7 +127,7 @@ def playwright_instance() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def headless_browser(playwright_instance: object) -> Iterator[object]:
     browser = playwright_instance.chromium.launch(  # type: ignore[attr-defined]
-        executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True, timeout=60_000
+        executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True, timeout=60_000
     )
     try:
         yield browser
@@ -186,7 +173,7 @@ def xvfb_display() -> Iterator[str]:
 def headed_browser(playwright_instance: object, xvfb_display: str) -> Iterator[object]:
     """Headed Chromium on Xvfb that accepts 'share this tab' without a prompt."""
     browser = playwright_instance.chromium.launch(  # type: ignore[attr-defined]
-        executable_path=_chromium(),
+        executable_path=chromium_path(),
         args=[*CHROMIUM_ARGS, "--auto-accept-this-tab-capture", "--use-fake-ui-for-media-stream"],
         headless=False,
         env={**os.environ, "DISPLAY": xvfb_display},

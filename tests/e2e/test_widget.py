@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import re
 import secrets
-import shutil
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import make_settings, run_async, s3_store
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.media import png
 from tests.support.ports import free_ports
 from tests.support.seaweed import SeaweedServer
@@ -33,14 +33,6 @@ from bugline.db.engine import make_sync_engine
 from bugline.db.migrate import upgrade
 from bugline.db.models import Attachment, Report, Reporter
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 15_000
 STUB = (
     "(function(w){var b=w.Bugline=w.Bugline||function(){(b.q=b.q||[]).push(arguments)};"
@@ -159,9 +151,7 @@ def stack(seaweed: SeaweedServer, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if not chromium:
-        pytest.fail("Debian's chromium is required for the widget tests: bash infra/scripts/ensure-chromium.sh")
+    chromium = chromium_path()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS, timeout=30_000)
         try:
