@@ -292,3 +292,81 @@ def test_my_reports(stack: Stack, pages: Any, locale: str, labels: dict[str, str
     dialog.get_by_role("button", name=labels["back"]).click()
     expect(dialog.locator(".mine")).to_have_count(0)
     expect(dialog.locator("form")).to_be_visible()
+
+
+def test_the_whole_journey_screenshot_file_and_recording_in_one_report(
+    stack: Stack, pages: Any, headed_browser: Browser
+) -> None:
+    """The issue's end-to-end story in one go, in a real window: a user opens the widget,
+    fills the form, takes and annotates a screenshot, attaches a file, records a few seconds
+    of the tab, and sends; every piece lands in the report and in S3 with the right type."""
+    page = pages(browser=headed_browser)
+    page.goto(stack.page())
+    loaded(page)
+    page.evaluate(
+        """async () => { console.error(new Error("Chart data is undefined"));
+                         await fetch("/fail?session=s3cr3t-value"); }"""
+    )
+    dialog = open_dialog(page)
+    dialog.get_by_label("What were you trying to do?").fill("Compare this month with last month")
+    dialog.get_by_label("What did you expect to happen?").fill("Two lines on the chart")
+    dialog.get_by_label("What happened instead?").fill("The chart is empty and an error shows")
+    dialog.get_by_role("radio", name="Every time").check()
+
+    dialog.get_by_role("button", name="Take screenshot").click()
+    editor = page.locator(".bl-ann")
+    canvas = editor.locator("canvas")
+    canvas.wait_for()
+    editor.get_by_role("button", name="Hide").click()
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 80, steps=5)
+    page.mouse.up()
+    editor.get_by_role("button", name="Use screenshot").click()
+    expect(dialog.get_by_text("screenshot.png", exact=True)).to_be_visible()
+
+    log = b"2026-11-23 10:00:01 ERROR chart: series[0] is undefined\n"
+    dialog.locator("input[type=file]").set_input_files(
+        files=[{"name": "console.log", "mimeType": "text/plain", "buffer": log}]
+    )
+    expect(dialog.get_by_text("console.log", exact=True)).to_be_visible()
+
+    dialog.get_by_role("button", name="Record screen").click()
+    stop = page.get_by_role("button", name=re.compile(r"^Stop recording"))
+    expect(stop).to_be_visible()
+    page.evaluate(
+        """() => { let n = 0; const h = document.querySelector('h1');
+                   window.tick = setInterval(() => { h.textContent = 'Acme invoices ' + (++n); }, 50); }"""
+    )
+    page.wait_for_timeout(3000)
+    stop.click()
+    expect(dialog.get_by_text("recording.webm", exact=True)).to_be_visible(timeout=20_000)
+
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_have_text(re.compile(r"^Sent: report #\d+$"), timeout=30_000)
+    number = int(dialog.get_by_role("status").inner_text().rsplit("#", 1)[1])
+
+    report, _who, files = by_number(stack, number)
+    assert report.status == "received"
+    assert (report.trying_to_do, report.expected, report.actual, report.frequency) == (
+        "Compare this month with last month", "Two lines on the chart",
+        "The chart is empty and an error shows", "always",
+    )
+    assert "Chrom" in (report.browser_name or "") and report.os_name == "Linux"
+    assert any("Chart data is undefined" in e["message"] for e in report.console if e["level"] == "error")
+    failed = [n for n in report.network if "/fail" in n["url"]]
+    assert failed and failed[0]["status"] == 500
+    assert "s3cr3t-value" not in failed[0]["url"]  # redacted in the browser
+    kinds = {a.kind: a for a in files}
+    expected = {"screenshot": "image/png", "file": "text/plain", "recording": "video/webm"}
+    assert {k: (a.state, a.content_type) for k, a in kinds.items()} == {
+        k: ("stored", t) for k, t in expected.items()
+    }, [(a.kind, a.state, a.content_type, a.error) for a in files]
+    s3 = s3_client(stack)
+    for kind, ctype in expected.items():
+        obj = s3.get_object(Bucket=stack.bucket, Key=kinds[kind].storage_key)
+        assert obj["ContentType"] == ctype or obj["ContentType"].startswith(ctype), (kind, obj["ContentType"])
+        assert obj["ContentLength"] == kinds[kind].size
+    assert s3.get_object(Bucket=stack.bucket, Key=kinds["file"].storage_key)["Body"].read() == log
