@@ -213,7 +213,3 @@ def report_token(request: Request) -> str:
             "send the status_token returned when the report was created in the X-Bugline-Report-Token header",
         )
     return token
-
-
-def limiters(per_key: int, per_ip: int) -> tuple[RateLimiter, RateLimiter]:
-    return RateLimiter(per_key), RateLimiter(per_ip)
