@@ -19,6 +19,25 @@ function freshFrame(video: HTMLVideoElement): Promise<void> {
   return Promise.race([twoFrames, timeout]);
 }
 
+/** Starts the video. Tab capture sends frames only when the page repaints, so a still page
+ *  may send none: a near-invisible pixel is flashed until the first frame arrives. */
+async function firstFrame(video: HTMLVideoElement): Promise<void> {
+  const playing = video.play();
+  let done = false;
+  void playing.then(() => (done = true), () => (done = true));
+  const deadline = Date.now() + 5000;
+  while (!done && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 150));
+    if (done) break;
+    const poke = document.createElement("div");
+    poke.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;opacity:.01;pointer-events:none";
+    document.body.appendChild(poke);
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    poke.remove();
+  }
+  await Promise.race([playing, new Promise((_, no) => setTimeout(() => no(new Error("no frame from tab capture")), 1000))]);
+}
+
 export async function captureTab(opts: { mask: string[]; exclude: Element[] }): Promise<Blob> {
   const restore = opts.exclude.map((el) => {
     const style = (el as HTMLElement).style;
@@ -40,7 +59,7 @@ export async function captureTab(opts: { mask: string[]; exclude: Element[] }): 
     video.muted = true;
     video.playsInline = true;
     video.srcObject = stream;
-    await video.play();
+    await firstFrame(video);
     await freshFrame(video);
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth;
