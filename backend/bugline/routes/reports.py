@@ -13,7 +13,7 @@ from bugline.db.models import Attachment, Project, Report, ReportEvent, ReportSt
 from bugline.errors import ApiError
 from bugline.intake.finalize import Outcome, attachment_for, complete_upload, finalize, require_open
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
-from bugline.intake.service import Created, attachments_of, check_report, report_for_token, submit_report
+from bugline.intake.service import Created, attachments_of, report_for_token, submit_report
 from bugline.intake.uploads import (
     Slots,
     check_declared,
@@ -114,7 +114,6 @@ async def create(request: Request) -> Response:
     project = await require_project(request)
     key = idempotency_key(request)
     data, raw = await json_body(request, ReportIn, state.settings.max_report_bytes)
-    check_report(state.settings, data)
     created = await submit_report(
         state.writer,
         state.readers,
