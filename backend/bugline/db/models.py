@@ -184,6 +184,8 @@ class Report(Base):
     actual: Mapped[str] = mapped_column(Text, default="")
     error_text: Mapped[str] = mapped_column(Text, default="")
     steps: Mapped[str] = mapped_column(Text, default="")
+    # Free text: API and email clients put everything in one box; triage reads it too.
+    description: Mapped[str] = mapped_column(Text, default="")
     frequency: Mapped[str | None] = mapped_column(String(20))  # always | sometimes | once | unknown
     people_affected: Mapped[str | None] = mapped_column(String(20))  # just_me | some | everyone | unknown
 
@@ -208,6 +210,10 @@ class Report(Base):
     severity: Mapped[str | None] = mapped_column(String(20))
     category: Mapped[str | None] = mapped_column(String(50))
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # scores with their reasons
+    # Copied out of ``triage`` so the inbox can filter and sort on them with an index.
+    kind: Mapped[str | None] = mapped_column(String(20))  # bug | feature_request | question
+    completeness: Mapped[int | None] = mapped_column(Integer)  # 0..100
+    triaged_at: Mapped[datetime | None] = mapped_column()
     duplicate_group_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

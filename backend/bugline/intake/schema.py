@@ -19,6 +19,8 @@ from bugline.db.models import AttachmentKind
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Short = Annotated[str, StringConstraints(max_length=300)]
 Url = Annotated[str, StringConstraints(max_length=4_000)]
+# Free text from API and email clients: a whole ticket body, logs and stack traces included.
+LongText = Annotated[str, StringConstraints(max_length=100_000)]
 
 _EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,255}\.[^@\s<>\"]{1,63}$")
 
@@ -163,6 +165,11 @@ class ReportIn(Strict):
     """A bug report in the customer's words, with what was captured around it."""
 
     title: Short = ""
+    description: LongText = Field(
+        default="",
+        description="Free text, for clients that have one box (email, API, imported tickets): the "
+        "triage engine finds steps, expected and actual behaviour inside it.",
+    )
     trying_to_do: Text = Field(default="", description="What were you trying to do?")
     expected: Text = Field(default="", description="What did you expect to happen?")
     actual: Text = Field(default="", description="What happened instead?")
@@ -185,13 +192,24 @@ class ReportIn(Strict):
         return join_steps(v)
 
     def has_description(self) -> bool:
-        return any((self.title, self.trying_to_do, self.expected, self.actual, self.error_text, self.steps))
+        return any(
+            (
+                self.title,
+                self.description,
+                self.trying_to_do,
+                self.expected,
+                self.actual,
+                self.error_text,
+                self.steps,
+            )
+        )
 
 
 class ReportPatch(Strict):
     """Changes to a report still awaiting its media (the customer kept typing while uploading)."""
 
     title: Short | None = None
+    description: LongText | None = None
     trying_to_do: Text | None = None
     expected: Text | None = None
     actual: Text | None = None

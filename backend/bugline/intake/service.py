@@ -55,7 +55,7 @@ def clip(value: str | None, column: Any) -> str | None:
 
 
 EMPTY_REPORT = (
-    "describe the problem: fill at least one of title, actual, expected, trying_to_do, error_text, steps"
+    "describe the problem: fill at least one of title, description, actual, expected, trying_to_do, error_text, steps"
 )
 
 
@@ -67,7 +67,15 @@ def empty_report() -> ApiError:
 
 def has_description(report: Report) -> bool:
     return any(
-        (report.title, report.trying_to_do, report.expected, report.actual, report.error_text, report.steps)
+        (
+            report.title,
+            report.description,
+            report.trying_to_do,
+            report.expected,
+            report.actual,
+            report.error_text,
+            report.steps,
+        )
     )
 
 
@@ -239,6 +247,7 @@ def prepare_report(
         status=status,
         source=source,
         title=data.title,
+        description=data.description,
         trying_to_do=data.trying_to_do,
         expected=data.expected,
         actual=data.actual,

@@ -20,6 +20,7 @@ from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn
 
 FORM_TEXT_FIELDS = (
     "title",
+    "description",
     "trying_to_do",
     "expected",
     "actual",

@@ -40,6 +40,7 @@ from bugline.storage.sniff import matches_declared, safe_filename, sniff
 # Form fields that map straight onto report fields, so `curl -F actual=...` just works.
 SIMPLE_FIELDS = (
     "title",
+    "description",
     "trying_to_do",
     "expected",
     "actual",

@@ -1,0 +1,126 @@
+"""What the triage engine reads: a report as plain, immutable data (pure, no I/O).
+
+The same shape serves the widget's structured fields and free text from email and API
+clients (``description``), so the engine never needs to know where a report came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleLine:
+    level: str  # debug | log | info | warn | error
+    message: str
+    stack: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRequest:
+    method: str
+    url: str
+    status: int  # 0: no response at all
+
+
+@dataclass(frozen=True, slots=True)
+class TriageInput:
+    """One report. Every field is optional: an API client may send only a title."""
+
+    title: str = ""
+    description: str = ""  # free text: everything in one box (email, API, imported tickets)
+    trying_to_do: str = ""
+    expected: str = ""
+    actual: str = ""
+    error_text: str = ""
+    steps: str = ""
+    frequency: str | None = None  # always | sometimes | once | unknown
+    people_affected: str | None = None  # just_me | some | everyone | unknown
+    page_url: str | None = None
+    browser: str | None = None  # "Chrome 131"
+    os: str | None = None  # "Windows 11"
+    device: str | None = None  # desktop | mobile | tablet ...
+    console: tuple[ConsoleLine, ...] = ()
+    network: tuple[FailedRequest, ...] = ()
+    attachments: tuple[str, ...] = ()  # kinds: screenshot | recording | file | log
+    account: str | None = None
+    plan: str | None = None  # the host app's plan name for the reporter's account
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    locale: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> TriageInput:
+        """Builds an input from loosely typed JSON (the ``bugline triage`` command's lines).
+
+        Never raises on odd values: wrong types are dropped, not trusted.
+        """
+
+        def text(key: str) -> str:
+            v = data.get(key)
+            if isinstance(v, list):
+                return "\n".join(f"{i}. {s}" for i, s in enumerate((str(x) for x in v), 1))
+            return v if isinstance(v, str) else ""
+
+        def opt(key: str) -> str | None:
+            v = data.get(key)
+            return v if isinstance(v, str) and v else None
+
+        ctx = data.get("context")
+        ctx = ctx if isinstance(ctx, Mapping) else {}
+        console: list[ConsoleLine] = []
+        for c in ctx.get("console") or data.get("console") or []:
+            if isinstance(c, Mapping) and isinstance(c.get("message"), str):
+                console.append(
+                    ConsoleLine(str(c.get("level") or "error"), c["message"], str(c.get("stack") or ""))
+                )
+        network: list[FailedRequest] = []
+        for n in ctx.get("network") or data.get("network") or []:
+            if isinstance(n, Mapping) and isinstance(n.get("url"), str):
+                status = n.get("status")
+                network.append(
+                    FailedRequest(
+                        str(n.get("method") or "GET"), n["url"], status if isinstance(status, int) else 0
+                    )
+                )
+        reporter = data.get("reporter")
+        reporter = reporter if isinstance(reporter, Mapping) else {}
+        attachments = tuple(
+            str(a.get("kind") or "file") if isinstance(a, Mapping) else str(a)
+            for a in (data.get("attachments") or [])
+            if isinstance(a, Mapping | str)
+        )
+        meta = data.get("metadata")
+        url = ctx.get("url") if isinstance(ctx.get("url"), str) else opt("page_url")
+        return cls(
+            title=text("title"),
+            description=text("description"),
+            trying_to_do=text("trying_to_do"),
+            expected=text("expected"),
+            actual=text("actual"),
+            error_text=text("error_text"),
+            steps=text("steps"),
+            frequency=opt("frequency"),
+            people_affected=opt("people_affected"),
+            page_url=url,
+            browser=opt("browser"),
+            os=opt("os"),
+            device=opt("device"),
+            console=tuple(console),
+            network=tuple(network),
+            attachments=attachments,
+            account=reporter.get("account") if isinstance(reporter.get("account"), str) else opt("account"),
+            plan=reporter.get("plan") if isinstance(reporter.get("plan"), str) else opt("plan"),
+            metadata=meta if isinstance(meta, Mapping) else {},
+            locale=opt("locale"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    """The duplicate group a report belongs to, as severity sees it."""
+
+    reports: int = 1
+    reporters: int = 1  # distinct people
+    accounts: int = 1  # distinct customer accounts
