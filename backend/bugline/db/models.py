@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -269,3 +270,63 @@ class ReportEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(200))
     public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown on the reporter's status page
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DuplicateGroup(Base):
+    """Reports that are the same problem (issue 4). Counts are kept on the row so severity
+    reads them in one lookup; ``bugline.grouping`` keeps them right as members come and go."""
+
+    __tablename__ = "duplicate_groups"
+    __table_args__ = (Index("ix_duplicate_groups_project_status", "project_id", "status", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The first report, shown as the group's title; the next oldest takes over if it leaves.
+    primary_report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    reporter_count: Mapped[int] = mapped_column(Integer, default=0)  # distinct people
+    account_count: Mapped[int] = mapped_column(Integer, default=0)  # distinct customer accounts
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DuplicateMember(Base):
+    """A report's place in its group: its signature (to compare the next report against),
+    who reported it, and why it joined."""
+
+    __tablename__ = "duplicate_members"
+    __table_args__ = (
+        # "Is this person / account already in the group?" is one index probe, so counts
+        # stay exact without recounting the whole group on every join.
+        Index("ix_duplicate_members_group_reporter", "group_id", "reporter_key"),
+        Index("ix_duplicate_members_group_account", "group_id", "account_key"),
+    )
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    group_id: Mapped[str] = mapped_column(ForeignKey("duplicate_groups.id", ondelete="CASCADE"))
+    reporter_key: Mapped[str] = mapped_column(String(64))  # reporter id, or the report's own for anonymous
+    account_key: Mapped[str] = mapped_column(String(250))  # the reporter's account, else the reporter
+    matched_report_id: Mapped[str | None] = mapped_column(String(32))  # the report it was matched to
+    score: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    signature: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DuplicateKey(Base):
+    """The lookup index of duplicate matching: one row per signature key of a report.
+
+    Finding candidates for a new report is one equality lookup per key on
+    (project_id, key), newest first and capped, so its cost does not grow with the store.
+    """
+
+    __tablename__ = "duplicate_keys"
+    __table_args__ = (Index("ix_duplicate_keys_project_key", "project_id", "key", "created_at"),)
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    group_id: Mapped[str] = mapped_column(ForeignKey("duplicate_groups.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
