@@ -1,0 +1,375 @@
+"""Duplicate signatures (pure): what is kept of a report to recognise the same problem again."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from importlib import resources
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bugline.triage.duplicates import (
+    DuplicateRules,
+    Signature,
+    index_keys,
+    normalise_error,
+    route_pattern,
+    signature,
+    similarity,
+    stack_frames,
+)
+from bugline.triage.errors import RulesError
+from bugline.triage.report import ConsoleLine, FailedRequest, TriageInput
+
+RULES = DuplicateRules.default()
+
+CHROME_STACK = """TypeError: Cannot read properties of undefined (reading 'total')
+    at OrderTotal (https://shop.example.com/static/js/main.3f9a2b1c.js:1:2345)
+    at renderWithHooks (https://shop.example.com/static/js/vendor-8ab12cd9.js?v=3:10:20)
+    at https://shop.example.com/static/js/index-BQ3x9Kz1.js:5:6"""
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Uncaught TypeError: Cannot read properties of undefined (reading 'total')",
+            "TypeError: Cannot read properties of undefined (reading 'total')",
+        ),
+        ("TypeError: order.total is undefined", "TypeError: order.total is undefined"),
+        (
+            "Uncaught (in promise) Error: Request failed with status code 502",
+            "Error: Request failed with status code <n>",
+        ),
+        ("Failed to fetch https://api.example.com/orders/123?x=1", "Failed to fetch <url>"),
+        (
+            "Invalid email 'bob@example.com' for user 12345",
+            "Invalid email '<value>' for user <n>",
+        ),
+        ("Email bob@example.com is taken", "Email <email> is taken"),
+        (
+            "Order 3f2a9c8e-1234-4abc-9def-0123456789ab not found",
+            "Order <uuid> not found",
+        ),
+        ("Chunk deadbeef1234 failed at 0x7ffe12", "Chunk <hex> failed at <hex>"),
+        ('Unknown field "customer name with spaces"', 'Unknown field "<value>"'),
+        ("First line\n    at x (a.js:1:1)", "First line"),
+        ("12345", ""),
+        ("", ""),
+        ("   \n  ", ""),
+    ],
+)
+def test_error_messages_lose_their_data_but_keep_their_identity(message: str, expected: str) -> None:
+    assert normalise_error(message) == expected
+
+
+def test_the_same_error_from_two_customers_normalises_the_same() -> None:
+    a = normalise_error("Uncaught Error: Payment 4411 declined for invoice 'INV-2024-009'")
+    b = normalise_error("Error: Payment 98 declined for invoice 'INV-2025-113'")
+    assert a == b != ""
+
+
+@pytest.mark.parametrize(
+    ("url", "route"),
+    [
+        ("https://App.Example.com/orders/123/items?tab=2#top", "app.example.com/orders/:id/items"),
+        ("https://app.example.com/orders/3f2a9c8e-1234-4abc-9def-0123456789ab", "app.example.com/orders/:id"),
+        (
+            "https://app.example.com/api/v2/invoices/inv-2024-05/pdf",
+            "app.example.com/api/v2/invoices/:id/pdf",
+        ),
+        ("https://app.example.com/#/orders/55", "app.example.com/orders/:id"),
+        ("https://app.example.com/#!/orders/55", "app.example.com/orders/:id"),
+        ("https://app.example.com/share/AbCdEfGhIjKlMnOpQrStUv", "app.example.com/share/:id"),
+        ("https://app.example.com/users/bob@example.com", "app.example.com/users/:id"),
+        ("https://app.example.com:8443/settings/billing", "app.example.com/settings/billing"),
+        ("https://app.example.com", "app.example.com/"),
+        ("/orders/77", "/orders/:id"),
+        ("http://[::1", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_routes_keep_the_page_and_drop_the_ids(url: str | None, route: str) -> None:
+    assert route_pattern(url) == route
+
+
+def test_different_hosts_are_different_routes() -> None:
+    assert route_pattern("https://admin.example.com/orders/1") != route_pattern(
+        "https://app.example.com/orders/1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("trace", "frames"),
+    [
+        (CHROME_STACK, ("OrderTotal@main.js", "renderWithHooks@vendor.js", "?@index.js")),
+        (
+            "OrderTotal@https://shop.example.com/main.js:1:2\n@https://shop.example.com/main.js:3:4",
+            ("OrderTotal@main.js", "?@main.js"),
+        ),
+        (
+            'Traceback (most recent call last):\n  File "/srv/app/orders.py", line 10, in total\n    x = 1\n',
+            ("total@orders.py",),
+        ),
+        (
+            "java.lang.NullPointerException\n\tat com.acme.Orders.total(Orders.java:42)\n"
+            "\tat com.acme.Web.get(Web.java:7)",
+            ("com.acme.Orders.total@Orders.java", "com.acme.Web.get@Web.java"),
+        ),
+        (
+            "Error\n    at inject (chrome-extension://abcdef/content.js:1:1)\n    at save (https://a.example/app.js:9:9)",
+            ("save@app.js",),
+        ),
+        ("no frames here at all", ()),
+    ],
+)
+def test_stack_frames_keep_function_and_file_only(trace: str, frames: tuple[str, ...]) -> None:
+    assert stack_frames(trace, 3) == frames
+
+
+def test_a_new_build_of_the_same_code_gives_the_same_frames() -> None:
+    rebuilt = CHROME_STACK.replace("main.3f9a2b1c", "main.77aa00ff").replace(":1:2345", ":1:2299")
+    assert stack_frames(rebuilt, 3) == stack_frames(CHROME_STACK, 3)
+
+
+def order_crash(order: int, title: str, actual: str, *, stack: str = "") -> TriageInput:
+    return TriageInput(
+        title=title,
+        actual=actual,
+        page_url=f"https://shop.example.com/orders/{order}",
+        console=(
+            ConsoleLine(
+                "error", "Uncaught TypeError: Cannot read properties of undefined (reading 'total')", stack
+            ),
+        ),
+    )
+
+
+def test_the_same_crash_reported_in_different_words_matches_and_says_why() -> None:
+    a = signature(order_crash(123, "Order page blank", "I open my order and the page is white"))
+    b = signature(order_crash(456, "Can't see order total", "Nothing shows when I click an order"))
+    score, reasons = similarity(a, b)
+    assert score >= RULES.threshold
+    assert "same error: TypeError: Cannot read properties of undefined (reading 'total')" in reasons
+    assert "same page /orders/:id" in reasons
+
+
+def test_two_different_crashes_on_the_same_page_do_not_match_even_in_the_same_words() -> None:
+    words = "The order page shows an error when I open an order from last week"
+    a = signature(order_crash(1, "Order page error", words))
+    other = TriageInput(
+        title="Order page error",
+        actual=words,
+        page_url="https://shop.example.com/orders/2",
+        console=(ConsoleLine("error", "RangeError: Invalid time value"),),
+    )
+    score, reasons = similarity(a, signature(other))
+    assert score < RULES.threshold
+    assert "different errors" in reasons
+
+
+def test_a_copied_report_matches_on_its_words_alone() -> None:
+    text = "After the update the export to CSV button on the reports screen downloads an empty file"
+    a = signature(TriageInput(title="CSV export empty", description=text))
+    b = signature(TriageInput(title="CSV export empty", description=text + " again today"))
+    score, reasons = similarity(a, b)
+    assert score >= RULES.threshold
+    assert any(r.startswith("text ") and r.endswith(" similar") for r in reasons)
+
+
+def test_unrelated_reports_do_not_match() -> None:
+    a = signature(order_crash(1, "Order page blank", "I open my order and the page is white"))
+    b = signature(
+        TriageInput(
+            title="Cannot change my password",
+            actual="The settings page says something went wrong when I save a new password",
+            page_url="https://shop.example.com/settings/security",
+        )
+    )
+    score, _ = similarity(a, b)
+    assert score < 0.2
+
+
+def test_the_same_page_alone_is_not_enough() -> None:
+    a = signature(TriageInput(title="Logo is blurry on retina screens", page_url="https://shop.example.com/"))
+    b = signature(TriageInput(title="Search box ignores accents", page_url="https://shop.example.com/"))
+    assert similarity(a, b)[0] < RULES.threshold
+
+
+def test_the_same_failed_request_counts_as_a_clue() -> None:
+    a = signature(TriageInput(network=(FailedRequest("post", "https://api.example.com/orders/12/pay", 502),)))
+    b = signature(TriageInput(network=(FailedRequest("POST", "https://api.example.com/orders/99/pay", 502),)))
+    score, reasons = similarity(a, b)
+    assert score > 0
+    assert reasons == ["same failed request: POST /orders/:id/pay -> 502"]
+
+
+def test_noise_errors_and_noise_requests_are_left_out() -> None:
+    sig = signature(
+        TriageInput(
+            console=(
+                ConsoleLine("error", "ResizeObserver loop completed with undelivered notifications."),
+                ConsoleLine("error", "Script error."),
+                ConsoleLine("warn", "TypeError: only a warning"),
+            ),
+            network=(FailedRequest("GET", "https://shop.example.com/favicon.ico", 404),),
+        )
+    )
+    assert sig.errors == ()
+    assert sig.requests == ()
+
+
+def test_errors_pasted_into_free_text_count() -> None:
+    sig = signature(
+        TriageInput(description="Checkout fails.\n\nTypeError: cart.items is undefined\n" + CHROME_STACK)
+    )
+    assert sig.errors[0] == "TypeError: cart.items is undefined"
+    assert sig.stack[0] == "OrderTotal@main.js"
+
+
+def test_similar_reports_share_index_keys_and_unrelated_ones_do_not() -> None:
+    a = index_keys(signature(order_crash(123, "Order page blank", "page is white")))
+    b = index_keys(signature(order_crash(456, "Totals missing", "no total shown")))
+    c = index_keys(
+        signature(TriageInput(title="Cannot change password", page_url="https://shop.example.com/me"))
+    )
+    assert {k for k in a if k.startswith(("e:", "r:"))} <= set(b)
+    assert not set(a) & set(c)
+    assert all(
+        len(k) <= 40 and k.split(":", 1)[0] in {"e", "s", "r", "q", *(f"t{i}" for i in range(8))} for k in a
+    )
+
+
+def test_near_copies_share_a_text_band_key() -> None:
+    text = "The invoice PDF download button on the billing page returns a broken file for every invoice"
+    a = index_keys(signature(TriageInput(title="Invoice PDF broken", description=text)))
+    b = index_keys(signature(TriageInput(title="Invoice PDF broken", description=text + " since Monday")))
+    assert {k for k in a if k.startswith("t")} & {k for k in b if k.startswith("t")}
+
+
+def test_a_report_with_nothing_to_go_on_has_no_keys() -> None:
+    sig = signature(TriageInput(title="Bug"))
+    assert sig.empty
+    assert index_keys(sig) == []
+
+
+def test_signatures_survive_a_round_trip_through_json() -> None:
+    sig = signature(
+        order_crash(7, "Order page blank", "I open my order and the page is white", stack=CHROME_STACK)
+    )
+    assert Signature.from_json(sig.to_json()) == sig
+    assert Signature.from_json({"v": 1, "errors": "not a list", "text": [1, 2]}) == Signature()
+    assert Signature.from_json(None) == Signature()
+
+
+def default_settings() -> dict[str, Any]:
+    """The shipped TOML as a project override would start from (a fresh copy each time)."""
+    text = resources.files("bugline.triage").joinpath("defaults", "duplicates.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def test_rules_refuse_unknown_or_wrong_settings_naming_the_key() -> None:
+    data = default_settings()
+    data["weights"]["eror"] = 1.0
+    with pytest.raises(RulesError, match=r"triage\.duplicates\.weights\.eror"):
+        DuplicateRules.from_mapping(data)
+    data = default_settings()
+    data["threshold"] = "high"
+    with pytest.raises(RulesError, match=r"triage\.duplicates\.threshold"):
+        DuplicateRules.from_mapping(data)
+    data = default_settings()
+    data["lookup"]["max_candidates"] = 0
+    with pytest.raises(RulesError, match=r"triage\.duplicates\.lookup\.max_candidates"):
+        DuplicateRules.from_mapping(data)
+    data = default_settings()
+    data["signature"]["stopwords"] = ["ok", 3]
+    with pytest.raises(RulesError, match=r"signature\.stopwords"):
+        DuplicateRules.from_mapping(data)
+
+
+def test_a_project_can_make_matching_stricter() -> None:
+    data = default_settings()
+    data["threshold"] = 0.95
+    strict = DuplicateRules.from_mapping(data)
+    a = signature(order_crash(1, "Order page blank", "white page"))
+    b = signature(order_crash(2, "Totals gone", "nothing shows"))
+    assert similarity(a, b)[0] >= RULES.threshold
+    assert similarity(a, b, strict)[0] < strict.threshold
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+hostile_text = st.one_of(
+    st.text(max_size=2000),
+    st.binary(max_size=2000).map(lambda b: b.decode("latin-1")),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>" * 50,
+            "\ud800\udfff\x00" * 100,
+            "at (" * 500,
+            "@" * 3000 + ":1",
+            "'" * 3000,
+            "0" * 5000,
+            "a" * 5000 + "Error: " * 200,
+            "🔥" * 2000,
+            "http://" + "a/" * 3000,
+            "中文错误信息无法保存订单" * 300,
+        ]
+    ),
+)
+
+
+@st.composite
+def hostile_reports(draw: st.DrawFn) -> TriageInput:
+    return TriageInput(
+        title=draw(hostile_text),
+        description=draw(hostile_text),
+        actual=draw(hostile_text),
+        error_text=draw(hostile_text),
+        page_url=draw(st.one_of(st.none(), hostile_text)),
+        console=tuple(
+            ConsoleLine(
+                draw(st.sampled_from(["error", "ERROR", "warn", ""])), draw(hostile_text), draw(hostile_text)
+            )
+            for _ in range(draw(st.integers(0, 3)))
+        ),
+        network=tuple(
+            FailedRequest(draw(hostile_text), draw(hostile_text), draw(st.integers(-5, 1000)))
+            for _ in range(draw(st.integers(0, 3)))
+        ),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_reports(), hostile_reports())
+def test_any_input_gives_a_signature_keys_and_a_score(a: TriageInput, b: TriageInput) -> None:
+    sa, sb = signature(a), signature(b)
+    for sig in (sa, sb):
+        assert Signature.from_json(sig.to_json()) == sig
+        assert all(isinstance(k, str) and len(k) <= 40 for k in index_keys(sig))
+    score, reasons = similarity(sa, sb)
+    assert 0.0 <= score <= 1.0
+    assert similarity(sb, sa)[0] == score
+    assert all(isinstance(r, str) and len(r) < 600 for r in reasons)
+
+
+def test_a_megabyte_of_anything_costs_milliseconds() -> None:
+    mb = 1_000_000
+    worst = TriageInput(
+        title="x" * mb,
+        description=("    at a (https://h/b.js:1:2)\n" * (mb // 30)),
+        actual=("word " * (mb // 5)),
+        error_text=("'" + "9" * 100 + "' ") * (mb // 104),
+        page_url="https://h/" + "1/" * (mb // 2),
+        console=tuple(ConsoleLine("error", "Error: " + "x" * mb, "at (" * (mb // 4)) for _ in range(5)),
+        network=tuple(FailedRequest("GET", "https://h/" + "a" * mb, 500) for _ in range(5)),
+    )
+    started = time.perf_counter()
+    sig = signature(worst)
+    index_keys(sig)
+    similarity(sig, sig)
+    assert time.perf_counter() - started < 0.5
