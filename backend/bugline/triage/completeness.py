@@ -1,0 +1,464 @@
+"""Completeness: which facts of the SOP's capture checklist a report holds (pure, no I/O).
+
+The checklist (support SOP, Step 3): what the customer was trying to do, what they expected,
+what actually happened with the exact error text, steps to reproduce, browser/OS/device/URL,
+every time or intermittent, how many people are affected; plus evidence (screenshot,
+recording, logs). A report either fills the widget's boxes or puts everything in one free
+text (email, API, imported tickets), so each fact is looked for in three places, in order:
+the structured field (judged for quality: "it doesn't work" is not an actual behaviour),
+what the widget captured on its own (browser, console, attachments), then the free text,
+where hand-written discourse patterns find labelled sections ("Expected results:"), lists of
+steps, imperative sequences, "when I ... then ...", commands and code, and expectation
+phrases ("should", "instead of", "it would be nice if").
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Self
+
+from bugline.triage import questions
+from bugline.triage.errors import RulesError
+from bugline.triage.report import TriageInput
+from bugline.triage.result import FACTS, Completeness, Fact, Finding
+from bugline.triage.text import Segment, normalise, segment, sentences, words
+
+LABELLED: tuple[Fact, ...] = ("steps_to_reproduce", "expected", "actual")
+PATTERN_KEYS = (
+    "expected",
+    "not_expected",
+    "actual",
+    "step_action",
+    "step_narrative",
+    "error_text",
+    "environment",
+    "frequency",
+    "affected",
+    "trying_to_do",
+    "evidence",
+)
+# Kinds of evidence that free text holds steps; their points live in the TOML's [steps].
+STEP_SIGNS = ("list", "action", "command", "items", "instruction", "narrative", "code")
+_PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
+_MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
+_TRIM = " \t\n.!?,;:'\"()[]*_-"
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:then|and|now|next|first|firstly|second|finally|last|lastly|also|please|just|simply|step \d+)"
+    r"\b[\s,:.)-]*)+",
+    re.I,
+)
+# Words after a step verb that show it is a noun or a statement, not an order ("Update is slow").
+_NOT_IMPERATIVE = re.compile(
+    r"^\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
+    r"should|may|might|must|of|in|for|from|fails|failed|works|worked|to)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompletenessRules:
+    weights: Mapping[Fact, int]
+    threshold: int  # a bug report scoring below this goes back to the customer for facts
+    max_chars: int
+    max_title_chars: int
+    min_steps: int
+    min_step_words: int
+    min_single_step_words: int
+    min_answer_words: int
+    vague: frozenset[str]
+    vague_actual: frozenset[str]
+    vague_expected: frozenset[str]
+    label: re.Pattern[str]  # one pattern; the named group that matched says which label
+    step_verbs: frozenset[str]
+    step_points: Mapping[str, int]
+    steps_enough: int
+    patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls) -> Self:
+        text = resources.files("bugline.triage").joinpath("defaults", "completeness.toml").read_text("utf-8")
+        return cls.from_mapping(tomllib.loads(text))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        score = _table(data, "score")
+        raw_weights = _table(score, "weights", "score.weights")
+        weights: dict[Fact, int] = {}
+        for fact in FACTS:
+            value = raw_weights.get(fact, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise RulesError(f"completeness.score.weights.{fact} must be a whole number of points >= 0")
+            weights[fact] = value
+        for key in raw_weights:
+            if key not in FACTS:
+                raise RulesError(f"completeness.score.weights.{key} is not a fact: use {', '.join(FACTS)}")
+        if sum(weights.values()) <= 0:
+            raise RulesError("completeness.score.weights must give at least one fact some points")
+        text = _table(data, "text")
+        quality = _table(data, "quality")
+        steps = _table(data, "steps")
+        raw_points = _table(steps, "points", "steps.points")
+        for key in raw_points:
+            if key not in STEP_SIGNS:
+                raise RulesError(f"completeness.steps.points.{key} is unknown: use {', '.join(STEP_SIGNS)}")
+        points: dict[str, int] = {}
+        for key in STEP_SIGNS:
+            value = raw_points.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise RulesError(f"completeness.steps.points.{key} must be a whole number >= 0")
+            points[key] = value
+        labels = _table(data, "labels")
+        patterns = _table(data, "patterns")
+        for key in labels:
+            if key not in (*LABELLED, "other"):
+                raise RulesError(f"completeness.labels.{key} is unknown: use {', '.join(LABELLED)} or other")
+        for key in patterns:
+            if key not in (*PATTERN_KEYS, "step_verbs"):
+                raise RulesError(f"completeness.patterns.{key} is not a known pattern list")
+        return cls(
+            weights=weights,
+            threshold=_int(score, "threshold", "score.threshold", 0),
+            max_chars=_int(text, "max_chars", "text.max_chars", 1),
+            max_title_chars=_int(text, "max_title_chars", "text.max_title_chars", 1),
+            min_steps=_int(quality, "min_steps", "quality.min_steps", 1),
+            min_step_words=_int(quality, "min_step_words", "quality.min_step_words", 1),
+            min_single_step_words=_int(quality, "min_single_step_words", "quality.min_single_step_words", 1),
+            min_answer_words=_int(quality, "min_answer_words", "quality.min_answer_words", 1),
+            vague=frozenset(_phrase(s) for s in _strings(quality, "vague", "quality.vague")),
+            vague_actual=frozenset(
+                _phrase(s) for s in _strings(quality, "vague_actual", "quality.vague_actual")
+            ),
+            vague_expected=frozenset(
+                _phrase(s) for s in _strings(quality, "vague_expected", "quality.vague_expected")
+            ),
+            label=_label_pattern(labels),
+            step_verbs=frozenset(s.lower() for s in _strings(patterns, "step_verbs", "patterns.step_verbs")),
+            step_points=points,
+            steps_enough=_int(steps, "enough", "steps.enough", 1),
+            patterns={key: _alternation(patterns, key) for key in PATTERN_KEYS},
+        )
+
+
+def assess(report: TriageInput, rules: CompletenessRules) -> Completeness:
+    """The report's checklist: a finding per fact, a 0-100 score and a question per gap."""
+    read = _read(report, rules)
+    findings = (
+        _trying_to_do(report, read, rules),
+        _expected(report, read, rules),
+        _actual(report, read, rules),
+        _error_text(report, read, rules),
+        _steps(report, read, rules),
+        _environment(report, read, rules),
+        _frequency(report, read, rules),
+        _affected(report, read, rules),
+        _evidence(report, read, rules),
+    )
+    total = sum(rules.weights.values())
+    earned = sum(rules.weights[f.fact] for f in findings if f.present)
+    missing = tuple(f.fact for f in findings if not f.present)
+    return Completeness(
+        score=round(100 * earned / total),
+        findings=findings,
+        missing=missing,
+        questions=questions.ask(missing, report),
+    )
+
+
+# --- reading the free text -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """The report's free text, cut once and shared by every fact's check."""
+
+    title: str
+    sections: Mapping[Fact, tuple[str, ...]]  # labelled answers ("Expected results: ...")
+    segments: tuple[Segment, ...]  # everything, labels removed
+    prose: tuple[str, ...]  # sentences and list items people wrote (title first)
+
+
+def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
+    title = normalise(report.title, rules.max_title_chars)
+    description = normalise(report.description, rules.max_chars)
+    sections: dict[Fact, list[str]] = {}
+    parts: list[str] = []
+    cursor = 0
+    current: Fact | None = None
+    for m in rules.label.finditer(description):
+        if not _is_label(description, m):
+            continue
+        parts.append(description[cursor : m.start()])
+        if current is not None:
+            sections.setdefault(current, []).append(description[cursor : m.start()].strip())
+        group = m.lastgroup or ""
+        current = group.rsplit("_", 1)[0] if group.startswith(LABELLED) else None  # type: ignore[assignment]
+        cursor = m.end()
+        parts.append("\n\n")
+    parts.append(description[cursor:])
+    if current is not None:
+        sections.setdefault(current, []).append(description[cursor:].strip())
+    segments = segment("".join(parts))
+    prose: list[str] = [title] if title else []
+    for s in segments:
+        if s.kind in _PROSE_KINDS:
+            prose.extend(sentences(s.text) if s.kind in ("prose", "quote") else [s.text])
+    return _Read(title, {k: tuple(v) for k, v in sections.items()}, segments, tuple(prose))
+
+
+def _is_label(text: str, m: re.Match[str]) -> bool:
+    """A label either opens a line (colon optional) or sits in a line, capitalised, with a colon."""
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    at_line_start = not text[line_start : m.start()].strip(" \t#*_>-")
+    has_colon = ":" in m.group(0)
+    if at_line_start:
+        end = text.find("\n", m.end())
+        return has_colon or not text[m.end() : end if end >= 0 else len(text)].strip(" \t*_")
+    first = m.group(0).lstrip(" \t#*_")[:1]
+    return has_colon and first.isupper()
+
+
+# --- one check per fact -----------------------------------------------------------------
+
+
+def _trying_to_do(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if _answer(report.trying_to_do, rules, rules.vague):
+        return Finding("trying_to_do", True, "field")
+    if _any(read.prose, rules.patterns["trying_to_do"]):
+        return Finding("trying_to_do", True, "text")
+    return Finding("trying_to_do", False, "none", _vague_note(report.trying_to_do))
+
+
+def _expected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    note = ""
+    if report.expected.strip():
+        if _phrase(report.expected) == _phrase(report.actual):
+            note = "expected is the same as actual"
+        elif _answer(report.expected, rules, rules.vague | rules.vague_expected):
+            return Finding("expected", True, "field")
+        else:
+            note = "too vague"
+    for answer in read.sections.get("expected", ()):
+        if _answer(answer, rules, rules.vague | rules.vague_expected):
+            return Finding("expected", True, "text", "labelled")
+    for sentence in read.prose:
+        if _phrase(sentence) in rules.vague_expected:
+            continue
+        cue = rules.patterns["expected"].search(sentence)
+        if cue and not rules.patterns["not_expected"].search(sentence):
+            return Finding("expected", True, "text", f'says "{cue.group(0)}"')
+    return Finding("expected", False, "none", note)
+
+
+def _actual(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if _answer(report.actual, rules, rules.vague | rules.vague_actual):
+        return Finding("actual", True, "field")
+    if _answer(report.error_text, rules, rules.vague):
+        return Finding("actual", True, "field", "from the error text")
+    for answer in read.sections.get("actual", ()):
+        if _answer(answer, rules, rules.vague | rules.vague_actual):
+            return Finding("actual", True, "text", "labelled")
+    for sentence in read.prose:
+        if _phrase(sentence) in rules.vague_actual or _phrase(sentence) in rules.vague:
+            continue
+        if rules.patterns["actual"].search(sentence):
+            return Finding("actual", True, "text")
+    if any(s.kind in ("trace", "log") for s in read.segments):
+        return Finding("actual", True, "text", "from a pasted trace or log")
+    return Finding("actual", False, "none", _vague_note(report.actual))
+
+
+def _error_text(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if _answer(report.error_text, rules, rules.vague, min_words=1):
+        return Finding("error_text", True, "field")
+    if any(c.level in ("error", "warn") and c.message.strip() for c in report.console):
+        return Finding("error_text", True, "captured", "console error")
+    if any(s.kind in ("trace", "log") for s in read.segments):
+        return Finding("error_text", True, "text", "pasted trace or log")
+    pattern = rules.patterns["error_text"]
+    if _any(read.prose, pattern) or _any((report.actual,), pattern):
+        return Finding("error_text", True, "text")
+    return Finding("error_text", False, "none")
+
+
+def _steps(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    note = ""
+    if report.steps.strip():
+        if _good_steps(segment(normalise(report.steps, rules.max_chars)), rules):
+            return Finding("steps_to_reproduce", True, "field")
+        note = "only one step" if len(words(report.steps)) < rules.min_single_step_words else "too vague"
+    for answer in read.sections.get("steps_to_reproduce", ()):
+        if _good_steps(segment(answer), rules):
+            return Finding("steps_to_reproduce", True, "text", "labelled")
+    why = _steps_in_text(read, rules)
+    if why:
+        return Finding("steps_to_reproduce", True, "text", why)
+    return Finding("steps_to_reproduce", False, "none", note)
+
+
+def _good_steps(segments: Sequence[Segment], rules: CompletenessRules) -> bool:
+    """Enough steps, each saying something: two real steps, or one that says it all."""
+    if any(s.kind in ("command", "code") for s in segments):
+        return True
+    steps: list[str] = []
+    for s in segments:
+        if s.kind in _PROSE_KINDS:
+            steps.extend(sentences(s.text) if s.kind == "prose" else [s.text])
+    steps = [s for s in steps if _phrase(s) not in rules.vague]
+    real = [s for s in steps if len(words(s)) >= rules.min_step_words]
+    if len(real) >= rules.min_steps:
+        return True
+    return any(len(words(s)) >= rules.min_single_step_words for s in steps)
+
+
+def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
+    """Why the free text holds steps to reproduce, or "" when its signs do not add up."""
+    signs: set[str] = set()
+    items = [s for s in read.segments if s.kind == "item"]
+    if items:
+        signs.add("items")
+    if any(_imperative(i.text, rules) for i in items):
+        signs.add("list")
+    kinds = {s.kind for s in read.segments}
+    if "command" in kinds:
+        signs.add("command")
+    if "code" in kinds:
+        signs.add("code")
+    body = read.prose[1:] if read.title else read.prose
+    for sentence in body:
+        if "instruction" not in signs and _imperative(sentence, rules):
+            signs.add("instruction")
+        for sign, key in (("action", "step_action"), ("narrative", "step_narrative")):
+            if sign not in signs and rules.patterns[key].search(sentence):
+                signs.add(sign)
+    if sum(rules.step_points[s] for s in signs) >= rules.steps_enough:
+        return "signs: " + ", ".join(s for s in STEP_SIGNS if s in signs)
+    return ""
+
+
+def _imperative(sentence: str, rules: CompletenessRules) -> bool:
+    s = _LEADING_FILLER.sub("", sentence.strip()).strip(" \t-*\"'(")
+    if not s or s.endswith("?"):
+        return False
+    first = s.split(None, 1)[0].lower().strip(",.:;")
+    if first not in rules.step_verbs:
+        return False
+    return not _NOT_IMPERATIVE.match(s)
+
+
+def _environment(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if report.browser or report.os or report.page_url or report.device:
+        return Finding("environment", True, "captured")
+    if _any(read.prose, rules.patterns["environment"]):
+        return Finding("environment", True, "text")
+    return Finding("environment", False, "none")
+
+
+def _frequency(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if report.frequency and report.frequency != "unknown":
+        return Finding("frequency", True, "field")
+    if _any(read.prose, rules.patterns["frequency"]):
+        return Finding("frequency", True, "text")
+    return Finding("frequency", False, "none")
+
+
+def _affected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if report.people_affected and report.people_affected != "unknown":
+        return Finding("affected", True, "field")
+    if _any(read.prose, rules.patterns["affected"]):
+        return Finding("affected", True, "text")
+    return Finding("affected", False, "none")
+
+
+def _evidence(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
+    if report.attachments:
+        return Finding("evidence", True, "captured", ", ".join(sorted(set(report.attachments))))
+    if report.console or report.network:
+        return Finding("evidence", True, "captured", "console or network log")
+    if any(s.kind in ("trace", "log") for s in read.segments):
+        return Finding("evidence", True, "text", "pasted trace or log")
+    if _any(read.prose, rules.patterns["evidence"]):
+        return Finding("evidence", True, "text")
+    return Finding("evidence", False, "none")
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _answer(value: str, rules: CompletenessRules, vague: frozenset[str], min_words: int = 0) -> bool:
+    """A structured answer that says something: enough words and not a known empty phrase."""
+    text = normalise(value, rules.max_chars)
+    if not text or _phrase(text) in vague:
+        return False
+    return len(words(text)) >= (min_words or rules.min_answer_words)
+
+
+def _vague_note(value: str) -> str:
+    return "too vague" if value.strip() else ""
+
+
+def _phrase(text: str) -> str:
+    return " ".join(text.lower().split()).strip(_TRIM)
+
+
+def _any(texts: Iterable[str], pattern: re.Pattern[str]) -> bool:
+    return any(pattern.search(t) for t in texts if t)
+
+
+def _label_pattern(labels: Mapping[str, Any]) -> re.Pattern[str]:
+    groups: list[str] = []
+    for key in (*LABELLED, "other"):
+        alternatives = _strings(labels, key, f"labels.{key}")
+        for i, alternative in enumerate(alternatives):
+            _compile(alternative, f"labels.{key}[{i}]")
+        if alternatives:
+            groups.append(f"(?P<{key}_{len(groups)}>{'|'.join(f'(?:{a})' for a in alternatives)})")
+    if not groups:
+        return re.compile(r"(?!x)x")
+    # A label, maybe in markdown bold or a heading, then a colon or the end of its line.
+    body = "|".join(groups)
+    return re.compile(
+        rf"(?:^|(?<=[\s.;!?)]))[ \t]*(?:#{{1,6}}[ \t]*|[*_]{{2}}[ \t]*)?(?:{body})[ \t]*(?:[*_]{{2}})?"
+        rf"[ \t]*(?::[ \t]*(?:[*_]{{2}})?|(?=[ \t]*$))",
+        re.I | re.M,
+    )
+
+
+def _alternation(table: Mapping[str, Any], key: str) -> re.Pattern[str]:
+    alternatives = _strings(table, key, f"patterns.{key}")
+    for i, alternative in enumerate(alternatives):
+        _compile(alternative, f"patterns.{key}[{i}]")
+    if not alternatives:
+        return re.compile(r"(?!x)x")  # an empty list matches nothing
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.I)
+
+
+def _compile(pattern: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.I)
+    except re.error as e:
+        raise RulesError(f"completeness.{where} is not a valid pattern: {e}") from e
+
+
+def _table(data: Mapping[str, Any], key: str, where: str | None = None) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise RulesError(f"completeness.{where or key} must be a table")
+    return value
+
+
+def _int(table: Mapping[str, Any], key: str, where: str, least: int) -> int:
+    value = table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise RulesError(f"completeness.{where} must be a whole number >= {least}")
+    return value
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RulesError(f"completeness.{where} must be a list of strings")
+    return value

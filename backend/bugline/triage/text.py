@@ -1,0 +1,260 @@
+"""Free text as the triage rules read it: normalised, then cut into typed segments (pure).
+
+Customers and email/API clients put everything in one box, so a report's text mixes prose,
+numbered steps, pasted commands, code, stack traces and log lines. The completeness rules
+ask different questions of each kind ("is this prose sentence an expectation?", "is this a
+list of steps?"), so the cutting happens once, here, and knows nothing about the checklist.
+
+Every function is linear in the (capped) input: patterns are anchored per line and contain
+no nested repetition, so 1 MB of hostile text costs the same as its first ``limit`` chars.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_CHARS = 20_000  # a report's text beyond this is a paste of logs; the checklist is near the top
+
+SegmentKind = Literal["heading", "prose", "item", "code", "command", "trace", "log", "quote"]
+
+# Control characters other than tab and newline, zero-width marks and the BOM: they only
+# hide words from the patterns (binary garbage, copy-pasted rich text).
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
+# Curly quotes become straight ones so patterns need to spell "don't" only one way.
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'"})
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_INLINE_FENCE = re.compile(r"```(.{1,2000}?)```", re.S)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*)$")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)([^*_]{1,80})\1\s*:?\s*$")
+_LABEL_LINE = re.compile(r"^\s*([A-Za-z][\w /()'-]{0,40}):\s*$")
+_ITEM = re.compile(
+    r"^\s*(?:(?:step\s*)?(\d{1,2})\s*[.):-](?!\d)\s*|(?:step\s+)(\d{1,2})\s+|(\d{1,2})\s+(?=[A-Za-z\"'])"
+    r"|[-*\u2022+]\s+|\(?([a-h])\)\s+)(?=\S)",
+    re.I,
+)
+_TRACE = re.compile(
+    r"^\s*(?:at\s+[\w$.<>/\\-]+\s*\(.{0,300}\)\s*$"  # Java / JavaScript frames
+    r"|at\s+\S+\s+\(?\S+:\d+:\d+\)?\s*$"  # V8 frames without a function name in parentheses
+    r"|File \".{1,300}\", line \d+"  # Python frames
+    r"|Traceback \(most recent call last\)"
+    r"|#\d+\s+0x[0-9a-f]+"  # gdb / native crash frames
+    r"|(?:Caused by|Exception in thread)\b"
+    r"|\.\.\. \d+ more\s*$"
+    r"|[\w$]+(?:\.[\w$]+)+(?:Exception|Error)\b(?::|\s*$))",
+    re.I,
+)
+_LOG = re.compile(
+    r"^\s*(?:\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d"  # ISO timestamps
+    r"|\[(?:mon|tue|wed|thu|fri|sat|sun) \w{3} \d{1,2} "  # Apache error_log
+    r"|\d{1,2}:\d\d:\d\d[.,]\d{3}"  # time-only loggers
+    r"|(?:ERROR|WARN(?:ING)?|INFO|DEBUG|FATAL|SEVERE|TRACE|CRITICAL)\b\s*[:\]\-]"
+    r"|\[(?:error|warn|warning|notice|crit|alert|emerg|info|debug)\])",
+    re.I,
+)
+_PROMPT = re.compile(  # $ ls, % make, C:\> dir, user@host:~$ ls, # ./configure
+    r"^\s*(?:\$|%|[A-Za-z]:\\[^>\s]{0,80}>|[\w.-]{1,40}@[\w.-]{1,60}:\S{0,80}[$#]|#(?!#))\s*\S"
+)
+_QUOTE = re.compile(r"^\s*>\s?")
+# Unfenced code people paste into plain-text trackers: a statement ending in ; { or }, a
+# markup tag on its own line, a call on its own line, or a config directive with a path.
+_CODE_LINE = re.compile(
+    r"^\s*(?:[^\s].{0,300}[;{}]\s*$"
+    r"|</?[A-Za-z][\w:.-]{0,40}(?:\s[^<>]{0,300})?/?>.{0,300}$"
+    r"|[\w$.]{1,80}\([^()]{0,200}\)\s*;?\s*$"
+    r"|\.{1,2}/[\w./-]+(?:\s.{0,300})?$)"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|mr|mrs|dr|no|fig|ver|v)\.)$", re.I)
+_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+# An inline number that may start a list item: "Steps to Reproduce: 1 go to ... 2 put ...".
+_INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s:;,]))(\d{1,2})(?:[.):]|\s*-)?\s+(?=[\"'(]?[A-Za-z])")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    kind: SegmentKind
+    text: str
+    number: int | None = None  # a list item's own number, when it has one
+
+
+def normalise(text: str, limit: int = MAX_CHARS) -> str:
+    """Caps, then cleans: one newline style, no invisible characters, NFKC, single spaces."""
+    if not text:
+        return ""
+    text = text[:limit]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub(" ", text)
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    lines = [_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def sentences(prose: str) -> list[str]:
+    """Splits a paragraph on sentence ends, keeping "e.g." and version numbers intact."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(prose):
+        head = prose[start : m.start()]
+        if _ABBREVIATION.search(head):
+            continue
+        if head.strip():
+            out.append(head.strip())
+        start = m.end()
+    tail = prose[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+def inline_items(text: str) -> tuple[str, list[str]]:
+    """Finds a list written on one line ("1 open X 2 click Y 3 ..."): (text before, items).
+
+    Only a run numbered 1, 2, 3... in order counts, so "I have 2 tabs and 3 windows" does
+    not turn into a list. Returns (text, []) when there is no run of two or more.
+    """
+    marks = [(int(m.group(1)), m.start(), m.end()) for m in _INLINE_NUMBER.finditer(text)]
+    run: list[tuple[int, int, int]] = []
+    for number, start, end in marks:
+        if number == len(run) + 1:
+            run.append((number, start, end))
+        elif number == 1 and not run:
+            run = [(number, start, end)]
+    if len(run) < 2:
+        return text, []
+    ends = [start for _, start, _ in run[1:]] + [len(text)]
+    items = [text[end_of_mark:stop].strip() for (_, _, end_of_mark), stop in zip(run, ends, strict=True)]
+    return text[: run[0][1]].strip(), [i for i in items if i]
+
+
+def _line_kind(line: str) -> SegmentKind:
+    if _TRACE.match(line):
+        return "trace"
+    if _LOG.match(line):
+        return "log"
+    if _MD_HEADING.match(line):
+        # "# ./configure --prefix=/opt" is a root prompt, not a heading
+        body = _MD_HEADING.match(line)
+        if line.lstrip().startswith("# ") and body and not body.group(1)[:1].isupper():
+            return "command"
+        return "heading"
+    if _PROMPT.match(line):
+        return "command"
+    if _BOLD_LINE.match(line) or _LABEL_LINE.match(line):
+        return "heading"
+    if _CODE_LINE.match(line):
+        return "code"
+    if _QUOTE.match(line):
+        return "quote"
+    if _ITEM.match(line):
+        return "item"
+    return "prose"
+
+
+def _item_number(line: str) -> int | None:
+    m = _ITEM.match(line)
+    if not m:
+        return None
+    for g in (m.group(1), m.group(2), m.group(3)):
+        if g:
+            return int(g)
+    return None
+
+
+def segment(text: str) -> tuple[Segment, ...]:
+    """Cuts normalised text into segments; prose lines are joined into paragraphs."""
+    out: list[Segment] = []
+    buf: list[str] = []
+    buf_kind: SegmentKind | None = None
+    buf_number: int | None = None
+
+    def flush() -> None:
+        nonlocal buf, buf_kind, buf_number
+        if buf and buf_kind is not None:
+            joined = (" " if buf_kind in ("prose", "item", "quote") else "\n").join(buf).strip()
+            if joined:
+                out.append(Segment(buf_kind, joined, buf_number))
+        buf, buf_kind, buf_number = [], None, None
+
+    def add(kind: SegmentKind, line: str, number: int | None = None) -> None:
+        nonlocal buf_kind, buf_number
+        if kind != buf_kind or kind in ("item", "heading"):
+            flush()
+            buf_kind, buf_number = kind, number
+        buf.append(line)
+
+    in_fence = False
+    for raw in _expand_inline_fences(text).split("\n"):
+        if _FENCE.match(raw):
+            flush()
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            add("code", raw)
+            continue
+        if not raw.strip():
+            flush()
+            continue
+        kind = _line_kind(raw)
+        if kind == "prose" and buf_kind == "item":
+            buf.append(raw.strip())  # a wrapped list item continues on the next line
+            continue
+        if kind == "prose" and buf_kind in ("code", "command") and raw.startswith(("    ", "\t")):
+            kind = buf_kind
+        if kind == "prose" and buf_kind is None and raw.startswith(("    ", "\t")) and _looks_like_code(raw):
+            kind = "code"
+        if kind == "item":
+            add(kind, _ITEM.sub("", raw, count=1).strip(), _item_number(raw))
+        elif kind == "quote":
+            add(kind, _QUOTE.sub("", raw, count=1))
+        elif kind == "heading":
+            add(kind, raw.strip(" #*_:").strip())
+        else:
+            add(kind, raw)
+    flush()
+    return tuple(_split_inline_lists(out))
+
+
+_CODE_CHARS = re.compile(r"[;{}()=<>\[\]$]|^\s*(?:def|class|function|var|let|const|import|return|if|for)\b")
+
+
+def _looks_like_code(line: str) -> bool:
+    return bool(_CODE_CHARS.search(line))
+
+
+def _expand_inline_fences(text: str) -> str:
+    """Puts ```inline code``` on its own fenced lines, so one-line pastes still count as code."""
+    if "```" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        body = m.group(1)
+        if "\n" in body and not body.startswith("\n") and body.split("\n", 1)[0].strip().isalnum():
+            return m.group(0)  # an ordinary fence with a language tag: leave it alone
+        return "\n```\n" + body.strip() + "\n```\n"
+
+    return _INLINE_FENCE.sub(repl, text)
+
+
+def _split_inline_lists(segments: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for s in segments:
+        if s.kind != "prose":
+            out.append(s)
+            continue
+        head, items = inline_items(s.text)
+        if not items:
+            out.append(s)
+            continue
+        if head:
+            out.append(Segment("prose", head))
+        out.extend(Segment("item", item, n) for n, item in enumerate(items, 1))
+    return out
