@@ -334,6 +334,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     f.identity.hidden = f.email.el.hidden && f.name.el.hidden;
     f.shotBtn.hidden = !ctx.config.capture.screenshot;
     f.exactBtn.hidden = !ctx.config.capture.screenshot || !navigator.mediaDevices?.getDisplayMedia;
+    if (ctx.config.capture.screenshot) prepareScreenshot();
     f.mineBtn.hidden = !mine().length;
     const md = navigator.mediaDevices as MediaDevices | undefined;
     f.recBtn.hidden = !(ctx.config.capture.recording && md && typeof md.getDisplayMedia === "function" && typeof MediaRecorder !== "undefined");
@@ -381,6 +382,21 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     recording = null;
     refreshMissing();
     if (focus) f.trying.input.focus();
+  }
+
+  /** While the user reads the dialog: screenshot.js fetched and its prepare() run (fonts and
+   *  visible images fetched), so "Take screenshot" only has to clone and draw. At idle, so
+   *  opening the dialog stays instant; failures only mean a slower capture later. */
+  function prepareScreenshot() {
+    const run = () =>
+      void ctx
+        .load<ScreenshotModule & { prepare?: () => Promise<void> }>("screenshot")
+        .then((m) => m.prepare?.())
+        .catch(() => undefined);
+    const idle = (window as Window & { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number })
+      .requestIdleCallback;
+    if (typeof idle === "function") idle(run, { timeout: 1500 });
+    else setTimeout(run, 300);
   }
 
   async function takeScreenshot(exact: boolean) {

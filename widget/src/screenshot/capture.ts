@@ -1,12 +1,14 @@
-// DOM-based viewport capture (no permission prompt), built on snapdom.
+// DOM-based viewport capture (no permission prompt).
 //
-// Why snapdom and not html2canvas or getDisplayMedia: it renders the real DOM through SVG
-// foreignObject, so the browser's own layout and text engine paint the picture (fidelity
-// close to a real screenshot), it keeps scroll positions of scrolled containers, inlines
-// images/fonts/canvases, and can clip to the viewport, which prunes off-screen subtrees
-// before any style work.
-import { snapdom } from "@zumer/snapdom";
+// Two renderers, both drawing the real DOM through an SVG foreignObject so the browser's own
+// layout and text engine paint the picture:
+// - engine.ts (default): a native clone of the document plus the page's own stylesheets,
+//   culled below the viewport, fonts subset to the characters shown. ~0.2-0.3 s on a large
+//   dashboard, in tasks of < 50 ms but the SVG decode (BENCHMARKS.md, "Screenshot capture").
+// - snap.ts: snapdom, with every computed style inlined; slower (~0.7-0.8 s there), used when
+//   the page has what the stylesheet engine cannot reproduce (engine.unsupported()).
 import { DEFAULT_MASK, findMasked, makeExcluder, validSelectors, visibleBox } from "./mask";
+import { build, loadSvg, unsupported, warm } from "./engine";
 import { encode, yieldToPage } from "./raster";
 
 export interface CaptureOptions {
@@ -18,8 +20,24 @@ export interface CaptureOptions {
  *  prove no private value was read into it. Not used by the widget. */
 export type SvgProbe = (svg: string) => void;
 
+/** Test hook: which renderer drew the last capture ("engine" or "snapdom: <why>"). */
+export let lastRenderer = "";
+
 /** Solid paint over private areas (also the Hide tool's colour in the editor). */
 export const MASK_COLOR = "#000000";
+
+let warming: Promise<void> | null = null;
+
+/** Work done ahead of a capture, while the dialog opens: fonts and visible images fetched.
+ *  Safe to call any number of times; never rejects. */
+export function prepareCapture(): Promise<void> {
+  if (!warming) {
+    warming = (unsupported(new Set()) ? Promise.resolve() : warm()).catch(() => undefined);
+    // A later prepare (the page may have changed) fetches again only what is new.
+    void warming.then(() => (warming = null));
+  }
+  return warming;
+}
 
 export async function captureViewport(opts: CaptureOptions, probe?: SvgProbe): Promise<Blob> {
   const selectors = validSelectors([...DEFAULT_MASK, ...(opts.mask ?? [])]);
@@ -27,42 +45,47 @@ export async function captureViewport(opts: CaptureOptions, probe?: SvgProbe): P
   const dpr = Math.min(Math.max(window.devicePixelRatio || 1, 1), 2);
   const vw = window.innerWidth;
   const vh = window.innerHeight;
-  const { test, masked } = makeExcluder(selectors, opts.exclude ?? [], { width: vw, height: vh });
-  await yieldToPage();
-
-  const restoreConsole = muteSnapdomWarnings();
-  let shot: HTMLCanvasElement;
-  try {
-    const result = await snapdom(document.documentElement, {
-      clip: "viewport",
-      dpr,
-      scale: 1,
-      exclude: test,
-      excludeMode: "hide", // keep the layout: removing a field would shift the page around it
-      fast: false, // yields about once a frame while cloning so the page stays responsive
-      placeholders: true,
-      plugins: probe
-        ? [{ name: "bugline-probe", afterRender: (ctx) => { if (ctx.svgString) probe(ctx.svgString); } }]
-        : [],
-    });
-    await yieldToPage();
-    shot = await result.toCanvas({ dpr, scale: 1 });
-  } finally {
-    restoreConsole();
-  }
-  await yieldToPage();
-
-  // Our own canvas of exactly viewport x dpr: snapdom's size can differ by a scrollbar
-  // or a rounding pixel, and the report's "viewport" field must match the picture.
   const out = document.createElement("canvas");
   out.width = Math.round(vw * dpr);
   out.height = Math.round(vh * dpr);
   const g = out.getContext("2d");
   if (!g) throw new Error("2d canvas unavailable");
-  g.fillStyle = "#ffffff"; // a transparent page background reads as black in many viewers
-  g.fillRect(0, 0, out.width, out.height);
-  g.drawImage(shot, 0, 0);
-  shot.width = shot.height = 0; // free the intermediate bitmap now, not at GC
+
+  const skip = new Set(opts.exclude ?? []);
+  const joined = selectors.join(",");
+  const masked = new Set<Element>();
+  const why = unsupported(skip);
+  let drawn = false;
+  if (!why) {
+    try {
+      const built = await build({ skip, isMasked: (el) => !!joined && el.matches(joined), masked });
+      probe?.(built.svg);
+      const img = await loadSvg(built.svg);
+      await yieldToPage();
+      g.fillStyle = built.background; // what the page shows where the document ends
+      g.fillRect(0, 0, out.width, out.height);
+      g.drawImage(img, 0, 0, out.width, out.height);
+      drawn = true;
+      lastRenderer = "engine";
+    } catch (e) {
+      lastRenderer = `snapdom: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  } else lastRenderer = `snapdom: ${why}`;
+
+  if (!drawn) {
+    // Our own canvas of exactly viewport x dpr: snapdom's size can differ by a scrollbar
+    // or a rounding pixel, and the report's "viewport" field must match the picture.
+    const { test, masked: snapMasked } = makeExcluder(selectors, opts.exclude ?? [], { width: vw, height: vh });
+    const { snapCanvas } = await import("./snap");
+    await yieldToPage();
+    const shot = await snapCanvas(dpr, test, probe);
+    await yieldToPage();
+    g.fillStyle = "#ffffff"; // a transparent page background reads as black in many viewers
+    g.fillRect(0, 0, out.width, out.height);
+    g.drawImage(shot, 0, 0);
+    shot.width = shot.height = 0; // free the intermediate bitmap now, not at GC
+    snapMasked.forEach((el) => masked.add(el));
+  }
 
   findMasked(selectors, masked);
   g.fillStyle = MASK_COLOR;
@@ -77,20 +100,4 @@ export async function captureViewport(opts: CaptureOptions, probe?: SvgProbe): P
   const blob = await encode(out);
   out.width = out.height = 0;
   return blob;
-}
-
-/** snapdom logs advice ("[snapdom] Text in inline/table-cell ...") with console.warn even
- *  without `debug`. The loader records the page's console into the report, so those lines
- *  would show up as if the host app had warned. Only "[snapdom]" lines are dropped; every
- *  other warning passes through to whatever console.warn was (the loader's recorder). */
-function muteSnapdomWarnings(): () => void {
-  const original = console.warn;
-  const filtered = function (this: Console, ...args: unknown[]) {
-    if (typeof args[0] === "string" && args[0].startsWith("[snapdom]")) return;
-    original.apply(this, args);
-  };
-  console.warn = filtered;
-  return () => {
-    if (console.warn === filtered) console.warn = original; // someone re-patched: leave theirs
-  };
 }
