@@ -1,9 +1,10 @@
 """`make bench`: run every benchmark, print the tables, and record them in BENCHMARKS.md.
 
-    .venv/bin/python -m tests.bench.run [--only intake|upload|widget] [--no-write]
+    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates] [--no-write]
 
 Only the blocks between the ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` markers of
-BENCHMARKS.md are rewritten (run, intake, upload, widget-size, widget-host, widget-screenshot);
+BENCHMARKS.md are rewritten (run, intake, upload, widget-size, widget-host, widget-screenshot,
+duplicates);
 any other text in the file is kept.
 A block whose markers are missing is appended. Nothing is written when a benchmark fails.
 """
@@ -27,13 +28,14 @@ from typing import Any
 
 import psycopg
 
-from tests.bench import intake, upload, widget_screenshot
+from tests.bench import duplicates, intake, upload, widget_screenshot
 from tests.bench.common import PG_ADMIN_DSN, ROOT, event_loop_name, http_impl_name
 from tests.support.seaweed import find_weed
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 RESULTS_JSON = ROOT / ".bench" / "results.json"  # the raw numbers of the last run (git-ignored)
 COMMAND = "make bench"
+BENCHES = ["intake", "upload", "widget", "duplicates"]
 HEADER = """# Benchmarks
 
 What `make bench` measures and what it found on the machine described below. The code is in
@@ -97,7 +99,7 @@ def machine() -> dict[str, str]:
 
 def run_block(info: dict[str, str], date: str, seconds: float, ran: list[str]) -> str:
     ran = list(dict.fromkeys(name.split("-")[0] for name in ran))  # widget-size, widget-host... -> widget
-    command = COMMAND if len(ran) == 3 else f"{COMMAND} ({' and '.join(ran)} only)"
+    command = COMMAND if len(ran) == len(BENCHES) else f"{COMMAND} ({' and '.join(ran)} only)"
     return (
         f"Last run: {date}, `{command}` (took {seconds / 60:.1f} min).\n"
         f"Machine: {info['cores']} cores (`nproc` = {info['cores']}), {info['cpu']}, {info['system']}; "
@@ -211,6 +213,7 @@ def default_document() -> str:
         + "\n## Widget size\n\n<!-- bench:widget-size -->\n<!-- /bench:widget-size -->\n"
         + "\n## Widget cost to the host page\n\n<!-- bench:widget-host -->\n<!-- /bench:widget-host -->\n"
         + "\n## Screenshot capture\n\n<!-- bench:widget-screenshot -->\n<!-- /bench:widget-screenshot -->\n"
+        + "\n## Duplicate matching as the store grows\n\n<!-- bench:duplicates -->\n<!-- /bench:duplicates -->\n"
     )
 
 
@@ -223,7 +226,7 @@ def write_benchmarks(blocks: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks and record them in BENCHMARKS.md.")
-    parser.add_argument("--only", choices=["intake", "upload", "widget"], help="run one benchmark")
+    parser.add_argument("--only", choices=BENCHES, help="run one benchmark")
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
     # A stopped run still stops its servers and drops its databases: SIGTERM unwinds like Ctrl-C.
@@ -249,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             (tmpdir / "widget").mkdir()
             widget_blocks, raw["widget"] = widget_screenshot.run_widget(tmpdir / "widget", log)
             blocks.update(widget_blocks)
+        if args.only in (None, "duplicates"):
+            (tmpdir / "duplicates").mkdir()
+            dup_results = duplicates.run_duplicates(tmpdir / "duplicates", log)
+            blocks["duplicates"] = duplicates.duplicates_block(dup_results)
+            raw["duplicates"] = [dataclasses.asdict(r) for r in dup_results]
     seconds = time.monotonic() - started
     blocks = {"run": run_block(info, date, seconds, list(blocks)), **blocks}
     print()
