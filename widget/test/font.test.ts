@@ -40,9 +40,38 @@ test("not a TrueType font: returned unchanged", () => {
   assert.equal(subsetFont(truncated, new Set([65])), truncated);
 });
 
+const codes = (s: string) => new Set([...s].map((c) => c.codePointAt(0)!));
+
+test("compact subset: only the glyphs of the text, renumbered, kerning kept", { skip: !have && "no DejaVu font" }, () => {
+  const full = load();
+  const small = subsetFont(full, codes("AVATAR Hello"), "AVATAR Hello");
+  const lengths = glyphLengths(small);
+  // .notdef + " AVTRHelo" (9 characters): DejaVu's A, V... are simple glyphs, no components.
+  assert.equal(lengths.length, 10);
+  assert.ok(small.byteLength < 40_000, `${small.byteLength} B`);
+  const t = tables(small);
+  for (const gone of ["GSUB", "GPOS", "GDEF", "MATH", "FFTM"]) assert.ok(!t.has(gone), gone);
+  assert.ok(t.has("kern") && t.has("cmap") && t.has("hmtx"));
+  const v = new DataView(small);
+  const kern = t.get("kern")!.offset;
+  assert.ok(v.getUint16(kern + 10) > 0, "kerning pairs of the kept glyphs (A-V, A-T ...)");
+  assert.equal(v.getUint16(t.get("hhea")!.offset + 34), 10); // one metric per glyph
+});
+
+test("a ligature in the text keeps glyph ids and GSUB (the ligature glyph is not encoded)", { skip: !have && "no DejaVu font" }, () => {
+  const full = load();
+  const withLigature = subsetFont(full, codes("office"), "office");
+  assert.equal(glyphLengths(withLigature).length, glyphLengths(full).length);
+  assert.ok(tables(withLigature).has("GSUB"));
+  // Without the text, a font with ligatures on by default cannot be compacted either.
+  assert.equal(glyphLengths(subsetFont(full, codes("Hello"))).length, glyphLengths(full).length);
+  // Text that needs shaping (Arabic) is never compacted.
+  assert.equal(glyphLengths(subsetFont(full, codes("\u0644\u0627"), "\u0644\u0627")).length, glyphLengths(full).length);
+});
+
 test("subset keeps glyph ids, the used outlines and every other glyph count", { skip: !have && "no DejaVu font" }, () => {
   const full = load();
-  const small = subsetFont(full, new Set([..."Hello"].map((c) => c.codePointAt(0)!)));
+  const small = subsetFont(full, codes("Hello"));
   assert.ok(small.byteLength < full.byteLength / 3, `${small.byteLength} of ${full.byteLength}`);
   const before = glyphLengths(full), after = glyphLengths(small);
   assert.equal(after.length, before.length); // same numGlyphs: GSUB/GPOS/hmtx stay valid

@@ -14,9 +14,10 @@
 import { offscreen } from "./mask";
 import { yieldToPage } from "./raster";
 
-// Shadows, outlines and overflowing glyphs paint outside a box: only elements at least this
-// far below the viewport are culled.
-const BLEED = 96;
+// Shadows, outlines and overflowing glyphs paint outside a box, upwards too: only elements at
+// least this far below the viewport are culled. Small on purpose: the text of a row that is
+// not culled decides which glyphs (and ligatures) the embedded fonts need.
+const BLEED = 32;
 import { charsOf, subsetFont } from "./font";
 
 export interface EngineInput {
@@ -162,11 +163,11 @@ function fontFile(url: string): Promise<ArrayBuffer | null> {
   return hit;
 }
 
-async function fontDataUrl(url: string, chars: ReadonlySet<number>): Promise<string | null> {
+async function fontDataUrl(url: string, chars: ReadonlySet<number>, text: string): Promise<string | null> {
   if (url.startsWith("data:")) return url;
   const file = await fontFile(url);
   if (!file) return null;
-  const small = subsetFont(file, chars);
+  const small = subsetFont(file, chars, text);
   const type = small === file ? "application/octet-stream" : "font/ttf";
   return readAsDataUrl(new Blob([small], { type }));
 }
@@ -288,7 +289,8 @@ export async function build(input: EngineInput): Promise<Built> {
   const sticky = await stickyOffsets(pinned, scrollers, pause);
   const clone = root.cloneNode(true) as HTMLElement;
   const styleCopies = new Map<Element, Element>();
-  await walk(root, clone, input, pending, { sticky, pinned, scrollers }, styleCopies, vw, vh, pause);
+  const unseen = new Set<Element>();
+  await walk(root, clone, input, pending, { sticky, pinned, scrollers }, styleCopies, unseen, vw, vh, pause);
 
   // Stylesheets, in document order, replacing the <style>/<link> elements of the clone.
   const sheets = new Map<Node, string>();
@@ -323,10 +325,10 @@ export async function build(input: EngineInput): Promise<Built> {
   const map = new Map<string, string | null>();
   // Characters of the clone: masked content is already gone, so a private value cannot even
   // show up as "which glyphs were embedded".
-  const chars = fonts.size ? charsOf(clone, Array.from(sheets.values()).join("")) : new Set<number>();
+  const used = fonts.size ? charsOf(clone, Array.from(sheets.values()).join(""), unseen) : { chars: new Set<number>(), text: "" };
   await Promise.all([
     ...Array.from(pending.urls, async (u) => map.set(u, await inline(u))),
-    ...Array.from(fonts, async (u) => map.set(u, await fontDataUrl(u, chars))),
+    ...Array.from(fonts, async (u) => map.set(u, await fontDataUrl(u, used.chars, used.text))),
   ]);
   for (const { el, css } of styleEls) el.textContent = swapUrls(css, map);
   for (const fix of pending.fixes) fix(map);
@@ -414,6 +416,7 @@ async function walk(
     scrollers: Set<Element>; // elements that scroll their overflow (auto, scroll)
   },
   styleCopies: Map<Element, Element>,
+  unseen: Set<Element>,
   vw: number,
   vh: number,
   pause: () => Promise<void>,
@@ -447,6 +450,11 @@ async function walk(
       cull(live, copy, vh, drop, copyOf, fixedTables, layout.scrollers)
     ) {
       continue;
+    }
+    if (!live.firstElementChild && live.firstChild) {
+      // A text-only element wholly outside the viewport: its text is not drawn (see charsOf).
+      const r = live.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && (r.bottom <= 0 || r.top >= vh || r.right <= 0 || r.left >= vw)) unseen.add(copy);
     }
     if (tag === "script" || tag === "noscript" || tag === "template") {
       copy.parentNode?.removeChild(copy);
