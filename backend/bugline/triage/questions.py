@@ -16,7 +16,8 @@ from bugline.triage.report import TriageInput
 from bugline.triage.text import normalise, segment, sentences
 
 # fact -> (question with an action, question without one). Slots: {action} reads after
-# "when you" ("clicked Pay"), {page} is where it happened ("on /checkout").
+# "when you" ("clicked Pay"), {action_now} after "every time you" ("click Pay"), {page} is
+# where it happened (" on /checkout", or nothing).
 QUESTIONS: dict[str, tuple[str, str]] = {
     "trying_to_do": (
         "What were you trying to do when this happened?",
@@ -43,7 +44,7 @@ QUESTIONS: dict[str, tuple[str, str]] = {
         "Which browser and device were you using (for example Chrome on Windows, or Safari on an iPhone)?",
     ),
     "frequency": (
-        "Does this happen every time you {action}, or only sometimes?",
+        "Does this happen every time you {action_now}, or only sometimes?",
         "Does this happen every time, or only sometimes?",
     ),
     "affected": (
@@ -130,28 +131,39 @@ _MAX_ACTION_WORDS = 8
 
 def ask(missing: Iterable[str], report: TriageInput) -> dict[str, str]:
     """A question per missing fact, in the order given."""
-    action = action_phrase(report)
+    now = _action(report)
+    action = _past(now) if now else ""
     page = _page(report.page_url)
     out: dict[str, str] = {}
     for fact in missing:
         with_action, without = QUESTIONS.get(fact, ("", ""))
-        template = with_action if action and "{action}" in with_action else without
+        template = with_action if now else without
         if template:
-            out[fact] = template.format(action=action, page=PAGE.format(page=page) if page else "")
+            out[fact] = template.format(
+                action=action, action_now=now, page=PAGE.format(page=page) if page else ""
+            )
     return out
 
 
 def action_phrase(report: TriageInput) -> str:
     """What the customer did, to read after "when you": "clicked Pay", "tried to export a CSV"."""
+    now = _action(report)
+    return _past(now) if now else ""
+
+
+def _action(report: TriageInput) -> str:
+    """The action in the present, to read after "every time you": "click Pay"."""
     goal = normalise(report.trying_to_do, 300)
     if goal:
-        goal = _TRYING.sub("", sentences(goal)[0] if sentences(goal) else goal)
-        return _shorten("tried to " + _second_person(goal.rstrip(".!")))
+        first = sentences(goal)
+        goal = _TRYING.sub("", first[0] if first else goal).rstrip(".!")
+        return _shorten("try to " + _second_person(goal)) if goal else ""
     steps = [s.text for s in segment(normalise(report.steps, 2000)) if s.kind in ("item", "prose")]
     if steps:
         last = sentences(steps[-1])
         step = _STEP_NUMBER.sub("", last[-1] if last else steps[-1]).rstrip(".!")
-        return _shorten(_past(_second_person(step)))
+        head, _, rest = step.partition(" ")
+        return _shorten(f"{head.lower()} {_second_person(rest)}".strip()) if head.isalpha() else ""
     return ""
 
 

@@ -16,7 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-MAX_CHARS = 20_000  # a report's text beyond this is a paste of logs; the checklist is near the top
+MAX_CHARS = 20_000
+INLINE_LIST_CHARS = 3_000  # a report's text beyond this is a paste of logs; the checklist is near the top
 
 SegmentKind = Literal["heading", "prose", "item", "code", "command", "trace", "log", "quote"]
 
@@ -103,9 +104,10 @@ def sentences(prose: str) -> list[str]:
     out: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(prose):
-        head = prose[start : m.start()]
-        if _ABBREVIATION.search(head):
+        # only the end of the sentence so far can be an abbreviation: keeps this linear
+        if _ABBREVIATION.search(prose[max(start, m.start() - 8) : m.start()]):
             continue
+        head = prose[start : m.start()]
         if head.strip():
             out.append(head.strip())
         start = m.end()
@@ -121,7 +123,11 @@ def inline_items(text: str) -> tuple[str, list[str]]:
     Only a run numbered 1, 2, 3... in order counts, so "I have 2 tabs and 3 windows" does
     not turn into a list. Returns (text, []) when there is no run of two or more.
     """
-    marks = [(int(m.group(1)), m.start(), m.end()) for m in _INLINE_NUMBER.finditer(text)]
+    # A list written on one line is short: looking past its first INLINE_LIST_CHARS keeps a
+    # 20 000-character paragraph cheap.
+    marks = [
+        (int(m.group(1)), m.start(), m.end()) for m in _INLINE_NUMBER.finditer(text, 0, INLINE_LIST_CHARS)
+    ]
     run: list[tuple[int, int, int]] = []
     for number, start, end in marks:
         if number == len(run) + 1:

@@ -1,0 +1,240 @@
+"""Which checklist facts a report holds, from the widget's fields or from free text."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from importlib import resources
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bugline.triage.completeness import CompletenessRules, assess
+from bugline.triage.errors import RulesError
+from bugline.triage.report import ConsoleLine, TriageInput
+from bugline.triage.result import FACTS, Completeness
+
+RULES = CompletenessRules.default()
+
+
+def defaults() -> dict[str, Any]:
+    text = resources.files("bugline.triage").joinpath("defaults", "completeness.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def check(**fields: Any) -> Completeness:
+    return assess(TriageInput(**fields), RULES)
+
+
+def present(result: Completeness, fact: str) -> bool:
+    return fact not in result.missing
+
+
+COMPLETE_WIDGET = dict(
+    trying_to_do="Pay for my order",
+    expected="The order is confirmed and I get a receipt",
+    actual="The spinner turns forever and no receipt arrives",
+    error_text="Payment failed: card_declined",
+    steps="1. Add a pen to the cart\n2. Open the checkout\n3. Click Pay",
+    frequency="always",
+    people_affected="everyone",
+    browser="Chrome 131",
+    os="Windows 11",
+    page_url="https://shop.example/checkout",
+    attachments=("screenshot",),
+)
+
+
+def test_a_complete_widget_report_scores_100_and_asks_nothing() -> None:
+    result = check(**COMPLETE_WIDGET)
+    assert result.score == 100
+    assert result.missing == ()
+    assert result.questions == {}
+
+
+def test_an_empty_report_misses_everything_and_asks_about_each_gap() -> None:
+    result = check()
+    assert result.score == 0
+    assert set(result.missing) == set(FACTS)
+    assert set(result.questions) == set(FACTS)
+
+
+@pytest.mark.parametrize("vague", ["it doesn't work", "Broken!", "not working", "error"])
+def test_a_vague_actual_behaviour_does_not_count(vague: str) -> None:
+    result = check(**{**COMPLETE_WIDGET, "actual": vague, "error_text": ""})
+    assert not present(result, "actual")
+    assert [f.note for f in result.findings if f.fact == "actual"] == ["too vague"]
+
+
+def test_one_bare_step_is_not_steps_to_reproduce() -> None:
+    result = check(**{**COMPLETE_WIDGET, "steps": "1. click"})
+    assert not present(result, "steps_to_reproduce")
+    assert (
+        check(**{**COMPLETE_WIDGET, "steps": "Click Pay on the checkout page with a saved card"}).missing
+        == ()
+    )
+
+
+def test_expected_identical_to_actual_is_not_an_expectation() -> None:
+    same = "The page reloads"
+    result = check(**{**COMPLETE_WIDGET, "expected": same, "actual": same})
+    assert not present(result, "expected")
+    assert [f.note for f in result.findings if f.fact == "expected"] == ["expected is the same as actual"]
+
+
+def test_steps_expected_and_actual_weigh_more_than_the_rest() -> None:
+    without_steps = check(**{**COMPLETE_WIDGET, "steps": ""}).score
+    without_frequency = check(**{**COMPLETE_WIDGET, "frequency": None}).score
+    assert without_steps < without_frequency < 100
+
+
+def test_labelled_free_text_from_a_tracker_template() -> None:
+    result = check(
+        title="Crash when saving",
+        description=(
+            "Reproducible: Always Steps to Reproduce: 1 Open a new document 2 Type some text 3 Press Ctrl+S "
+            "Actual Results: The app closes without saving. Expected Results: The file is saved."
+        ),
+    )
+    for fact in ("steps_to_reproduce", "expected", "actual", "frequency"):
+        assert present(result, fact), fact
+
+
+def test_a_label_with_an_empty_answer_is_still_missing() -> None:
+    result = check(description="Steps to reproduce:\n\nExpected results: n/a\n\nIt crashes on start.")
+    assert not present(result, "steps_to_reproduce")
+    assert not present(result, "expected")
+    assert present(result, "actual")
+
+
+def test_expectation_and_instructions_found_in_prose() -> None:
+    result = check(
+        title="Invoice total ignores the discount",
+        description="Open an invoice with a 10% coupon. Click Recalculate. "
+        "The total should drop by 10% but it stays the same.",
+    )
+    assert present(result, "expected")
+    assert present(result, "steps_to_reproduce")
+
+
+def test_a_plain_complaint_lacks_steps_and_expectation() -> None:
+    result = check(
+        title="Dashboard broken", description="The dashboard is broken since this morning. Very annoying."
+    )
+    assert not present(result, "steps_to_reproduce")
+    assert not present(result, "expected")
+    assert "expected" in result.questions
+
+
+def test_as_expected_is_not_an_expectation() -> None:
+    result = check(description="The export works as expected. The import fails with a blank page.")
+    assert not present(result, "expected")
+
+
+def test_commands_and_when_i_narratives_count_as_steps() -> None:
+    shell = check(description="The volume disappears.\n\n$ docker volume create data\n$ docker restart web")
+    assert present(shell, "steps_to_reproduce")
+    narrative = "When I upload a PDF from the files page, I get a blank preview."
+    # a "when I ..." sentence alone is a weak sign; with a second one it adds up to steps
+    assert not present(check(description=narrative), "steps_to_reproduce")
+    with_instruction = narrative + " Open the files page and upload any PDF."
+    assert present(check(description=with_instruction), "steps_to_reproduce")
+
+
+def test_captured_context_counts_for_environment_error_and_evidence() -> None:
+    result = check(
+        description="Pay does nothing",
+        browser="Firefox 128",
+        console=(ConsoleLine("error", "TypeError: x is undefined"),),
+    )
+    assert present(result, "environment")
+    assert present(result, "error_text")
+    assert present(result, "evidence")
+
+
+def test_environment_named_in_text() -> None:
+    assert present(check(description="On Safari 17 on macOS the button is grey."), "environment")
+    assert not present(check(description="The button is grey."), "environment")
+
+
+def test_findings_follow_the_checklist_order() -> None:
+    assert tuple(f.fact for f in check().findings) == FACTS
+
+
+def test_the_shipped_defaults_load_from_their_mapping() -> None:
+    rules = CompletenessRules.from_mapping(defaults())
+    assert rules.weights == RULES.weights
+    assert 0 < rules.threshold <= 100
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"score": {"weights": {"steps_to_reproduce": -1}}}, "score.weights.steps_to_reproduce"),
+        ({"score": {"weights": {"vibes": 3}}}, "score.weights.vibes"),
+        ({"patterns": {"expected": ["(unclosed"]}}, "patterns.expected[0]"),
+        ({"labels": {"colour": ["x"]}}, "labels.colour"),
+        ({"quality": {"min_steps": "two"}}, "quality.min_steps"),
+        ({"steps": {"points": {"telepathy": 2}}}, "steps.points.telepathy"),
+    ],
+)
+def test_a_bad_override_names_its_key(change: dict[str, Any], key: str) -> None:
+    data = {k: dict(v) for k, v in defaults().items()}
+    for section, values in change.items():
+        data[section] = {**data[section], **values}
+    with pytest.raises(RulesError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        CompletenessRules.from_mapping(data)
+
+
+HOSTILE = [
+    "\x00\xff\xfe" * 300_000,
+    "<script>alert(1)</script>" * 40_000,
+    "# " * 500_000,
+    "1. " * 300_000,
+    "should " * 150_000,
+    "```" + "a" * 1_000_000,
+    "    at a.b(C.java:1)\n" * 50_000,
+    "🐛💥" * 250_000 + "كسر " * 1000 + "壊れた" * 1000,
+    "Steps to reproduce:" * 50_000,
+    ("a" * 299 + ";\n") * 3000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_gets_an_answer_in_bounded_time(text: str) -> None:
+    start = time.perf_counter()
+    result = check(title=text[:5000], description=text, steps=text, expected=text, actual=text)
+    assert time.perf_counter() - start < 0.5
+    assert 0 <= result.score <= 100
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(max_size=2000),
+    st.text(max_size=300),
+    st.sampled_from(["", "1. open\n2. click", "```\nx\n```", "Expected: y\nActual: z"]),
+)
+def test_any_text_gives_a_score_and_never_raises(title: str, description: str, extra: str) -> None:
+    result = check(title=title, description=description + extra, steps=extra)
+    assert 0 <= result.score <= 100
+    assert set(result.questions) == set(result.missing)
+
+
+def test_typical_reports_score_well_under_five_milliseconds() -> None:
+    report = TriageInput(
+        title="Checkout: Pay button does nothing on Safari",
+        description=(
+            "When I click Pay on the checkout page nothing happens. It should charge the card. " * 20
+        )
+        + "\n1. Add an item\n2. Open checkout\n3. Click Pay\n",
+    )
+    assess(report, RULES)
+    timings = []
+    for _ in range(200):
+        start = time.thread_time()  # CPU time: what scoring costs, not how long a busy box preempts us
+        assess(report, RULES)
+        timings.append(time.thread_time() - start)
+    timings.sort()
+    assert timings[int(len(timings) * 0.99) - 1] < 0.005

@@ -1,0 +1,74 @@
+"""Cutting free text into the pieces the completeness rules read."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bugline.triage.text import MAX_CHARS, inline_items, normalise, segment, sentences
+
+
+def kinds(text: str) -> list[str]:
+    return [s.kind for s in segment(normalise(text))]
+
+
+def test_numbered_steps_become_items_with_their_numbers() -> None:
+    segs = segment(normalise("Steps:\n1. Open the checkout\n2) Click Pay\n   with a saved card"))
+    items = [s for s in segs if s.kind == "item"]
+    assert [(s.number, s.text) for s in items] == [
+        (1, "Open the checkout"),
+        (2, "Click Pay with a saved card"),
+    ]
+
+
+def test_a_list_written_on_one_line_is_split_in_order() -> None:
+    head, items = inline_items("Steps to Reproduce: 1 go to the demo page 2 put a URL in 3 Hit enter.")
+    assert head == "Steps to Reproduce:"
+    assert items == ["go to the demo page", "put a URL in", "Hit enter."]
+
+
+def test_numbers_out_of_order_are_not_a_list() -> None:
+    assert inline_items("I have 2 tabs and 3 windows open") == ("I have 2 tabs and 3 windows open", [])
+
+
+def test_fenced_code_commands_traces_and_logs_are_told_apart() -> None:
+    text = (
+        "It broke.\n```\nconst x = f();\n```\n$ docker run -it alpine sh\n"
+        'Exception in thread "main" java.lang.NullPointerException\n    at com.acme.Pay.charge(Pay.java:42)\n'
+        "[Mon Jan 01 10:00:00 2024] [error] client denied by server configuration\n"
+    )
+    assert kinds(text) == ["prose", "code", "command", "trace", "log"]
+
+
+def test_one_line_fenced_code_still_counts_as_code() -> None:
+    assert "code" in kinds("Run ```docker exec -it web sh``` and nothing is logged")
+
+
+def test_sentences_keep_abbreviations_and_versions_whole() -> None:
+    assert sentences("It fails on v1.2.3, e.g. on login. Then it hangs! Why?") == [
+        "It fails on v1.2.3, e.g. on login.",
+        "Then it hangs!",
+        "Why?",
+    ]
+
+
+def test_normalise_caps_and_removes_invisible_characters() -> None:
+    text = normalise("don\u2019t\u200b\x00 work " + "x" * (MAX_CHARS * 2))
+    assert text.startswith("don't work")
+    assert len(text) <= MAX_CHARS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=3000))
+def test_any_text_segments_without_error(text: str) -> None:
+    for s in segment(normalise(text)):
+        assert s.text.strip()
+
+
+def test_hostile_megabyte_is_cut_in_bounded_time() -> None:
+    hostile = ("1 a " * 50_000) + ("```" * 10_000) + ("    at x(" * 20_000) + ("a" * 300_000 + ";")
+    start = time.perf_counter()
+    segment(normalise(hostile))
+    assert time.perf_counter() - start < 1.0
