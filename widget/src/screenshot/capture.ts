@@ -32,7 +32,9 @@ let warming: Promise<void> | null = null;
  *  Safe to call any number of times; never rejects. */
 export function prepareCapture(): Promise<void> {
   if (!warming) {
-    warming = (unsupported(new Set()) ? Promise.resolve() : warm()).catch(() => undefined);
+    // Whatever the renderer will be: fetching from the HTTP cache is cheap, and the engine
+    // is the usual one (the widget's own shadow root is excluded from its checks at capture).
+    warming = warm().catch(() => undefined);
     // A later prepare (the page may have changed) fetches again only what is new.
     void warming.then(() => (warming = null));
   }

@@ -390,9 +390,19 @@ async function stickyOffsets(
     const cs = getComputedStyle(el);
     if (SCROLLS.test(cs.overflowX) || SCROLLS.test(cs.overflowY)) scrollers.add(el);
     const position = cs.position;
+    if (position === "absolute") {
+      // Out of the flow, it may show far from its ancestors (a menu at the end of <body>):
+      // when it is in view, nothing it is inside may be culled.
+      const r = el.getBoundingClientRect();
+      if (r.top < window.innerHeight + BLEED && r.bottom > -BLEED) {
+        for (let p: Element | null = el; p && !pinned.has(p); p = p.parentElement) pinned.add(p);
+      }
+      continue;
+    }
     if (position !== "sticky" && position !== "fixed") continue;
     if (position === "sticky" && el.style) stuck.push(el);
     // It and its ancestors may paint in the viewport wherever their boxes are: never culled.
+    // (The pinned set is shared with the absolute case above.)
     for (let p: Element | null = el; p && !pinned.has(p); p = p.parentElement) pinned.add(p);
   }
   if (!stuck.length) return out;
