@@ -33,7 +33,9 @@ PATTERN_KEYS = (
     "not_expected",
     "actual",
     "step_action",
+    "step_intro",
     "step_narrative",
+    "step_sample",
     "error_text",
     "environment",
     "frequency",
@@ -42,7 +44,7 @@ PATTERN_KEYS = (
     "evidence",
 )
 # Kinds of evidence that free text holds steps; their points live in the TOML's [steps].
-STEP_SIGNS = ("list", "action", "command", "items", "instruction", "narrative", "code")
+STEP_SIGNS = ("list", "action", "command", "example", "items", "instruction", "narrative", "code", "sample")
 _PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
 _MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
 _TRIM = " \t\n.!?,;:'\"()[]*_-"
@@ -349,12 +351,32 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
     for sentence in body:
         if "instruction" not in signs and _imperative(sentence, rules):
             signs.add("instruction")
-        for sign, key in (("action", "step_action"), ("narrative", "step_narrative")):
+        if "narrative" not in signs and _gerund_step(sentence, rules):
+            signs.add("narrative")  # "Pressing Enter in the dialog closes it"
+        for sign, key in (
+            ("action", "step_action"),
+            ("narrative", "step_narrative"),
+            ("sample", "step_sample"),
+        ):
             if sign not in signs and rules.patterns[key].search(sentence):
                 signs.add(sign)
+        if (
+            "example" not in signs
+            and kinds & {"code", "command"}
+            and rules.patterns["step_intro"].search(sentence)
+        ):
+            signs.add("example")  # "With the following snippet:" and the snippet
     if sum(rules.step_points[s] for s in signs) >= rules.steps_enough:
         return "signs: " + ", ".join(s for s in STEP_SIGNS if s in signs)
     return ""
+
+
+def _gerund_step(sentence: str, rules: CompletenessRules) -> bool:
+    first = sentence.lstrip(" \t-*\"'(").split(None, 1)[:1]
+    if not first or not first[0].endswith("ing") or len(first[0]) < 6:
+        return False
+    stem = first[0][:-3]
+    return stem in rules.step_verbs or stem + "e" in rules.step_verbs or stem[:-1] in rules.step_verbs
 
 
 def _imperative(sentence: str, rules: CompletenessRules) -> bool:
