@@ -167,6 +167,7 @@ async function fontDataUrl(url: string, chars: ReadonlySet<number>, text: string
   if (url.startsWith("data:")) return url;
   const file = await fontFile(url);
   if (!file) return null;
+  await yieldToPage(); // each font's subsetting in a task of its own
   const small = subsetFont(file, chars, text);
   const type = small === file ? "application/octet-stream" : "font/ttf";
   return readAsDataUrl(new Blob([small], { type }));
@@ -336,13 +337,21 @@ export async function build(input: EngineInput): Promise<Built> {
   const cs = getComputedStyle(root);
   const bodyBg = document.body ? getComputedStyle(document.body).backgroundColor : "";
   const background = opaque(cs.backgroundColor) ? cs.backgroundColor : opaque(bodyBg) ? bodyBg : "#ffffff";
-  // The layout width of the page (without a classic scrollbar), the document's full height.
-  const w = root.clientWidth || vw;
-  const h = Math.max(root.scrollHeight, vh + sy);
-  clone.style.setProperty("margin", "0");
+  // The root box as it is now: its size (percentages of it would otherwise resolve against
+  // the foreignObject, which is as large as the whole document) and its font size, also on
+  // the <svg>, which is the root element there (rem units, `html { font-size: 62.5% }`).
+  const fontSize = cs.fontSize;
+  clone.style.setProperty("margin", "0", "important");
+  clone.style.setProperty("box-sizing", "border-box", "important");
+  clone.style.setProperty("width", `${root.offsetWidth || vw}px`, "important");
+  clone.style.setProperty("height", `${root.offsetHeight || vh}px`, "important");
+  clone.style.setProperty("font-size", fontSize, "important");
+  // The foreignObject covers the whole document so what overflows the root still paints.
+  const w = Math.max(root.scrollWidth, root.offsetWidth, vw + sx);
+  const h = Math.max(root.scrollHeight, root.offsetHeight, vh + sy);
   const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${vw}" height="${vh}" viewBox="0 0 ${vw} ${vh}">` +
-    `<foreignObject x="${-sx}" y="${-sy}" width="${Math.max(w, vw) + sx}" height="${h}">` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${vw}" height="${vh}" viewBox="0 0 ${vw} ${vh}" style="font-size:${fontSize}">` +
+    `<foreignObject x="${-sx}" y="${-sy}" width="${w}" height="${h}">` +
     new XMLSerializer().serializeToString(clone) +
     `</foreignObject></svg>`;
   return { svg, width: vw, height: vh, background };
