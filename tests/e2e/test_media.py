@@ -234,6 +234,33 @@ def test_screenshot_masks_excludes_and_keeps_scroll(shot_page: Any) -> None:
     assert blue > 0 and red == 0, f"scrolled container lost its scroll position (blue={blue}, red={red})"
 
 
+def test_screenshot_engine_and_snapdom_fallback_both_mask(shot_page: Any) -> None:
+    """The stylesheet engine draws a page it can reproduce; a page with shadow DOM it cannot
+    (here: the host's open shadow root, when the host is not excluded) goes to snapdom. The
+    private fields are black either way."""
+    page = shot_page
+    out = page.evaluate(
+        """async () => {
+          const m = await import("/screenshot.js");
+          const host = document.getElementById("host");
+          const runs = [];
+          for (const exclude of [[host], []]) {
+            const blob = await m.capture({mask: [], exclude});
+            runs.push({renderer: m.renderer(), png: await (BLOB_TO_B64)(blob)});
+          }
+          const r = document.getElementById("pw").getBoundingClientRect();
+          return {runs, pw: {x: r.x, y: r.y, width: r.width, height: r.height}};
+        }""".replace("BLOB_TO_B64", BLOB_TO_B64)
+    )
+    engine, fallback = out["runs"]
+    assert engine["renderer"] == "engine"
+    assert fallback["renderer"] == "snapdom: shadow DOM"
+    for run in (engine, fallback):
+        img = Image.open(io.BytesIO(base64.b64decode(run["png"]))).convert("RGB")
+        colours = _region_pixels(img, out["pw"], inset=0)
+        assert colours and all(_near(c, (0, 0, 0), 0) for c in colours), (run["renderer"], list(colours)[:5])
+
+
 def test_screenshot_is_viewport_sized_without_dpr_above_two(
     headless_browser: Any, media_site: Path, media_server: str
 ) -> None:
