@@ -301,6 +301,9 @@ class DuplicateMember(Base):
         # stay exact without recounting the whole group on every join.
         Index("ix_duplicate_members_group_reporter", "group_id", "reporter_key"),
         Index("ix_duplicate_members_group_account", "group_id", "account_key"),
+        # The newest open members of a group, read backwards and stopped at the limit: a group
+        # of thousands must not be sorted on every join.
+        Index("ix_duplicate_members_group_created", "group_id", "created_at"),
     )
 
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)

@@ -114,6 +114,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("duplicate_members", schema=None) as batch_op:
         batch_op.create_index("ix_duplicate_members_group_account", ["group_id", "account_key"], unique=False)
+        batch_op.create_index("ix_duplicate_members_group_created", ["group_id", "created_at"], unique=False)
         batch_op.create_index(
             "ix_duplicate_members_group_reporter", ["group_id", "reporter_key"], unique=False
         )
@@ -121,6 +122,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("duplicate_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_duplicate_members_group_created")
         batch_op.drop_index("ix_duplicate_members_group_reporter")
         batch_op.drop_index("ix_duplicate_members_group_account")
 
