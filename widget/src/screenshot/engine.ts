@@ -565,10 +565,13 @@ function cull(
 ): boolean {
   if (!(live instanceof HTMLElement) || (!live.firstElementChild && !live.firstChild)) return false;
   const r = live.getBoundingClientRect();
-  if (r.top < vh + BLEED) return false;
-  // Inside a scrolled panel "below the viewport" may still be in the panel's scroll range,
-  // and its size feeds the panel's scrollbars: left alone.
-  for (let p = live.parentElement; p && p !== document.body; p = p.parentElement) if (scrollers.has(p)) return false;
+  // The bottom of what can show: the viewport's, or that of a scrolling panel it is in (the
+  // rest of a long list in a panel; kept sizes keep the panel's scroll range as it is).
+  let limit = vh;
+  for (let p = live.parentElement; p && p !== document.body; p = p.parentElement) {
+    if (scrollers.has(p)) limit = Math.min(limit, p.getBoundingClientRect().bottom);
+  }
+  if (r.top < limit + BLEED) return false;
   const display = getComputedStyle(live).display;
   if (!SIZED.has(display)) return false;
   if (live.querySelector("style,link")) return false; // its rules style the rest of the page
