@@ -53,13 +53,24 @@ export function inline(url: string): Promise<string | null> {
   if (!url || url.startsWith("data:")) return Promise.resolve(url || null);
   let hit = dataUrls.get(url);
   if (!hit) {
-    hit = fetch(url, { cache: "force-cache", credentials: sameOrigin(url) ? "include" : "omit" })
+    hit = fetch(url, fetchInit(url))
       .then((r) => (r.ok ? r.blob() : null))
       .then((b) => (b ? readAsDataUrl(b) : null))
       .catch(() => null);
     dataUrls.set(url, hit);
   }
   return hit;
+}
+
+/** From the HTTP cache when possible; a resource that does not come within 5 s is left out
+ *  (drawn as missing) rather than holding the screenshot up. */
+function fetchInit(url: string): RequestInit {
+  const timeout = (AbortSignal as { timeout?: (ms: number) => AbortSignal }).timeout;
+  return {
+    cache: "force-cache",
+    credentials: sameOrigin(url) ? "include" : "omit",
+    ...(typeof timeout === "function" ? { signal: timeout.call(AbortSignal, 5000) } : {}),
+  };
 }
 
 function sameOrigin(url: string): boolean {
@@ -102,6 +113,7 @@ function sheetText(sheet: CSSStyleSheet, loadedFaces: Set<string>): SheetText | 
   const urls = new Set<string>();
   const fonts = new Set<string>();
   const parts: string[] = [];
+  const unused = unusedUrls(rules);
   const add = (list: CSSRuleList) => {
     for (const rule of Array.from(list)) {
       if (rule instanceof CSSImportRule) {
@@ -122,6 +134,7 @@ function sheetText(sheet: CSSStyleSheet, loadedFaces: Set<string>): SheetText | 
       parts.push(
         text.replace(URL_RE, (m, _q: string, raw: string) => {
           if (raw.startsWith("data:") || raw.startsWith("#")) return m;
+          if (!isFace && unused.has(raw)) return "none";
           const abs = absolute(raw, ruleBase);
           (isFace ? fonts : urls).add(abs);
           return `url("${abs}")`;
@@ -135,6 +148,40 @@ function sheetText(sheet: CSSStyleSheet, loadedFaces: Set<string>): SheetText | 
     return null;
   }
   return { css: parts.join("\n"), urls, fonts };
+}
+
+/** URLs only style rules that match no element use: a site's CSS often names images of
+ *  every page (heroes, sprites, states); fetching and embedding them all would make the SVG
+ *  slow to decode for nothing. Hover/focus states and pseudo-elements count as matching when
+ *  their element exists; a selector the browser cannot test counts as matching. */
+function unusedUrls(rules: CSSRuleList): Set<string> {
+  const used = new Map<string, boolean>();
+  const note = (text: string, hit: boolean) => {
+    for (const m of text.matchAll(URL_RE)) used.set(m[2]!, (used.get(m[2]!) ?? false) || hit);
+  };
+  const scan = (list: CSSRuleList) => {
+    for (const rule of Array.from(list)) {
+      if (rule instanceof CSSImportRule || rule instanceof CSSFontFaceRule) continue;
+      if (rule instanceof CSSStyleRule) {
+        if (rule.style.cssText.includes("url(")) note(rule.style.cssText, matchesSomething(rule.selectorText));
+        if (rule.cssRules?.length) scan(rule.cssRules); // nested CSS
+      } else if ("cssRules" in rule) scan((rule as CSSGroupingRule).cssRules);
+      else if (rule.cssText.includes("url(")) note(rule.cssText, true);
+    }
+  };
+  scan(rules);
+  return new Set(Array.from(used).filter(([, hit]) => !hit).map(([u]) => u));
+}
+
+const STATE = /::?(?:before|after|marker|placeholder|selection|first-line|first-letter|backdrop|file-selector-button|-webkit-[\w-]+|-moz-[\w-]+)(?:\([^)]*\))?|:(?:hover|focus|focus-within|focus-visible|active|visited|target)\b/g;
+
+function matchesSomething(selector: string): boolean {
+  if (selector.includes(":not(") || selector.includes(":has(")) return true; // a stripped state inside would invert
+  try {
+    return document.querySelector(selector.replace(STATE, "").replace(/(^|[\s>+~,(])(?=[,)]|$)/g, "$1*") || "*") !== null;
+  } catch {
+    return true;
+  }
 }
 
 /** An @font-face rule with its `src` cut after the first url(): the browser picks the first
@@ -155,7 +202,7 @@ const fontFiles = new Map<string, Promise<ArrayBuffer | null>>();
 function fontFile(url: string): Promise<ArrayBuffer | null> {
   let hit = fontFiles.get(url);
   if (!hit) {
-    hit = fetch(url, { cache: "force-cache", credentials: sameOrigin(url) ? "include" : "omit" })
+    hit = fetch(url, fetchInit(url))
       .then((r) => (r.ok ? r.arrayBuffer() : null))
       .catch(() => null);
     fontFiles.set(url, hit);
