@@ -253,8 +253,12 @@ export function unsupported(skip: ReadonlySet<Element>): string {
       return "unreadable stylesheet";
     }
   }
-  if ((document as Document & { adoptedStyleSheets?: CSSStyleSheet[] }).adoptedStyleSheets?.length) {
-    return "adopted stylesheets";
+  for (const sheet of adopted()) {
+    try {
+      void sheet.cssRules;
+    } catch {
+      return "unreadable stylesheet";
+    }
   }
   if (document.compatMode !== "CSS1Compat") return "quirks mode";
   const all = document.getElementsByTagName("*");
@@ -263,6 +267,10 @@ export function unsupported(skip: ReadonlySet<Element>): string {
     if (el.shadowRoot && !insideSkipped(el, skip)) return "shadow DOM";
   }
   return "";
+}
+
+function adopted(): CSSStyleSheet[] {
+  return Array.from((document as Document & { adoptedStyleSheets?: CSSStyleSheet[] }).adoptedStyleSheets ?? []);
 }
 
 function insideSkipped(el: Element, skip: ReadonlySet<Element>): boolean {
@@ -284,7 +292,7 @@ interface Pending {
 export async function warm(): Promise<void> {
   const faces = loadedFaceKeys();
   const work: Array<Promise<unknown>> = [];
-  for (const sheet of Array.from(document.styleSheets)) {
+  for (const sheet of [...Array.from(document.styleSheets), ...adopted()]) {
     if (sheet.disabled) continue;
     const t = sheetText(sheet as CSSStyleSheet, faces);
     t?.urls.forEach((u) => work.push(inline(u)));
@@ -344,6 +352,7 @@ export async function build(input: EngineInput): Promise<Built> {
   const sheets = new Map<Node, string>();
   const fonts = new Set<string>();
   for (const sheet of Array.from(document.styleSheets)) {
+    await pause();
     const owner = sheet.ownerNode;
     if (!owner) continue;
     if (sheet.disabled) {
@@ -368,6 +377,18 @@ export async function build(input: EngineInput): Promise<Built> {
     if (media) st.setAttribute("media", media);
     copy.parentNode?.replaceChild(st, copy);
     styleEls.push({ el: st, css });
+  }
+  // Constructed sheets adopted by the document apply after all of its own: appended last.
+  for (const sheet of adopted()) {
+    if (sheet.disabled) continue;
+    const t = sheetText(sheet, faces);
+    if (!t) throw new Error("unreadable stylesheet");
+    t.urls.forEach((u) => pending.urls.add(u));
+    t.fonts.forEach((u) => fonts.add(u));
+    const st = document.createElementNS(XHTML, "style") as HTMLStyleElement;
+    clone.appendChild(st);
+    styleEls.push({ el: st, css: t.css });
+    sheets.set(st, t.css); // for charsOf (generated content)
   }
 
   const map = new Map<string, string | null>();
