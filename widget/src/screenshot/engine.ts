@@ -745,19 +745,21 @@ function image(live: HTMLImageElement, copy: HTMLImageElement, pending: Pending,
   copy.removeAttribute("loading");
   const src = live.currentSrc || live.src;
   if (!src || src.startsWith("data:")) return;
-  if (offscreen(live, vw, vh)) {
-    // Not fetched: its rendered size is pinned so the missing picture moves nothing.
+  // Not fetched (off screen) or not fetchable (cross-origin without CORS): its rendered size
+  // is pinned so the missing picture moves nothing.
+  const w = live.width, h = live.height;
+  const missing = () => {
     copy.removeAttribute("src");
     copy.style.setProperty("box-sizing", "content-box", "important");
-    copy.style.setProperty("width", `${live.width}px`, "important");
-    copy.style.setProperty("height", `${live.height}px`, "important");
-    return;
-  }
+    copy.style.setProperty("width", `${w}px`, "important");
+    copy.style.setProperty("height", `${h}px`, "important");
+  };
+  if (offscreen(live, vw, vh)) return missing();
   pending.urls.add(src);
   pending.fixes.push((map) => {
     const d = map.get(src);
     if (d) copy.setAttribute("src", d);
-    else copy.removeAttribute("src");
+    else missing();
   });
 }
 
