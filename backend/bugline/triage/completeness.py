@@ -35,6 +35,7 @@ PATTERN_KEYS = (
     "step_action",
     "step_intro",
     "step_narrative",
+    "step_condition",
     "step_sample",
     "error_text",
     "environment",
@@ -44,7 +45,18 @@ PATTERN_KEYS = (
     "evidence",
 )
 # Kinds of evidence that free text holds steps; their points live in the TOML's [steps].
-STEP_SIGNS = ("list", "action", "command", "example", "items", "instruction", "narrative", "code", "sample")
+STEP_SIGNS = (
+    "list",
+    "action",
+    "command",
+    "example",
+    "items",
+    "instruction",
+    "narrative",
+    "condition",
+    "code",
+    "sample",
+)
 _PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
 _MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
 _TRIM = " \t\n.!?,;:'\"()[]*_-"
@@ -68,6 +80,7 @@ class CompletenessRules:
     max_chars: int
     max_title_chars: int
     max_prose_chars: int
+    title_states_expected: bool  # whether "X should Y" in the title counts as the expected behaviour
     min_steps: int
     min_step_words: int
     min_single_step_words: int
@@ -128,6 +141,7 @@ class CompletenessRules:
             max_chars=_int(text, "max_chars", "text.max_chars", 1),
             max_title_chars=_int(text, "max_title_chars", "text.max_title_chars", 1),
             max_prose_chars=_int(text, "max_prose_chars", "text.max_prose_chars", 1),
+            title_states_expected=_bool(text, "title_states_expected", "text.title_states_expected", False),
             min_steps=_int(quality, "min_steps", "quality.min_steps", 1),
             min_step_words=_int(quality, "min_step_words", "quality.min_step_words", 1),
             min_single_step_words=_int(quality, "min_single_step_words", "quality.min_single_step_words", 1),
@@ -264,7 +278,8 @@ def _expected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Fin
     for section in read.sections.get("expected", ()):
         if _answer(_first_paragraph(section), rules, rules.vague | rules.vague_expected):
             return Finding("expected", True, "text", "labelled")
-    for sentence in read.lowered if rules.patterns["expected"].search(read.joined) else ():
+    said = read.lowered if rules.title_states_expected or not read.title else read.lowered[1:]
+    for sentence in said if rules.patterns["expected"].search(read.joined) else ():
         if _phrase(sentence) in rules.vague_expected:
             continue
         cue = rules.patterns["expected"].search(sentence)
@@ -356,6 +371,7 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
         for sign, key in (
             ("action", "step_action"),
             ("narrative", "step_narrative"),
+            ("condition", "step_condition"),
             ("sample", "step_sample"),
         ):
             if sign not in signs and rules.patterns[key].search(sentence):
@@ -500,6 +516,13 @@ def _int(table: Mapping[str, Any], key: str, where: str, least: int) -> int:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise RulesError(f"completeness.{where} must be a whole number >= {least}")
+    return value
+
+
+def _bool(table: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise RulesError(f"completeness.{where} must be true or false")
     return value
 
 

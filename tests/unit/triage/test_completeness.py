@@ -136,11 +136,34 @@ def test_as_expected_is_not_an_expectation() -> None:
 def test_commands_and_when_i_narratives_count_as_steps() -> None:
     shell = check(description="The volume disappears.\n\n$ docker volume create data\n$ docker restart web")
     assert present(shell, "steps_to_reproduce")
-    narrative = "When I upload a PDF from the files page, I get a blank preview."
-    # a "when I ..." sentence alone is a weak sign; with a second one it adds up to steps
-    assert not present(check(description=narrative), "steps_to_reproduce")
-    with_instruction = narrative + " Open the files page and upload any PDF."
+    # a sentence that opens with its trigger is a one-step reproduction
+    trigger = "When I upload a PDF from the files page, I get a blank preview."
+    assert present(check(description=trigger), "steps_to_reproduce")
+    # a "when I ..." inside a sentence, or a state rather than an action, is a weak sign...
+    aside = "The preview is blank since Monday, it happens when I upload a PDF."
+    assert not present(check(description=aside), "steps_to_reproduce")
+    state = "When I was on the files page, the preview was blank."
+    assert not present(check(description=state), "steps_to_reproduce")
+    # ...that adds up to steps with a second one
+    with_instruction = aside + " Open the files page and upload any PDF."
     assert present(check(description=with_instruction), "steps_to_reproduce")
+
+
+def test_an_expectation_in_the_title_alone_is_not_the_expected_behaviour() -> None:
+    body = "The console jumps to the end of the document when long lines are written."
+    titled = check(title="Console should scroll to the last line", description=body)
+    assert not present(titled, "expected")
+    assert present(
+        check(title="Console jumps", description=body + " It should scroll to the last line."), "expected"
+    )
+    data = defaults()
+    data["text"]["title_states_expected"] = True
+    rules = CompletenessRules.from_mapping(data)
+    report = TriageInput(title="Console should scroll to the last line", description=body)
+    assert "expected" not in assess(report, rules).missing
+    data["text"]["title_states_expected"] = "yes"
+    with pytest.raises(RulesError, match="title_states_expected"):
+        CompletenessRules.from_mapping(data)
 
 
 def test_captured_context_counts_for_environment_error_and_evidence() -> None:
