@@ -1,0 +1,184 @@
+"""Kind and categories: bug, feature request or question, and the routing tags (pure).
+
+The SOP's definition decides the kind: "A bug is any behaviour in your product that does
+not match the intended behaviour ... A customer who wants a feature that does not exist ->
+not a bug." A report is therefore a bug unless its wording asks for something new or asks
+how to do something, and failure wording keeps it a bug. Categories are the SOP's
+"predefined tags and categories" (billing, security, performance, data, ui, integration,
+account): every one whose words or page match, so a report can go to two teams.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Self
+
+from bugline.triage.errors import RulesError
+from bugline.triage.report import TriageInput
+from bugline.triage.result import Classification, Kind
+
+KINDS: tuple[Kind, ...] = ("bug", "feature_request", "question")
+_BODY_FIELDS = ("description", "trying_to_do", "expected", "actual", "error_text", "steps")
+
+
+MAX_HITS = 5  # distinct phrases counted per kind: a long paste cannot outvote a clear title
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    weight: float
+    pattern: re.Pattern[str]
+
+    def points(self, text: str) -> tuple[float, list[str]]:
+        """``weight`` per distinct phrase found, up to ``MAX_HITS`` phrases; one pass over the text."""
+        found: list[str] = []
+        for m in self.pattern.finditer(text):
+            if m.group(0) not in found:
+                found.append(m.group(0))
+                if len(found) == MAX_HITS:
+                    break
+        return self.weight * len(found), found
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    name: str
+    text: re.Pattern[str] | None
+    page: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassificationRules:
+    max_chars: int
+    threshold: float
+    title_factor: float
+    kinds: Mapping[Kind, Family]
+    categories: tuple[Category, ...]
+
+    @classmethod
+    def default(cls) -> Self:
+        text = resources.files("bugline.triage").joinpath("defaults", "classification.toml").read_text()
+        return cls.from_mapping(tomllib.loads(text))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Self:
+        text, kind = _table(data, "text", "text"), _table(data, "kind", "kind")
+        kinds: dict[Kind, Family] = {}
+        for name in KINDS:
+            entry = _table(kind, name, f"kind.{name}")
+            patterns = _strings(entry.get("patterns"), f"kind.{name}.patterns", allow_empty=False)
+            kinds[name] = Family(
+                _number(entry, "weight", f"kind.{name}"),
+                _compile(patterns, f"kind.{name}.patterns", word=True),
+            )
+        for key in kind:
+            if key not in (*KINDS, "threshold", "title_factor"):
+                raise RulesError(f"classification.kind.{key} is not a kind: use {', '.join(KINDS)}")
+        categories: list[Category] = []
+        for cat_name, entry in _table(data, "categories", "categories").items():
+            where = f"categories.{cat_name}"
+            if not isinstance(entry, Mapping):
+                raise RulesError(f"classification.{where} must be a table with patterns and pages")
+            words = _strings(entry.get("patterns", []), f"{where}.patterns", allow_empty=True)
+            pages = _strings(entry.get("pages", []), f"{where}.pages", allow_empty=True)
+            categories.append(
+                Category(
+                    str(cat_name),
+                    _compile(words, f"{where}.patterns", word=True) if words else None,
+                    _compile(pages, f"{where}.pages", word=False) if pages else None,
+                )
+            )
+        max_chars = _number(text, "max_chars", "text")
+        if max_chars < 1:
+            raise RulesError("classification.text.max_chars must be at least 1")
+        return cls(
+            max_chars=int(max_chars),
+            threshold=_number(kind, "threshold", "kind"),
+            title_factor=_number(kind, "title_factor", "kind"),
+            kinds=kinds,
+            categories=tuple(categories),
+        )
+
+
+def classify(report: TriageInput, rules: ClassificationRules) -> Classification:
+    cap = rules.max_chars
+    title = report.title[:cap].lower()
+    body = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS).lower()
+    points: dict[Kind, float] = {}
+    found: dict[Kind, list[str]] = {}
+    for name, family in rules.kinds.items():
+        in_title, words_t = family.points(title)
+        in_body, words_b = family.points(body)
+        points[name] = in_title * rules.title_factor + in_body
+        found[name] = list(dict.fromkeys(words_t + words_b))
+    # Captured console errors and failed requests are behaviour, never a wish.
+    if any(c.level.lower() == "error" for c in report.console) or any(
+        r.status == 0 or r.status >= 500 for r in report.network
+    ):
+        points["bug"] += rules.kinds["bug"].weight
+        found["bug"].append("captured errors")
+    reasons: list[str] = []
+    kind: Kind = "bug"
+    wishes: tuple[Kind, Kind] = ("feature_request", "question")
+    best = max(wishes, key=lambda k: points[k])
+    if points[best] >= rules.threshold and points[best] > points["bug"]:
+        kind = best
+        reasons.append(f"{_KIND_WORDS[best]}: {_quote(found[best])}")
+    elif points["bug"]:
+        reasons.append(f"describes a failure: {_quote(found['bug'])}")
+
+    text = f"{title}\n{body}"
+    url = (report.page_url or "")[:2000].lower()
+    categories: list[str] = []
+    for cat in rules.categories:
+        m = cat.text.search(text) if cat.text else None
+        page = cat.page.search(url) if cat.page and url else None
+        if m or page:
+            categories.append(cat.name)
+            reasons.append(f"{cat.name}: " + (f"mentions '{m.group(0)}'" if m else "on a matching page"))
+    return Classification(kind=kind, categories=tuple(categories), reasons=tuple(reasons))
+
+
+_KIND_WORDS: dict[Kind, str] = {
+    "bug": "describes a failure",
+    "feature_request": "asks for something the product does not do",
+    "question": "asks how to do something",
+}
+
+
+def _quote(words: list[str]) -> str:
+    return ", ".join(f"'{w}'" for w in words[:3])
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise RulesError(f"classification.{where} must be a table")
+    return value
+
+
+def _number(table: Mapping[str, Any], key: str, where: str) -> float:
+    value = table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RulesError(f"classification.{where}.{key} must be a number")
+    return float(value)
+
+
+def _strings(value: Any, where: str, *, allow_empty: bool) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RulesError(f"classification.{where} must be a list of strings")
+    if not value and not allow_empty:
+        raise RulesError(f"classification.{where} must not be empty")
+    return value
+
+
+def _compile(patterns: list[str], where: str, *, word: bool) -> re.Pattern[str]:
+    body = "|".join(f"(?:{p})" for p in patterns)
+    try:
+        return re.compile(rf"(?<![\w-])(?:{body})(?![\w])" if word else body)
+    except re.error as e:
+        raise RulesError(f"classification.{where} has an invalid pattern: {e}") from e
