@@ -3,10 +3,12 @@
 // Two renderers, both drawing the real DOM through an SVG foreignObject so the browser's own
 // layout and text engine paint the picture:
 // - engine.ts (default): a native clone of the document plus the page's own stylesheets,
-//   culled below the viewport, fonts subset to the characters shown. ~0.2-0.3 s on a large
-//   dashboard, in tasks of < 50 ms but the SVG decode (BENCHMARKS.md, "Screenshot capture").
-// - snap.ts: snapdom, with every computed style inlined; slower (~0.7-0.8 s there), used when
-//   the page has what the stylesheet engine cannot reproduce (engine.unsupported()).
+//   culled below the viewport, fonts subset to the characters shown. On the benchmark's
+//   dashboard: ~0.23 s cold, ~0.14 s once prepare() ran, no task of 50 ms or more (the SVG
+//   decode, ~35 ms, is the longest), 0.05 % pixels off (BENCHMARKS.md, "Screenshot capture").
+// - snap.ts: snapdom, with every computed style inlined; slower (~0.7-0.8 s there, tasks of
+//   ~0.5 s), used when the page has what the stylesheet engine cannot reproduce
+//   (engine.unsupported(): unreadable cross-origin CSS, shadow DOM, quirks mode).
 import { DEFAULT_MASK, findMasked, makeExcluder, validSelectors, visibleBox } from "./mask";
 import { build, loadSvg, unsupported, warm } from "./engine";
 import { encode, yieldToPage } from "./raster";
