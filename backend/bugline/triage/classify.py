@@ -56,6 +56,7 @@ class ClassificationRules:
     max_chars: int
     threshold: float
     title_factor: float
+    captured_errors: float
     kinds: Mapping[Kind, Family]
     categories: tuple[Category, ...]
 
@@ -76,7 +77,7 @@ class ClassificationRules:
                 _compile(patterns, f"kind.{name}.patterns", word=True),
             )
         for key in kind:
-            if key not in (*KINDS, "threshold", "title_factor"):
+            if key not in (*KINDS, "threshold", "title_factor", "captured_errors"):
                 raise RulesError(f"classification.kind.{key} is not a kind: use {', '.join(KINDS)}")
         categories: list[Category] = []
         for cat_name, entry in _table(data, "categories", "categories").items():
@@ -99,6 +100,7 @@ class ClassificationRules:
             max_chars=int(max_chars),
             threshold=_number(kind, "threshold", "kind"),
             title_factor=_number(kind, "title_factor", "kind"),
+            captured_errors=_number(kind, "captured_errors", "kind"),
             kinds=kinds,
             categories=tuple(categories),
         )
@@ -119,7 +121,7 @@ def classify(report: TriageInput, rules: ClassificationRules) -> Classification:
     if any(c.level.lower() == "error" for c in report.console) or any(
         r.status == 0 or r.status >= 500 for r in report.network
     ):
-        points["bug"] += rules.kinds["bug"].weight
+        points["bug"] += rules.captured_errors
         found["bug"].append("captured errors")
     reasons: list[str] = []
     kind: Kind = "bug"

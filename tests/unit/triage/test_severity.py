@@ -1,0 +1,191 @@
+"""Severity: the SOP's tiers, the score and the reasons an agent reads."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bugline.triage.errors import RulesError
+from bugline.triage.report import ConsoleLine, FailedRequest, GroupStats, TriageInput
+from bugline.triage.result import LEVELS
+from bugline.triage.rules import load_rules
+from bugline.triage.severity import SeverityRules, assess
+
+RULES = SeverityRules.default()
+PLAIN = TriageInput(
+    title="Report export shows the wrong column order", description="The CSV has columns swapped."
+)
+
+
+def sev(report: TriageInput, rules: SeverityRules = RULES, group: GroupStats | None = None):
+    return assess(report, rules, group)
+
+
+def test_payment_failure_for_many_customers_is_critical_with_its_reasons():
+    s = sev(
+        TriageInput(
+            title="Checkout broken: payment failed for all customers",
+            description="Since this morning every card payment fails with an error and nobody can pay.",
+            page_url="https://shop.example.com/checkout/confirm",
+        )
+    )
+    assert s.level == "critical"
+    assert "+ mentions payment failure" in s.reasons
+    assert "+ happened on the checkout page" in s.reasons
+    assert "+ says many customers are affected" in s.reasons
+
+
+def test_a_typo_is_low_and_says_why():
+    s = sev(
+        TriageInput(
+            title="Typo on the settings page", description="The label says 'Setings' instead of 'Settings'."
+        )
+    )
+    assert s.level == "low"
+    assert "- looks cosmetic (wording, typo, layout)" in s.reasons
+
+
+def test_security_and_data_loss_outrank_a_plain_report():
+    plain = sev(PLAIN).score
+    assert sev(TriageInput(title="XSS vulnerability in the comment form")).score > plain
+    assert sev(TriageInput(title="Saving a draft corrupts the document, data is lost")).score > plain
+
+
+def test_duplicate_group_size_moves_the_score_with_a_reason():
+    alone = sev(PLAIN, group=GroupStats())
+    many = sev(PLAIN, group=GroupStats(reports=14, reporters=14, accounts=9))
+    assert many.score > alone.score
+    assert "+ 14 customers reported the same problem" in many.reasons
+    assert "+ 9 customer accounts affected" in many.reasons
+    assert not any("customers reported" in r for r in alone.reasons)
+
+
+def test_the_group_bonus_is_capped():
+    a = sev(PLAIN, group=GroupStats(reports=50, reporters=50, accounts=1)).score
+    b = sev(PLAIN, group=GroupStats(reports=5000, reporters=5000, accounts=1)).score
+    assert a == b
+
+
+def test_an_enterprise_plan_raises_the_score_and_an_unknown_plan_does_not():
+    base = sev(PLAIN).score
+    enterprise = sev(TriageInput(title=PLAIN.title, description=PLAIN.description, plan="Enterprise"))
+    assert enterprise.score > base
+    assert "+ enterprise account" in enterprise.reasons
+    assert sev(TriageInput(title=PLAIN.title, description=PLAIN.description, plan="mystery")).score == base
+
+
+def test_login_page_console_errors_and_server_failures_each_add_a_reason():
+    report = TriageInput(
+        title=PLAIN.title,
+        description=PLAIN.description,
+        page_url="https://app.example.com/login?next=/",
+        console=(ConsoleLine("error", "TypeError: x is undefined"), ConsoleLine("error", "Failed to fetch")),
+        network=(FailedRequest("POST", "/api/session", 502),),
+    )
+    s = sev(report)
+    assert s.score > sev(PLAIN).score
+    assert "+ happened on the login page" in s.reasons
+    assert "+ 2 console errors captured" in s.reasons
+    assert "+ 1 request failed on the server" in s.reasons
+
+
+def test_frequency_and_people_affected_move_the_score():
+    def with_(**kw: str) -> float:
+        return sev(TriageInput(title=PLAIN.title, description=PLAIN.description, **kw)).score
+
+    assert with_(frequency="always") > with_(frequency="once")
+    assert with_(people_affected="everyone") > with_(people_affected="just_me")
+
+
+def test_reasons_are_strongest_first_and_signed():
+    s = sev(TriageInput(title="Payment failed, but there is a workaround", description="Retrying works."))
+    assert all(r[:2] in ("+ ", "- ") for r in s.reasons)
+    assert s.reasons.index("+ mentions payment failure") < s.reasons.index("- a workaround exists")
+
+
+def test_the_text_model_explains_its_push_with_words_from_the_report():
+    s = sev(TriageInput(title="Fix typo in the docs", description="Trivial typo in the documentation."))
+    model = [r for r in s.reasons if "text model" in r]
+    assert model and model[0].startswith("- ") and "typo" in model[0]
+
+
+def test_a_project_can_reweigh_disable_and_add_signals():
+    base = load_rules().severity
+    quiet = load_rules({"severity": {"keywords": {"payment": {"weight": 0}}}}).severity
+    report = TriageInput(title="Payment failed at checkout")
+    assert "+ mentions payment failure" in assess(report, base).reasons
+    assert not any("payment" in r for r in assess(report, quiet).reasons)
+
+    custom = load_rules(
+        {"severity": {"keywords": {"gdpr": {"reason": "mentions GDPR", "weight": 30, "patterns": ["gdpr"]}}}}
+    ).severity
+    s = assess(TriageInput(title="GDPR export request not processed"), custom)
+    assert "+ mentions GDPR" in s.reasons
+
+
+def test_thresholds_are_configurable():
+    strict = load_rules({"severity": {"levels": {"critical": 100, "high": 100, "medium": 100}}}).severity
+    lenient = load_rules({"severity": {"levels": {"critical": 0, "high": 0, "medium": 0}}}).severity
+    assert assess(PLAIN, strict).level == "low" or assess(PLAIN, strict).score >= 100
+    assert assess(PLAIN, lenient).level == "critical"
+
+
+def test_without_the_model_rules_still_decide():
+    rules = load_rules({"severity": {"model": {"enabled": False}}}).severity
+    s = assess(TriageInput(title="Site is down for everyone", description="Outage since 9:00."), rules)
+    assert s.level == "critical"
+    assert not any("text model" in r for r in s.reasons)
+    assert assess(PLAIN, rules).score == rules.base
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"levels": {"critical": 10, "high": 50}}, "severity.levels"),
+        (
+            {"keywords": {"broken": {"reason": "x", "weight": 1, "patterns": ["(unclosed"]}}},
+            "severity.keywords.broken",
+        ),
+        ({"keywords": {"payment": {"weight": "lots"}}}, "severity.keywords.payment.weight"),
+        ({"model": {"file": "../../etc/passwd"}}, "severity.model.file"),
+        ({"frequency": {"always": "often"}}, "severity.frequency.always"),
+    ],
+)
+def test_bad_settings_name_the_key(override, key):
+    with pytest.raises(RulesError, match=key.replace(".", r"\.")):
+        load_rules({"severity": override})
+
+
+hostile = st.one_of(
+    st.text(max_size=3000),
+    st.binary(max_size=2000).map(lambda b: b.decode("latin-1")),
+    st.sampled_from(["<script>alert(1)</script>" * 200, "🔥💳" * 3000, "a" * 1_000_000, "(" * 100_000 + "x"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=hostile,
+    description=hostile,
+    plan=st.none() | st.text(max_size=50),
+    url=st.none() | st.text(max_size=300),
+)
+def test_any_input_gets_a_verdict(title, description, plan, url):
+    s = assess(
+        TriageInput(title=title, description=description, plan=plan, page_url=url), RULES, GroupStats(3, 2, 2)
+    )
+    assert s.level in LEVELS
+    assert 0 <= s.score <= 100
+    assert s.level == RULES.level(s.score)
+
+
+def test_a_megabyte_of_text_is_scored_quickly():
+    report = TriageInput(
+        title="x" * 1_000_000, description="error payment crash " * 50_000, actual="a b " * 250_000
+    )
+    started = time.perf_counter()
+    assess(report, RULES)
+    assert time.perf_counter() - started < 0.25
