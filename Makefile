@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench lint typecheck install install-test services widget-deps widget-test clean
+.PHONY: run test bench eval lint typecheck install install-test services widget-deps widget-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test: install-test services widget-test lint typecheck
 ## make bench: the benchmarks recorded in BENCHMARKS.md
 bench: install-test services widget-deps
 	$(BIN)/python -m tests.bench.run
+
+## make eval: the triage engine on ../shared/datasets (when present), next to two baselines
+eval: install-test
+	$(BIN)/python -m tests.eval.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

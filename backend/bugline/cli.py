@@ -1,4 +1,4 @@
-"""The `bugline` command: serve, migrate, create-project, create-user, demo, settings."""
+"""The `bugline` command: serve, migrate, create-project, create-user, demo, settings, triage."""
 
 from __future__ import annotations
 
@@ -172,6 +172,17 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="an origin allowed to embed the widget, like https://app.example.com (repeatable)",
     )
+    tr = sub.add_parser(
+        "triage",
+        help="score a JSON-lines file of reports (completeness, severity, kind); needs no database",
+    )
+    tr.add_argument(
+        "--in", dest="in_path", required=True, metavar="FILE", help="reports, one JSON per line (- = stdin)"
+    )
+    tr.add_argument("--out", dest="out_path", metavar="FILE", help="verdicts, one JSON per line (- = stdout)")
+    tr.add_argument(
+        "--rules", metavar="FILE.toml", help="rule overrides, shaped like a project's triage settings"
+    )
     cu = sub.add_parser("create-user", help="create a dashboard user")
     cu.add_argument("email")
     cu.add_argument("--name", default="")
@@ -182,6 +193,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "triage":
+        from bugline import batch
+
+        return batch.main(args.in_path, args.out_path or batch.default_out(args.in_path), args.rules)
     if args.command == "settings":
         for env, default, help_text in describe():
             print(f"{env}\n    {help_text}\n    default: {default!r}")

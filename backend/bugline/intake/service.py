@@ -28,6 +28,7 @@ from bugline.db.models import (
 )
 from bugline.errors import ApiError
 from bugline.intake.schema import ReporterIn, ReportIn
+from bugline.intake.triage import Pending, apply, evaluate, input_of, keep_verdict
 from bugline.intake.uploads import check_declared, new_attachment
 from bugline.intake.useragent import parse_environment
 from bugline.settings import Settings
@@ -55,7 +56,8 @@ def clip(value: str | None, column: Any) -> str | None:
 
 
 EMPTY_REPORT = (
-    "describe the problem: fill at least one of title, description, actual, expected, trying_to_do, error_text, steps"
+    "describe the problem: fill at least one of title, description, actual, expected, trying_to_do, "
+    "error_text, steps"
 )
 
 
@@ -202,6 +204,8 @@ class Prepared:
     attachments: list[Attachment]
     token: str
     reporter: ReporterIn | None
+    # The triage verdict computed before the transaction, for a report accepted at once.
+    pending: Pending | None = None
 
 
 def prepare_report(
@@ -274,7 +278,17 @@ def prepare_report(
         updated_at=now,
         accepted_at=now if status == ReportStatus.RECEIVED else None,
     )
-    return Prepared(report, attachments, token, data.reporter)
+    pending = None
+    if status == ReportStatus.RECEIVED:
+        who = data.reporter
+        report_input = input_of(
+            report,
+            account=who.account if who else None,
+            plan=who.plan if who else None,
+            attachment_kinds=[a.kind for a in attachments],
+        )
+        pending = evaluate(project, report, report_input)
+    return Prepared(report, attachments, token, data.reporter, pending)
 
 
 def store_report(conn: Connection, prepared: Prepared) -> None:
@@ -313,6 +327,9 @@ def store_report(conn: Connection, prepared: Prepared) -> None:
     if report.status == ReportStatus.RECEIVED:
         events.append(event_row(accepted_event(report, report.created_at)))
     conn.execute(insert(EVENTS), [full_row(EVENTS, e, skip=("id",)) for e in events])
+    if prepared.pending is not None:
+        applied = apply(conn, prepared.pending, reporter_id=report.reporter_id, status=report.status)
+        keep_verdict(report, applied)
 
 
 def full_row(table: Table, row: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:

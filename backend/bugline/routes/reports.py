@@ -14,6 +14,7 @@ from bugline.errors import ApiError
 from bugline.intake.finalize import Outcome, attachment_for, complete_upload, finalize, require_open
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
 from bugline.intake.service import Created, attachments_of, report_for_token, submit_report
+from bugline.intake.triage import public_view
 from bugline.intake.uploads import (
     Slots,
     check_declared,
@@ -70,6 +71,8 @@ async def report_view(
         "finalize_url": f"{api_base(state, report.id)}/finalize",
         "environment": environment_view(report),
         "attachments": [await slots.describe(a) for a in attachments],
+        # Filled once the report is accepted: what is still missing, as questions to answer.
+        "triage": public_view(report),
     }
 
 

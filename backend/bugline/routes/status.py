@@ -7,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bugline.db.models import Project, Report, ReportEvent
+from bugline.db.models import Project, Report, ReportEvent, ReportStatus
 from bugline.errors import ApiError
+from bugline.intake.triage import public_view
 from bugline.routes.edge import app_state, check_origin, limit_ip
 from bugline.tokens import token_hash
 
@@ -48,6 +49,10 @@ async def report_status(request: Request) -> Response:
             "created_at": report.created_at.isoformat(),
             "updated_at": report.updated_at.isoformat(),
             "timeline": timeline,
+            # While facts are missing, the plain-words questions that would complete it.
+            "questions": (public_view(report) or {}).get("questions", [])
+            if report.status == ReportStatus.NEEDS_INFO
+            else [],
         },
         headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"},
     )

@@ -70,13 +70,13 @@ class TriageInput:
         ctx = data.get("context")
         ctx = ctx if isinstance(ctx, Mapping) else {}
         console: list[ConsoleLine] = []
-        for c in ctx.get("console") or data.get("console") or []:
+        for c in _items(ctx.get("console")) or _items(data.get("console")):
             if isinstance(c, Mapping) and isinstance(c.get("message"), str):
                 console.append(
                     ConsoleLine(str(c.get("level") or "error"), c["message"], str(c.get("stack") or ""))
                 )
         network: list[FailedRequest] = []
-        for n in ctx.get("network") or data.get("network") or []:
+        for n in _items(ctx.get("network")) or _items(data.get("network")):
             if isinstance(n, Mapping) and isinstance(n.get("url"), str):
                 status = n.get("status")
                 network.append(
@@ -88,7 +88,7 @@ class TriageInput:
         reporter = reporter if isinstance(reporter, Mapping) else {}
         attachments = tuple(
             str(a.get("kind") or "file") if isinstance(a, Mapping) else str(a)
-            for a in (data.get("attachments") or [])
+            for a in _items(data.get("attachments"))
             if isinstance(a, Mapping | str)
         )
         meta = data.get("metadata")
@@ -115,6 +115,11 @@ class TriageInput:
             metadata=meta if isinstance(meta, Mapping) else {},
             locale=opt("locale"),
         )
+
+
+def _items(value: Any) -> list[Any]:
+    """A JSON list, or nothing: a hostile line may put any type where a list belongs."""
+    return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True, slots=True)

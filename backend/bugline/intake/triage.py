@@ -1,0 +1,300 @@
+"""Running the triage engine on a stored report: the I/O around the pure engine.
+
+A report is triaged once it is accepted (at creation when it has no files, at finalize when
+its files are verified), inside the same write transaction that accepts it, so no report is
+ever accepted without a verdict. The CPU work (the engine) happens before the transaction;
+inside it only the duplicate lookup, a severity recount when the group is larger than one,
+and the writes run.
+
+What is stored: the whole verdict in ``reports.triage`` (scores with their reasons and the
+questions for the customer), ``severity``/``category``/``kind``/``completeness`` copied into
+columns for the inbox, the duplicate group, and one ``triaged`` event on the timeline. A bug
+report scoring under the project's completeness threshold moves to ``needs_info`` instead of
+going on to the team; the notifications issue mails the questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert, select, update
+
+from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStatus, utcnow
+from bugline.grouping import Grouping, assign
+from bugline.triage import severity as severity_part
+from bugline.triage.duplicates import Signature, signature
+from bugline.triage.engine import bounded, triage
+from bugline.triage.errors import RulesError
+from bugline.triage.report import ConsoleLine, FailedRequest, TriageInput
+from bugline.triage.result import TriageResult
+from bugline.triage.rules import TriageRules, load_rules
+
+log = logging.getLogger("bugline.triage")
+
+REPORTS = cast(Table, Report.__table__)
+EVENTS = cast(Table, ReportEvent.__table__)
+REPORTERS = cast(Table, Reporter.__table__)
+
+
+def rules_for(project: Project) -> TriageRules:
+    """The project's rules; a project whose saved rules no longer load falls back to defaults.
+
+    Saving rules validates them (CLI, dashboard), so this only happens after an upgrade
+    renamed a setting: triage must go on, and the operator sees why in the log.
+    """
+    overrides = (project.settings or {}).get("triage")
+    try:
+        return load_rules(overrides if isinstance(overrides, Mapping) else None)
+    except RulesError as exc:
+        log.warning("project %s: triage rules ignored, using defaults: %s", project.id, exc)
+        return load_rules(None)
+
+
+def _text(value: str | None) -> str:
+    return value or ""
+
+
+def input_of(
+    report: Report, *, account: str | None, plan: str | None, attachment_kinds: Iterable[str]
+) -> TriageInput:
+    """The engine's view of a stored report (pure)."""
+    browser = " ".join(x for x in (report.browser_name, report.browser_version) if x) or None
+    os_ = " ".join(x for x in (report.os_name, report.os_version) if x) or None
+    console = tuple(
+        ConsoleLine(str(c.get("level") or "log"), str(c.get("message") or ""), str(c.get("stack") or ""))
+        for c in (report.console or [])
+        if isinstance(c, Mapping)
+    )
+    network = tuple(
+        FailedRequest(str(n.get("method") or "GET"), str(n.get("url") or ""), _status(n.get("status")))
+        for n in (report.network or [])
+        if isinstance(n, Mapping)
+    )
+    return bounded(
+        TriageInput(
+            title=_text(report.title),
+            description=_text(report.description),
+            trying_to_do=_text(report.trying_to_do),
+            expected=_text(report.expected),
+            actual=_text(report.actual),
+            error_text=_text(report.error_text),
+            steps=_text(report.steps),
+            frequency=report.frequency,
+            people_affected=report.people_affected,
+            page_url=report.page_url,
+            browser=browser,
+            os=os_,
+            device=report.device_type,
+            console=console,
+            network=network,
+            attachments=tuple(attachment_kinds),
+            account=account,
+            plan=plan,
+            metadata=report.metadata_ or {},
+            locale=(report.environment or {}).get("locale"),
+        )
+    )
+
+
+def _status(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+@dataclass(slots=True)
+class Pending:
+    """A verdict computed outside any transaction, waiting for its duplicate group."""
+
+    report_id: str
+    project_id: str
+    input: TriageInput
+    result: TriageResult
+    signature: Signature
+    rules: TriageRules
+
+
+@dataclass(slots=True)
+class Applied:
+    result: TriageResult
+    grouping: Grouping
+    status: str
+    retriage: list[str]  # other open members of a grown group whose verdict is now stale
+
+
+def evaluate(project: Project, report: Report, report_input: TriageInput) -> Pending:
+    """The CPU part (pure): the engine's verdict without a group, and the duplicate signature."""
+    rules = rules_for(project)
+    return Pending(
+        report_id=report.id,
+        project_id=project.id,
+        input=report_input,
+        result=triage(report_input, rules, None),
+        signature=signature(report_input, rules.duplicates),
+        rules=rules,
+    )
+
+
+def needs_info(result: TriageResult, rules: TriageRules) -> bool:
+    """Only bug reports go back for facts: a feature request has no steps to reproduce."""
+    return result.classification.kind == "bug" and result.completeness.score < rules.completeness.threshold
+
+
+def verdict_json(result: TriageResult, grouping: Grouping | None) -> dict[str, Any]:
+    data = result.to_json()
+    if grouping is not None:
+        data["duplicates"] = {
+            "group_id": grouping.group_id,
+            "joined": grouping.joined,
+            "matched_report_id": grouping.matched_report_id,
+            "reasons": list(grouping.reasons),
+            "reports": grouping.stats.reports,
+            "reporters": grouping.stats.reporters,
+            "accounts": grouping.stats.accounts,
+        }
+    return data
+
+
+def apply(
+    conn: Connection, pending: Pending, *, reporter_id: str | None, status: str, now: datetime | None = None
+) -> Applied:
+    """Inside the accepting transaction: join a duplicate group, finish the verdict, store it."""
+    now = now or utcnow()
+    grouping = assign(
+        conn,
+        project_id=pending.project_id,
+        report_id=pending.report_id,
+        reporter_id=reporter_id,
+        sig=pending.signature,
+        rules=pending.rules.duplicates,
+    )
+    result = pending.result
+    if grouping.stats.reports > 1:
+        # The group's size is a severity signal ("+ 14 customers reported the same problem").
+        result = dataclasses.replace(
+            result, severity=severity_part.assess(pending.input, pending.rules.severity, grouping.stats)
+        )
+    new_status = status
+    if status == ReportStatus.RECEIVED and needs_info(result, pending.rules):
+        new_status = ReportStatus.NEEDS_INFO
+    store_verdict(conn, pending.report_id, result, grouping, new_status, now)
+    events: list[dict[str, Any]] = [
+        event(pending, now, "triaged", public=False, data=event_data(result, grouping)),
+    ]
+    if new_status != status:
+        events.append(
+            event(
+                pending,
+                now,
+                "status_changed",
+                public=True,
+                data={
+                    "from": str(status),
+                    "to": str(new_status),
+                    "reason": "missing: " + ", ".join(result.completeness.missing),
+                },
+            )
+        )
+    conn.execute(insert(EVENTS), events)
+    return Applied(result, grouping, str(new_status), list(grouping.retriage))
+
+
+def store_verdict(
+    conn: Connection,
+    report_id: str,
+    result: TriageResult,
+    grouping: Grouping | None,
+    status: str,
+    now: datetime,
+) -> None:
+    values: dict[str, Any] = {
+        "triage": verdict_json(result, grouping),
+        "severity": result.severity.level,
+        "category": result.classification.categories[0] if result.classification.categories else None,
+        "kind": result.classification.kind,
+        "completeness": result.completeness.score,
+        "triaged_at": now,
+        "status": status,
+        "updated_at": now,
+    }
+    if grouping is not None:
+        values["duplicate_group_id"] = grouping.group_id
+    conn.execute(update(REPORTS).where(REPORTS.c.id == report_id).values(**values))
+
+
+def event_data(result: TriageResult, grouping: Grouping) -> dict[str, Any]:
+    c, s, k = result.completeness, result.severity, result.classification
+    data: dict[str, Any] = {
+        "completeness": c.score,
+        "missing": list(c.missing),
+        "severity": s.level,
+        "severity_score": round(s.score, 1),
+        "reasons": list(s.reasons),
+        "kind": k.kind,
+        "categories": list(k.categories),
+        "group_id": grouping.group_id,
+    }
+    if grouping.joined:
+        data["duplicate_of"] = grouping.matched_report_id
+        data["duplicate_reasons"] = list(grouping.reasons)
+        data["group_reporters"] = grouping.stats.reporters
+    return data
+
+
+def event(
+    pending: Pending, now: datetime, kind: str, *, public: bool, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "project_id": pending.project_id,
+        "report_id": pending.report_id,
+        "at": now,
+        "kind": kind,
+        "actor_type": "system",
+        "actor": None,
+        "public": public,
+        "data": data,
+    }
+
+
+def reporter_facts(conn: Connection, reporter_id: str | None) -> tuple[str | None, str | None]:
+    """(account, plan) of a stored reporter."""
+    if reporter_id is None:
+        return None, None
+    row = conn.execute(
+        select(REPORTERS.c.account, REPORTERS.c.plan).where(REPORTERS.c.id == reporter_id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def keep_verdict(report: Report, applied: Applied) -> None:
+    """Mirror what ``apply`` wrote onto the in-memory report the response is built from."""
+    report.triage = verdict_json(applied.result, applied.grouping)
+    report.severity = applied.result.severity.level
+    categories = applied.result.classification.categories
+    report.category = categories[0] if categories else None
+    report.kind = applied.result.classification.kind
+    report.completeness = applied.result.completeness.score
+    report.duplicate_group_id = applied.grouping.group_id
+    report.status = applied.status
+
+
+def public_view(report: Report) -> dict[str, Any] | None:
+    """What the customer's own client may see of the verdict: how complete the report is and
+    the questions to answer. Severity, its reasons and the duplicate group stay internal."""
+    verdict = report.triage
+    if not isinstance(verdict, Mapping):
+        return None
+    completeness = verdict.get("completeness") or {}
+    missing = [m for m in completeness.get("missing") or [] if isinstance(m, str)]
+    questions = completeness.get("questions") or {}
+    return {
+        "completeness": completeness.get("score"),
+        "missing": missing,
+        "questions": [
+            {"fact": m, "question": questions[m]} for m in missing if isinstance(questions.get(m), str)
+        ],
+        "kind": (verdict.get("classification") or {}).get("kind"),
+    }

@@ -1,0 +1,188 @@
+"""Triage on real intake, on SQLite and PostgreSQL: what an agent and a customer see of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bugline.db.engine import make_sessionmaker
+from bugline.db.models import Project, Report, ReportEvent
+from tests.conftest import ORIGIN, Bugline
+from tests.integration.test_intake import headers, report_body
+from tests.support.media import png, upload
+
+pytestmark = pytest.mark.anyio
+
+
+async def stored(b: Bugline, report_id: str) -> Report:
+    async with make_sessionmaker(b.engine)() as session:
+        return (await session.execute(select(Report).where(Report.id == report_id))).scalar_one()
+
+
+async def events(b: Bugline, report_id: str) -> list[ReportEvent]:
+    async with make_sessionmaker(b.engine)() as session:
+        return list(
+            (
+                await session.execute(
+                    select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id)
+                )
+            ).scalars()
+        )
+
+
+async def post(b: Bugline, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    extra = {"Idempotency-Key": key} if key else {}
+    res = await b.client.post("/api/v1/reports", json=body, headers=headers(b, **extra))
+    assert res.status_code == 201, res.text
+    return dict(res.json())
+
+
+VAGUE = {"title": "broken", "actual": "it doesn't work"}
+
+
+async def test_complete_report_is_scored_and_goes_on(bugline: Bugline) -> None:
+    body = await post(bugline, report_body())
+    assert body["status"] == "received"
+    assert body["triage"]["completeness"] >= 70
+    assert "steps_to_reproduce" not in body["triage"]["missing"]
+    report = await stored(bugline, body["id"])
+    assert report.kind == "bug"
+    assert report.severity in {"critical", "high", "medium", "low"}
+    assert report.completeness == body["triage"]["completeness"]
+    assert report.triaged_at is not None
+    assert report.triage is not None and report.triage["severity"]["reasons"]
+    assert report.duplicate_group_id
+    kinds = [e.kind for e in await events(bugline, body["id"])]
+    assert kinds.count("triaged") == 1
+    triaged = next(e for e in await events(bugline, body["id"]) if e.kind == "triaged")
+    assert triaged.public is False  # severity reasons are for the team, not the customer
+    assert triaged.data["severity"] == report.severity
+
+
+async def test_vague_report_goes_back_for_the_missing_facts(bugline: Bugline) -> None:
+    body = await post(bugline, {**VAGUE, "context": {"url": "https://app.example.com/orders"}})
+    assert body["status"] == "needs_info"
+    missing = body["triage"]["missing"]
+    assert {"expected", "steps_to_reproduce"} <= set(missing)
+    questions = {q["fact"]: q["question"] for q in body["triage"]["questions"]}
+    assert questions["expected"].endswith("?")
+    # The customer's status page asks the same questions, and shows why it is waiting.
+    status = await bugline.client.get(f"/api/v1/status/{body['status_token']}", headers={"Origin": ORIGIN})
+    assert status.status_code == 200
+    page = status.json()
+    assert page["status"] == "needs_info"
+    assert {q["fact"] for q in page["questions"]} == set(questions)
+    assert page["timeline"][-1]["status"] == "needs_info"
+    assert "severity" not in str(page)  # internal reasons never reach the customer
+
+
+async def test_feature_request_is_not_sent_back_for_steps(bugline: Bugline) -> None:
+    body = await post(
+        bugline,
+        {
+            "title": "Feature request: export to Excel",
+            "description": "It would be nice if we could export the report to Excel as well as CSV. "
+            "Please add an xlsx option to the export menu.",
+        },
+    )
+    report = await stored(bugline, body["id"])
+    assert report.kind == "feature_request"
+    assert body["status"] == "received"
+
+
+async def test_payment_failure_on_checkout_outranks_a_cosmetic_glitch(bugline: Bugline) -> None:
+    payment = await post(
+        bugline,
+        report_body(
+            title="Payment fails at checkout",
+            actual="Clicking Pay shows 'Payment declined' for every card and no order is created",
+            error_text="PaymentError: gateway returned 502",
+            context={"url": "https://shop.example.com/checkout/pay"},
+        ),
+    )
+    cosmetic = await post(
+        bugline,
+        report_body(
+            title="Footer logo slightly misaligned",
+            trying_to_do="Read the footer",
+            expected="The logo lines up with the links",
+            actual="The logo is 2px lower than the links, a cosmetic glitch",
+            error_text="",
+            context={"url": "https://shop.example.com/about"},
+        ),
+    )
+    levels = ["low", "medium", "high", "critical"]
+    a, b = await stored(bugline, payment["id"]), await stored(bugline, cosmetic["id"])
+    assert levels.index(a.severity or "") > levels.index(b.severity or "")
+    assert a.severity in {"critical", "high"}
+    assert any("pay" in r.lower() for r in a.triage["severity"]["reasons"])  # type: ignore[index]
+
+
+async def test_same_error_from_three_customers_is_one_group(bugline: Bugline) -> None:
+    ids = []
+    for n, (who, order) in enumerate([("u-1", 123), ("u-2", 456), ("u-3", 789)]):
+        body = report_body(
+            title=f"Order page crashes ({n})",
+            reporter={"id": who, "email": f"{who}@example.com", "account": f"acct-{n}"},
+            context={
+                "url": f"https://app.example.com/orders/{order}",
+                "console": [
+                    {
+                        "level": "error",
+                        "message": f"TypeError: Cannot read properties of undefined (reading 'total') #{order}",
+                        "stack": "TypeError\n    at renderOrder (https://app.example.com/assets/app.3f9a.js:10:5)",
+                    }
+                ],
+            },
+        )
+        ids.append((await post(bugline, body))["id"])
+    unrelated = await post(
+        bugline,
+        report_body(title="Avatar upload rejects PNG", actual="Upload says 'unsupported file'", context={}),
+    )
+    reports = [await stored(bugline, i) for i in ids]
+    groups = {r.duplicate_group_id for r in reports}
+    assert len(groups) == 1
+    last = reports[-1]
+    assert last.triage is not None
+    assert last.triage["duplicates"]["reporters"] == 3
+    assert last.triage["duplicates"]["joined"] is True
+    assert any("3" in reason for reason in last.triage["severity"]["reasons"])
+    assert (await stored(bugline, unrelated["id"])).duplicate_group_id not in groups
+    joined = next(e for e in await events(bugline, ids[-1]) if e.kind == "triaged")
+    assert joined.data["duplicate_of"] in ids[:2]
+
+
+async def test_project_threshold_decides_what_needs_info(bugline: Bugline) -> None:
+    async with make_sessionmaker(bugline.engine)() as session, session.begin():
+        await session.execute(
+            update(Project)
+            .where(Project.id == bugline.project.id)
+            .values(settings={"triage": {"completeness": {"score": {"threshold": 0}}}})
+        )
+    body = await post(bugline, VAGUE)
+    assert body["status"] == "received"  # this project takes every report as it comes
+
+
+async def test_report_with_files_is_triaged_at_finalize(bugline: Bugline) -> None:
+    shot = png()
+    body = await post(
+        bugline,
+        {**VAGUE, "attachments": [{"name": "s.png", "type": "image/png", "size": len(shot), "kind": "screenshot"}]},
+    )
+    assert body["status"] == "awaiting_media"
+    assert body["triage"] is None
+    await upload(bugline.client, body["attachments"][0], shot)
+    res = await bugline.client.post(
+        body["finalize_url"], json={}, headers=headers(bugline, **{"X-Bugline-Report-Token": body["status_token"]})
+    )
+    assert res.status_code == 200, res.text
+    done = res.json()
+    assert done["status"] == "needs_info"
+    assert "expected" in done["triage"]["missing"]
+    report = await stored(bugline, body["id"])
+    assert report.triage is not None
+    evidence = next(f for f in report.triage["completeness"]["findings"] if f["fact"] == "evidence")
+    assert evidence["present"] is True
