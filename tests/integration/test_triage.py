@@ -153,6 +153,10 @@ async def test_same_error_from_three_customers_is_one_group(bugline: Bugline) ->
     assert (await stored(bugline, unrelated["id"])).duplicate_group_id not in groups
     joined = next(e for e in await events(bugline, ids[-1]) if e.kind == "triaged")
     assert joined.data["duplicate_of"] in ids[:2]
+    # The first report's verdict follows its group: it now counts three customers too.
+    first = reports[0]
+    assert first.triage is not None and first.triage["duplicates"]["reporters"] == 3
+    assert any("3" in reason for reason in first.triage["severity"]["reasons"])
 
 
 async def test_project_threshold_decides_what_needs_info(bugline: Bugline) -> None:

@@ -54,6 +54,7 @@ class Outcome:
     attachments: list[Attachment]
     missing: list[Attachment] = field(default_factory=list)
     rejected: list[Attachment] = field(default_factory=list)
+    retriage: tuple[str, ...] = ()  # siblings whose severity went stale when this one joined
 
 
 async def attachment_for(session: AsyncSession, report: Report, attachment_id: str) -> Attachment:
@@ -243,6 +244,7 @@ async def finalize(
                 )
             )
             keep_verdict(report, applied)
+            outcome.retriage = tuple(applied.retriage)
     for key in to_delete:  # the bytes of a refused file are not kept
         try:
             await store.delete(key)

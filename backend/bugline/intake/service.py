@@ -47,6 +47,8 @@ class Created:
     attachments: list[Attachment]
     token: str
     replayed: bool
+    # Open reports of the duplicate group this one joined, whose severity is now stale.
+    retriage: tuple[str, ...] = ()
 
 
 def clip(value: str | None, column: Any) -> str | None:
@@ -206,6 +208,7 @@ class Prepared:
     reporter: ReporterIn | None
     # The triage verdict computed before the transaction, for a report accepted at once.
     pending: Pending | None = None
+    retriage: tuple[str, ...] = ()
 
 
 def prepare_report(
@@ -330,6 +333,7 @@ def store_report(conn: Connection, prepared: Prepared) -> None:
     if prepared.pending is not None:
         applied = apply(conn, prepared.pending, reporter_id=report.reporter_id, status=report.status)
         keep_verdict(report, applied)
+        prepared.retriage = tuple(applied.retriage)
 
 
 def full_row(table: Table, row: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -366,7 +370,7 @@ async def submit_report(
             if existing is None:
                 raise
             return await replay(session, settings, existing, request_hash)
-    return Created(prepared.report, prepared.attachments, prepared.token, False)
+    return Created(prepared.report, prepared.attachments, prepared.token, False, prepared.retriage)
 
 
 def accepted_event(report: Report, at: Any) -> ReportEvent:

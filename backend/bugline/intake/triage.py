@@ -17,21 +17,24 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from bugline.db.engine import Writer
 from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStatus, utcnow
-from bugline.grouping import Grouping, assign
+from bugline.grouping import Grouping, assign, group_stats
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
 from bugline.triage.errors import RulesError
-from bugline.triage.report import ConsoleLine, FailedRequest, TriageInput
-from bugline.triage.result import TriageResult
+from bugline.triage.report import ConsoleLine, FailedRequest, GroupStats, TriageInput
+from bugline.triage.result import Severity, TriageResult
 from bugline.triage.rules import TriageRules, load_rules
 
 log = logging.getLogger("bugline.triage")
@@ -298,3 +301,100 @@ def public_view(report: Report) -> dict[str, Any] | None:
         ],
         "kind": (verdict.get("classification") or {}).get("kind"),
     }
+
+
+async def refresh_severity(
+    writer: Writer, readers: async_sessionmaker[AsyncSession], project_id: str, report_ids: Sequence[str]
+) -> int:
+    """Re-scores the severity of open reports whose duplicate group just grew.
+
+    Runs after the response (a background task): the new report's own verdict is already
+    stored, and the siblings' severity is derived data, recomputed again on the group's next
+    change, so a crash here loses nothing that cannot be rebuilt. Returns how many changed.
+    """
+    if not report_ids:
+        return 0
+    try:
+        return await _refresh(writer, readers, project_id, report_ids)
+    except Exception:  # a background task has nobody to answer; the log is where it shows
+        log.exception("project %s: re-scoring the severity of %d reports failed", project_id, len(report_ids))
+        return 0
+
+
+async def _refresh(
+    writer: Writer, readers: async_sessionmaker[AsyncSession], project_id: str, report_ids: Sequence[str]
+) -> int:
+    async with readers() as session:
+        project = await session.get(Project, project_id)
+        if project is None:
+            return 0
+        rows = (
+            await session.execute(
+                select(Report, Reporter.account, Reporter.plan)
+                .outerjoin(Reporter, Reporter.id == Report.reporter_id)
+                .where(Report.project_id == project_id, Report.id.in_(list(report_ids)))
+            )
+        ).all()
+        group_ids = {r.duplicate_group_id for r, _, _ in rows if r.duplicate_group_id}
+        def read_stats(s: Session) -> dict[str, GroupStats]:
+            found = {g: group_stats(s.connection(), project_id, g) for g in group_ids}
+            return {g: v for g, v in found.items() if v is not None}
+
+        stats = await session.run_sync(read_stats)
+    rules = rules_for(project)
+    now = utcnow()
+    changes: list[tuple[Report, Severity]] = []
+    for report, account, plan in rows:
+        group = stats.get(report.duplicate_group_id or "")
+        if group is None or not isinstance(report.triage, Mapping):
+            continue
+        report_input = input_of(report, account=account, plan=plan, attachment_kinds=())
+        new = severity_part.assess(report_input, rules.severity, group)
+        old = report.triage.get("severity") or {}
+        counted = report.triage.get("duplicates") or {}
+        if (
+            new.level != old.get("level")
+            or round(new.score, 1) != round(float(old.get("score") or 0), 1)
+            or (counted.get("reports"), counted.get("reporters"), counted.get("accounts"))
+            != (group.reports, group.reporters, group.accounts)
+        ):
+            changes.append((report, new))
+
+    def write(conn: Connection) -> None:
+        for report, new in changes:
+            verdict = dict(report.triage or {})
+            verdict["severity"] = dataclasses.asdict(new)
+            group = stats[report.duplicate_group_id or ""]
+            duplicates = dict(verdict.get("duplicates") or {})
+            duplicates.update(reports=group.reports, reporters=group.reporters, accounts=group.accounts)
+            verdict["duplicates"] = duplicates
+            conn.execute(
+                update(REPORTS)
+                .where(REPORTS.c.id == report.id)
+                .values(triage=verdict, severity=new.level, updated_at=now)
+            )
+            if new.level != report.severity:
+                conn.execute(
+                    insert(EVENTS),
+                    [
+                        {
+                            "project_id": project_id,
+                            "report_id": report.id,
+                            "at": now,
+                            "kind": "severity_changed",
+                            "actor_type": "system",
+                            "actor": None,
+                            "public": False,
+                            "data": {
+                                "from": report.severity,
+                                "to": new.level,
+                                "reason": "duplicate group grew",
+                                "reasons": list(new.reasons),
+                            },
+                        }
+                    ],
+                )
+
+    if changes:
+        await writer.run(write)
+    return len(changes)
