@@ -1,11 +1,10 @@
 """`make bench`: run every benchmark, print the tables, and record them in BENCHMARKS.md.
 
-    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates] [--no-write]
+    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates|triage] [--no-write]
 
 Only the blocks between the ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` markers of
 BENCHMARKS.md are rewritten (run, intake, upload, widget-size, widget-host, widget-screenshot,
-duplicates);
-any other text in the file is kept.
+duplicates, triage); any other text in the file is kept.
 A block whose markers are missing is appended. Nothing is written when a benchmark fails.
 """
 
@@ -28,14 +27,14 @@ from typing import Any
 
 import psycopg
 
-from tests.bench import duplicates, intake, upload, widget_screenshot
+from tests.bench import duplicates, intake, triage, upload, widget_screenshot
 from tests.bench.common import PG_ADMIN_DSN, ROOT, event_loop_name, http_impl_name
 from tests.support.seaweed import find_weed
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 RESULTS_JSON = ROOT / ".bench" / "results.json"  # the raw numbers of the last run (git-ignored)
 COMMAND = "make bench"
-BENCHES = ["intake", "upload", "widget", "duplicates"]
+BENCHES = ["intake", "upload", "widget", "duplicates", "triage"]
 HEADER = """# Benchmarks
 
 What `make bench` measures and what it found on the machine described below. The code is in
@@ -214,6 +213,7 @@ def default_document() -> str:
         + "\n## Widget cost to the host page\n\n<!-- bench:widget-host -->\n<!-- /bench:widget-host -->\n"
         + "\n## Screenshot capture\n\n<!-- bench:widget-screenshot -->\n<!-- /bench:widget-screenshot -->\n"
         + "\n## Duplicate matching as the store grows\n\n<!-- bench:duplicates -->\n<!-- /bench:duplicates -->\n"
+        + "\n## Triage scoring per report\n\n<!-- bench:triage -->\n<!-- /bench:triage -->\n"
     )
 
 
@@ -257,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
             dup_results = duplicates.run_duplicates(tmpdir / "duplicates", log)
             blocks["duplicates"] = duplicates.duplicates_block(dup_results)
             raw["duplicates"] = [dataclasses.asdict(r) for r in dup_results]
+        if args.only in (None, "triage"):
+            triage_result = triage.run_triage(log)
+            blocks["triage"] = triage.block(triage_result)
+            raw["triage"] = dataclasses.asdict(triage_result) | {"ratio": triage_result.ratio}
     seconds = time.monotonic() - started
     blocks = {"run": run_block(info, date, seconds, list(blocks)), **blocks}
     print()
