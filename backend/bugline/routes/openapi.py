@@ -417,6 +417,33 @@ def response_schemas() -> dict[str, Any]:
                     },
                 },
                 "attachments": {"type": "array", "items": ref("Slot")},
+                "triage": {
+                    "description": "Set once the report is accepted: how complete it is and what to ask "
+                    "the customer. Severity and duplicates are for the team and not shown here.",
+                    "oneOf": [ref("PublicTriage"), {"type": "null"}],
+                },
+            },
+        },
+        "Question": {
+            "type": "object",
+            "required": ["fact", "question"],
+            "properties": {
+                "fact": {
+                    "type": "string",
+                    "description": "steps_to_reproduce, expected, actual, error_text, environment, "
+                    "frequency, affected, trying_to_do or evidence",
+                },
+                "question": {"type": "string", "description": "Plain words, for the customer."},
+            },
+        },
+        "PublicTriage": {
+            "type": "object",
+            "required": ["completeness", "missing", "questions"],
+            "properties": {
+                "completeness": {"type": "integer", "minimum": 0, "maximum": 100},
+                "missing": {"type": "array", "items": s},
+                "questions": {"type": "array", "items": ref("Question")},
+                "kind": {"type": "string", "enum": ["bug", "feature_request", "question"]},
             },
         },
         "FinalizeError": {
@@ -442,6 +469,11 @@ def response_schemas() -> dict[str, Any]:
                         "required": ["at", "kind"],
                         "properties": {"at": s, "kind": s, "status": s},
                     },
+                },
+                "questions": {
+                    "type": "array",
+                    "items": ref("Question"),
+                    "description": "While the report needs info: the questions that would complete it.",
                 },
             },
         },
