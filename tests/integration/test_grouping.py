@@ -148,6 +148,10 @@ def test_three_customers_with_the_same_crash_end_up_in_one_group(shop: Shop) -> 
     # The others' severity depends on the group's size, so they are handed back for a recount.
     assert set(g3.retriage) == {first, second}
     assert {shop.group_of(r) for r in (first, second, third)} == {g1.group_id}
+    # The same customer reporting it again adds a report, not a person: no recount of the others.
+    _again, g4 = shop.report("cy", order_crash(790, "Still broken", "Blank screen again"), account="globex")
+    assert g4.joined and g4.stats == GroupStats(reports=4, reporters=3, accounts=2)
+    assert g4.retriage == ()
     assert shop.group_row(g1.group_id).primary_report_id == first
 
 

@@ -273,6 +273,7 @@ def assign(
     reporter_key, account_key = _reporter_keys(conn, project_id, report_id, reporter_id)
 
     joined = False
+    grew = False  # a new person or account: the siblings' severity signal changed
     group_id = new_id()
     stats = GroupStats(1, 1, 1)
     if match is not None:
@@ -282,6 +283,7 @@ def assign(
             group_id = match.candidate.group_id
             new_person = not _has_member(conn, group_id, _HAS_PERSON, reporter_key)
             new_account = not _has_member(conn, group_id, _HAS_ACCOUNT, account_key)
+            grew = new_person or new_account
             stats = GroupStats(
                 row.report_count + 1, row.reporter_count + new_person, row.account_count + new_account
             )
@@ -340,7 +342,9 @@ def assign(
             ],
         )
     conn.execute(_SET_GROUP, {"report_id": report_id, "group_id": group_id})
-    retriage = _open_members(conn, group_id, report_id, rules.recompute_limit) if joined else ()
+    # Only a new person or account changes what the siblings' severity reads; the same
+    # customer reporting again (or a retry) must not re-score a hundred reports.
+    retriage = _open_members(conn, group_id, report_id, rules.recompute_limit) if grew else ()
     return Grouping(
         group_id=group_id,
         joined=joined,
