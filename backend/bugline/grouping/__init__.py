@@ -5,6 +5,6 @@ package stores signatures, finds candidates through an index of signature keys, 
 each group's counts of reports, people and accounts (:mod:`bugline.grouping.index`).
 """
 
-from bugline.grouping.index import Grouping, assign, detach, group_stats, refresh_status
+from bugline.grouping.index import Grouping, Match, assign, detach, find_match, group_stats, refresh_status
 
-__all__ = ["Grouping", "assign", "detach", "group_stats", "refresh_status"]
+__all__ = ["Grouping", "Match", "assign", "detach", "find_match", "group_stats", "refresh_status"]

@@ -248,6 +248,24 @@ def _has_member(conn: Connection, group_id: str, statement: Executable, value: s
     return bool(conn.execute(statement, {"group_id": group_id, "value": value}).scalar())
 
 
+def find_match(
+    conn: Connection, *, project_id: str, report_id: str, sig: Signature, rules: DuplicateRules
+) -> Match | None:
+    """The open report this one duplicates, if any: read-only, so it can run before the write.
+
+    Intake looks the match up on a reader before taking the write lock (on SQLite there is
+    one for the whole database): the candidate search and the similarity scoring are most of
+    the cost, and nothing in them needs to be serialised. ``assign`` re-checks that the
+    matched group is still open under the lock.
+    """
+    keys = index_keys(sig)
+    found = candidates(conn, project_id, keys, rules, exclude=report_id)
+    return best_match(conn, project_id, sig, found, rules)
+
+
+_LOOK_UP = object()  # assign's default: search for the match inside the transaction
+
+
 def assign(
     conn: Connection,
     *,
@@ -256,6 +274,7 @@ def assign(
     reporter_id: str | None,
     sig: Signature,
     rules: DuplicateRules,
+    match: Match | object | None = _LOOK_UP,
 ) -> Grouping:
     """Put a stored report into the group of its best open match, or into a new group.
 
@@ -267,9 +286,9 @@ def assign(
         detach(conn, report_id)
     now = utcnow()
     keys = index_keys(sig)
-    match = best_match(
-        conn, project_id, sig, candidates(conn, project_id, keys, rules, exclude=report_id), rules
-    )
+    if match is _LOOK_UP:
+        match = find_match(conn, project_id=project_id, report_id=report_id, sig=sig, rules=rules)
+    assert match is None or isinstance(match, Match)
     reporter_key, account_key = _reporter_keys(conn, project_id, report_id, reporter_id)
 
     joined = False

@@ -35,7 +35,7 @@ from bugline.intake.service import (
     has_description,
     report_for_token,
 )
-from bugline.intake.triage import apply, evaluate, input_of, keep_verdict, reporter_facts
+from bugline.intake.triage import apply, evaluate, input_of, keep_verdict, look_up, reporter_facts
 from bugline.intake.uploads import size_cap, upload_key
 from bugline.intake.verify import Verdict, verify
 from bugline.settings import Settings
@@ -200,6 +200,7 @@ async def finalize(
         a.kind for a in await stored_attachments(readers, report)
     ]
     pending = evaluate(project, report, input_of(report, account=account, plan=plan, attachment_kinds=kept))
+    await look_up(readers, pending)
     to_delete: list[str] = []
     now = utcnow()
     async with sessions() as session, session.begin():

@@ -28,7 +28,7 @@ from bugline.db.models import (
 )
 from bugline.errors import ApiError
 from bugline.intake.schema import ReporterIn, ReportIn
-from bugline.intake.triage import Pending, apply, evaluate, input_of, keep_verdict
+from bugline.intake.triage import Pending, apply, evaluate, input_of, keep_verdict, look_up
 from bugline.intake.uploads import check_declared, new_attachment
 from bugline.intake.useragent import parse_environment
 from bugline.settings import Settings
@@ -360,6 +360,8 @@ async def submit_report(
     prepared = prepare_report(
         settings, project, data, idempotency_key=idempotency_key, request_hash=request_hash, **kwargs
     )
+    if prepared.pending is not None:
+        await look_up(readers, prepared.pending)
     try:
         await writer.run(functools.partial(store_report, prepared=prepared))
     except IntegrityError:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bugline.db.engine import Writer
 from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStatus, utcnow
-from bugline.grouping import Grouping, assign, group_stats
+from bugline.grouping import Grouping, Match, assign, find_match, group_stats
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
@@ -118,6 +118,10 @@ class Pending:
     result: TriageResult
     signature: Signature
     rules: TriageRules
+    # The duplicate it matches, looked up on a reader before the write transaction (see
+    # look_up); None with looked_up False means the transaction searches itself.
+    match: Match | None = None
+    looked_up: bool = False
 
 
 @dataclass(slots=True)
@@ -139,6 +143,24 @@ def evaluate(project: Project, report: Report, report_input: TriageInput) -> Pen
         signature=signature(report_input, rules.duplicates),
         rules=rules,
     )
+
+
+async def look_up(readers: async_sessionmaker[AsyncSession], pending: Pending) -> None:
+    """Finds the duplicate match outside the write lock (SQLite has one for the whole file):
+    the candidate search and scoring are most of the grouping cost and only read."""
+
+    def find(s: Session) -> Match | None:
+        return find_match(
+            s.connection(),
+            project_id=pending.project_id,
+            report_id=pending.report_id,
+            sig=pending.signature,
+            rules=pending.rules.duplicates,
+        )
+
+    async with readers() as session:
+        pending.match = await session.run_sync(find)
+    pending.looked_up = True
 
 
 def needs_info(result: TriageResult, rules: TriageRules) -> bool:
@@ -166,6 +188,7 @@ def apply(
 ) -> Applied:
     """Inside the accepting transaction: join a duplicate group, finish the verdict, store it."""
     now = now or utcnow()
+    found: dict[str, Any] = {"match": pending.match} if pending.looked_up else {}
     grouping = assign(
         conn,
         project_id=pending.project_id,
@@ -173,6 +196,7 @@ def apply(
         reporter_id=reporter_id,
         sig=pending.signature,
         rules=pending.rules.duplicates,
+        **found,
     )
     result = pending.result
     if grouping.stats.reports > 1:
