@@ -10,7 +10,13 @@ What is measured, and why each number is honest:
   the tier thresholds are chosen on out-of-fold scores *within* the 4/5, then the 1/5 is
   scored: the shipped model (trained on all of Hadoop) never scores a report it saw. The
   baselines are fitted on the same 4/5.
-* **NASA PITS, cross-system**: nothing learned on PITS. The shipped engine (what
+* **Hadoop, shipped thresholds**: the same folds and per-fold models, but the default
+  thresholds and keyword weights of defaults/severity.toml. Those were chosen on Hadoop's
+  out-of-fold scores and PITS together (mean macro-F1 of the two, critical recall >= 0.5 on
+  Hadoop), so this row is what the shipped rules do, slightly optimistic; a pooled 5-fold
+  run of that choice (weights and thresholds refitted per fold) is quoted in the commit.
+* **NASA PITS, cross-system**: no model learned on PITS (the rules' weights and
+  thresholds were tuned on Hadoop and PITS together, see above). The shipped engine (what
   ``bugline triage`` says) against baselines trained on all of Hadoop.
 * **NASA PITS, thresholds calibrated per project**: the only per-project knob a deployment
   would set from its own history, fitted on the other PITS projects (leave one project out)
@@ -157,12 +163,19 @@ def with_model(rules: SeverityRules, trained: dict[str, Any] | None) -> Severity
 
 
 def engine_fold(
-    train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]], rules: SeverityRules, *, use_model: bool
+    train: Sequence[dict[str, Any]],
+    test: Sequence[dict[str, Any]],
+    rules: SeverityRules,
+    *,
+    use_model: bool,
+    shipped_thresholds: bool = False,
 ) -> np.ndarray:
     """Engine levels on ``test`` with the model and thresholds learned on ``train`` only."""
     y = gold(train)
     inner = np.zeros(len(train))
-    if use_model:
+    if use_model and shipped_thresholds:
+        final = with_model(rules, train_severity.train(train))
+    elif use_model:
         for a, b in StratifiedKFold(4, shuffle=True, random_state=SEED + 1).split(train, y):
             fold_rules = with_model(rules, train_severity.train([train[i] for i in a]))
             inner[b] = engine_scores([train[i] for i in b], fold_rules)
@@ -170,6 +183,8 @@ def engine_fold(
     else:
         final = with_model(rules, None)
         inner = engine_scores(train, final)
+    if shipped_thresholds:
+        return levels_of(engine_scores(test, final), (rules.critical, rules.high, rules.medium))
     fixed = rules.critical if (y == 0).sum() < 5 else None
     th = fit_thresholds(inner, y, fixed)
     return levels_of(engine_scores(test, final), th)
@@ -301,6 +316,12 @@ def report(shared: Path, predictions: dict[str, dict[str, Any]]) -> str:
         (
             "engine (rules + text model, CV)",
             cross_predict(hadoop, folds, lambda a, b: engine_fold(a, b, rules, use_model=True)),
+        ),
+        (
+            "engine, shipped thresholds and weights (model retrained per fold)",
+            cross_predict(
+                hadoop, folds, lambda a, b: engine_fold(a, b, rules, use_model=True, shipped_thresholds=True)
+            ),
         ),
         (
             "engine, rules only (no model, CV thresholds)",

@@ -138,7 +138,9 @@ def test_without_the_model_rules_still_decide():
     s = assess(TriageInput(title="Site is down for everyone", description="Outage since 9:00."), rules)
     assert s.level == "critical"
     assert not any("text model" in r for r in s.reasons)
-    assert assess(PLAIN, rules).score == rules.base
+    # no keyword family fires on this one ("wrong" in PLAIN is a consequence word)
+    neutral = TriageInput(title="Report export lists the columns in another order", description="See the CSV.")
+    assert assess(neutral, rules).score == rules.base
 
 
 @pytest.mark.parametrize(
@@ -189,3 +191,17 @@ def test_a_megabyte_of_text_is_scored_quickly():
     started = time.perf_counter()
     assess(report, RULES)
     assert time.perf_counter() - started < 0.25
+
+
+def test_housekeeping_ranks_below_a_harmful_consequence_and_both_say_why():
+    chore = assess(
+        TriageInput(title="Unused variable and misleading code comments in parser.c", description="Should be removed."),
+        RULES,
+    )
+    harm = assess(
+        TriageInput(title="Parser fails to check the length", description="This could result in loss of telemetry."),
+        RULES,
+    )
+    assert harm.score > chore.score
+    assert any(r.startswith("- looks like housekeeping") for r in chore.reasons)
+    assert any(r.startswith("+ describes a harmful consequence") for r in harm.reasons)
