@@ -148,6 +148,10 @@ class Bugline:
     def key(self) -> str:
         return self.project.public_key
 
+    async def triaged(self) -> int:
+        """Runs the triage backlog to the end, as the app's loop does right after intake."""
+        return int(await self.app.state.bugline.backlog.drain())
+
     async def new_project(self, origins: list[str] | None = None, name: str = "Other") -> Project:
         return await add_project(self.engine, origins if origins is not None else [ORIGIN], name)
 

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 
 from bugline.db.engine import Writer, make_async_engine, make_readers, make_sessionmaker, make_url
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
+from bugline.intake.backlog import Backlog
 from bugline.ratelimit import RateLimiter
 from bugline.routes import demo, health, media, openapi, reports, status, uploadform, widget
 from bugline.settings import Settings
@@ -47,7 +48,9 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.backlog.start()  # triage of accepted reports, right after intake pokes it
         yield
+        await state.backlog.stop()
         await state.close()
 
     url = settings.effective_database_url
@@ -55,16 +58,19 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     reader = (
         make_async_engine(url, read_only=True) if make_url(url).get_backend_name() == "sqlite" else engine
     )
+    writer = Writer(url, engine)
+    readers = make_readers(reader)
     state = AppState(
         settings=settings,
         engine=engine,
         reader_engine=reader,
         sessions=make_sessionmaker(engine),
-        readers=make_readers(reader),
-        writer=Writer(url, engine),
+        readers=readers,
+        writer=writer,
         store=media_store,
         per_key=RateLimiter(settings.rate_limit_per_key),
         per_ip=RateLimiter(settings.rate_limit_per_ip),
+        backlog=Backlog(writer, readers),
     )
     route_list: list[Any] = [
         *reports.routes,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
+from bugline.intake.backlog import Backlog
 from bugline.projectcache import ProjectCache
 from bugline.ratelimit import RateLimiter
 from bugline.settings import Settings
@@ -24,6 +25,7 @@ class AppState:
     store: MediaStore
     per_key: RateLimiter
     per_ip: RateLimiter
+    backlog: Backlog  # accepted reports waiting for triage, and the loop that drains them
     projects: ProjectCache = field(default_factory=ProjectCache)
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select, update
 
 from bugline.db.engine import make_sessionmaker
 from bugline.db.models import Project, Report, ReportEvent
+from bugline.intake.triage import public_view
 from tests.conftest import ORIGIN, Bugline
 from tests.integration.test_intake import headers, report_body
 from tests.support.media import png, upload
@@ -33,10 +35,18 @@ async def events(b: Bugline, report_id: str) -> list[ReportEvent]:
 
 
 async def post(b: Bugline, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    """Sends a report, lets the triage loop run, and returns what the client then sees."""
     extra = {"Idempotency-Key": key} if key else {}
     res = await b.client.post("/api/v1/reports", json=body, headers=headers(b, **extra))
     assert res.status_code == 201, res.text
-    return dict(res.json())
+    accepted = dict(res.json())
+    assert accepted["status"] in {"received", "awaiting_media"}  # intake accepts; triage follows
+    if accepted["status"] == "received":
+        assert await b.triaged() >= 1
+    report = await stored(b, accepted["id"])
+    accepted["status"] = report.status
+    accepted["triage"] = public_view(report)
+    return accepted
 
 
 VAGUE = {"title": "broken", "actual": "it doesn't work"}
@@ -183,10 +193,43 @@ async def test_report_with_files_is_triaged_at_finalize(bugline: Bugline) -> Non
         body["finalize_url"], json={}, headers=headers(bugline, **{"X-Bugline-Report-Token": body["status_token"]})
     )
     assert res.status_code == 200, res.text
-    done = res.json()
-    assert done["status"] == "needs_info"
-    assert "expected" in done["triage"]["missing"]
+    assert res.json()["status"] == "received"  # accepted with its verified file
+    assert await bugline.triaged() == 1
     report = await stored(bugline, body["id"])
+    assert report.status == "needs_info"
+    assert "expected" in (public_view(report) or {})["missing"]
     assert report.triage is not None
     evidence = next(f for f in report.triage["completeness"]["findings"] if f["fact"] == "evidence")
     assert evidence["present"] is True
+
+
+async def test_two_loops_never_triage_one_report_twice(bugline: Bugline) -> None:
+    """Several app processes each run the loop; the claim on the report row keeps one verdict."""
+    ids = []
+    for n in range(6):
+        res = await bugline.client.post(
+            "/api/v1/reports", json=report_body(title=f"Export fails ({n})"), headers=headers(bugline)
+        )
+        ids.append(res.json()["id"])
+    backlog = bugline.app.state.bugline.backlog
+    done = await asyncio.gather(backlog.drain(), backlog.drain(), backlog.drain())
+    assert sum(done) == len(ids)
+    for report_id in ids:
+        assert [e.kind for e in await events(bugline, report_id)].count("triaged") == 1
+
+
+async def test_the_running_loop_triages_right_after_intake(bugline: Bugline) -> None:
+    backlog = bugline.app.state.bugline.backlog
+    backlog.start()
+    try:
+        res = await bugline.client.post("/api/v1/reports", json=VAGUE, headers=headers(bugline))
+        assert res.status_code == 201
+        for _ in range(100):
+            if (await stored(bugline, res.json()["id"])).triaged_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        status = await bugline.client.get(f"/api/v1/status/{res.json()['status_token']}", headers={"Origin": ORIGIN})
+        assert status.json()["status"] == "needs_info"
+        assert status.json()["questions"]
+    finally:
+        await backlog.stop()

@@ -166,6 +166,8 @@ class Report(Base):
         UniqueConstraint("project_id", "number", name="uq_reports_project_number"),
         Index("ix_reports_project_created", "project_id", "created_at"),
         Index("ix_reports_project_status", "project_id", "status"),
+        # The triage backlog: accepted reports without a verdict yet, found without a scan.
+        Index("ix_reports_status_triaged", "status", "triaged_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

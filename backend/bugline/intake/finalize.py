@@ -35,7 +35,6 @@ from bugline.intake.service import (
     has_description,
     report_for_token,
 )
-from bugline.intake.triage import apply, evaluate, input_of, keep_verdict, look_up, reporter_facts
 from bugline.intake.uploads import size_cap, upload_key
 from bugline.intake.verify import Verdict, verify
 from bugline.settings import Settings
@@ -54,7 +53,6 @@ class Outcome:
     attachments: list[Attachment]
     missing: list[Attachment] = field(default_factory=list)
     rejected: list[Attachment] = field(default_factory=list)
-    retriage: tuple[str, ...] = ()  # siblings whose severity went stale when this one joined
 
 
 async def attachment_for(session: AsyncSession, report: Report, attachment_id: str) -> Attachment:
@@ -169,7 +167,6 @@ async def finalize(
         if not has_description(report):
             raise empty_report()
         todo = [a for a in await attachments_of(session, report) if a.state in OPEN]
-        account, plan = await session.run_sync(lambda s: reporter_facts(s.connection(), report.reporter_id))
     if not await claim(sessions, report):
         async with readers() as session:
             current = await report_for_token(session, project, report_id, token)
@@ -195,12 +192,6 @@ async def finalize(
             headers={"Retry-After": "5"},
         ) from None
 
-    # The triage verdict is computed outside the transaction; only the group lookup runs inside.
-    kept = [a.kind for a in todo if verdicts[a.id].ok] + [
-        a.kind for a in await stored_attachments(readers, report)
-    ]
-    pending = evaluate(project, report, input_of(report, account=account, plan=plan, attachment_kinds=kept))
-    await look_up(readers, pending)
     to_delete: list[str] = []
     now = utcnow()
     async with sessions() as session, session.begin():
@@ -234,18 +225,6 @@ async def finalize(
                 )
             )
             session.add(accepted_event(report, now))
-            await session.flush()  # the ORM's changes first: apply() then writes the verdict over them
-            applied = await session.run_sync(
-                lambda s: apply(
-                    s.connection(),
-                    pending,
-                    reporter_id=report.reporter_id,
-                    status=ReportStatus.RECEIVED,
-                    now=now,
-                )
-            )
-            keep_verdict(report, applied)
-            outcome.retriage = tuple(applied.retriage)
     for key in to_delete:  # the bytes of a refused file are not kept
         try:
             await store.delete(key)
@@ -287,12 +266,6 @@ def record(
             data={"attachment": attachment.id, "reason": verdict.error},
         )
     )
-
-
-async def stored_attachments(readers: async_sessionmaker[AsyncSession], report: Report) -> list[Attachment]:
-    """Attachments verified by an earlier finalize (a retried one only checks what is left)."""
-    async with readers() as session:
-        return [a for a in await attachments_of(session, report) if a.state == AttachmentState.STORED]
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], report: Report) -> None:

@@ -28,7 +28,6 @@ from bugline.db.models import (
 )
 from bugline.errors import ApiError
 from bugline.intake.schema import ReporterIn, ReportIn
-from bugline.intake.triage import Pending, apply, evaluate, input_of, keep_verdict, look_up
 from bugline.intake.uploads import check_declared, new_attachment
 from bugline.intake.useragent import parse_environment
 from bugline.settings import Settings
@@ -47,8 +46,6 @@ class Created:
     attachments: list[Attachment]
     token: str
     replayed: bool
-    # Open reports of the duplicate group this one joined, whose severity is now stale.
-    retriage: tuple[str, ...] = ()
 
 
 def clip(value: str | None, column: Any) -> str | None:
@@ -206,9 +203,6 @@ class Prepared:
     attachments: list[Attachment]
     token: str
     reporter: ReporterIn | None
-    # The triage verdict computed before the transaction, for a report accepted at once.
-    pending: Pending | None = None
-    retriage: tuple[str, ...] = ()
 
 
 def prepare_report(
@@ -281,17 +275,7 @@ def prepare_report(
         updated_at=now,
         accepted_at=now if status == ReportStatus.RECEIVED else None,
     )
-    pending = None
-    if status == ReportStatus.RECEIVED:
-        who = data.reporter
-        report_input = input_of(
-            report,
-            account=who.account if who else None,
-            plan=who.plan if who else None,
-            attachment_kinds=[a.kind for a in attachments],
-        )
-        pending = evaluate(project, report, report_input)
-    return Prepared(report, attachments, token, data.reporter, pending)
+    return Prepared(report, attachments, token, data.reporter)
 
 
 def store_report(conn: Connection, prepared: Prepared) -> None:
@@ -330,10 +314,6 @@ def store_report(conn: Connection, prepared: Prepared) -> None:
     if report.status == ReportStatus.RECEIVED:
         events.append(event_row(accepted_event(report, report.created_at)))
     conn.execute(insert(EVENTS), [full_row(EVENTS, e, skip=("id",)) for e in events])
-    if prepared.pending is not None:
-        applied = apply(conn, prepared.pending, reporter_id=report.reporter_id, status=report.status)
-        keep_verdict(report, applied)
-        prepared.retriage = tuple(applied.retriage)
 
 
 def full_row(table: Table, row: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -360,8 +340,6 @@ async def submit_report(
     prepared = prepare_report(
         settings, project, data, idempotency_key=idempotency_key, request_hash=request_hash, **kwargs
     )
-    if prepared.pending is not None:
-        await look_up(readers, prepared.pending)
     try:
         await writer.run(functools.partial(store_report, prepared=prepared))
     except IntegrityError:
@@ -372,7 +350,7 @@ async def submit_report(
             if existing is None:
                 raise
             return await replay(session, settings, existing, request_hash)
-    return Created(prepared.report, prepared.attachments, prepared.token, False, prepared.retriage)
+    return Created(prepared.report, prepared.attachments, prepared.token, False)
 
 
 def accepted_event(report: Report, at: Any) -> ReportEvent:

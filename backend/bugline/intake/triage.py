@@ -1,10 +1,17 @@
-"""Running the triage engine on a stored report: the I/O around the pure engine.
+"""Running the triage engine on accepted reports: the I/O around the pure engine.
 
-A report is triaged once it is accepted (at creation when it has no files, at finalize when
-its files are verified), inside the same write transaction that accepts it, so no report is
-ever accepted without a verdict. The CPU work (the engine) happens before the transaction;
-inside it only the duplicate lookup, a severity recount when the group is larger than one,
-and the writes run.
+Intake only accepts: it stores the report (``received``, ``triaged_at`` empty) and pokes
+the backlog (``intake/backlog.py``), which triages accepted reports one by one right after,
+in the same process or any other that runs the loop. That keeps the intake request as cheap
+as an insert even during an outage, when hundreds of customers report the same problem at
+once and every one of them would otherwise queue on the same duplicate group's lock. The
+claim is the report row itself (``triaged_at`` set in the transaction that writes the
+verdict, only if still empty), so two processes never triage one report twice and a crash
+leaves it in the backlog.
+
+Per report: the engine and the duplicate lookup run outside the write transaction; inside
+it only the claim, the group join, a severity recount when the group is larger than one,
+and the writes.
 
 What is stored: the whole verdict in ``reports.triage`` (scores with their reasons and the
 questions for the customer), ``severity``/``category``/``kind``/``completeness`` copied into
@@ -27,7 +34,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bugline.db.engine import Writer
-from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStatus, utcnow
+from bugline.db.models import (
+    Attachment,
+    AttachmentState,
+    Project,
+    Report,
+    Reporter,
+    ReportEvent,
+    ReportStatus,
+    utcnow,
+)
 from bugline.grouping import Grouping, Match, assign, find_match, group_stats
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
@@ -183,11 +199,29 @@ def verdict_json(result: TriageResult, grouping: Grouping | None) -> dict[str, A
     return data
 
 
+def claim(conn: Connection, report_id: str, now: datetime) -> bool:
+    """Takes the report for this triage, if nobody has (one conditional UPDATE, in the
+    transaction that writes the verdict: a crash before the commit leaves it untriaged)."""
+    taken = conn.execute(
+        update(REPORTS)
+        .where(
+            REPORTS.c.id == report_id,
+            REPORTS.c.triaged_at.is_(None),
+            REPORTS.c.status == ReportStatus.RECEIVED,
+        )
+        .values(triaged_at=now)
+    )
+    return bool(taken.rowcount)
+
+
 def apply(
     conn: Connection, pending: Pending, *, reporter_id: str | None, status: str, now: datetime | None = None
-) -> Applied:
-    """Inside the accepting transaction: join a duplicate group, finish the verdict, store it."""
+) -> Applied | None:
+    """In one transaction: claim the report, join a duplicate group, finish and store the
+    verdict. None when another process triaged it first."""
     now = now or utcnow()
+    if not claim(conn, pending.report_id, now):
+        return None
     found: dict[str, Any] = {"match": pending.match} if pending.looked_up else {}
     grouping = assign(
         conn,
@@ -422,3 +456,55 @@ async def _refresh(
     if changes:
         await writer.run(write)
     return len(changes)
+
+
+async def triage_report(
+    writer: Writer, readers: async_sessionmaker[AsyncSession], report_id: str
+) -> Applied | None:
+    """Triage one accepted report (None: not accepted yet, gone, or already triaged)."""
+    async with readers() as session:
+        row = (
+            await session.execute(
+                select(Report, Project, Reporter.account, Reporter.plan)
+                .join(Project, Project.id == Report.project_id)
+                .outerjoin(Reporter, Reporter.id == Report.reporter_id)
+                .where(Report.id == report_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        report, project, account, plan = row
+        if report.triaged_at is not None or report.status != ReportStatus.RECEIVED:
+            return None
+        kinds = (
+            await session.execute(
+                select(Attachment.kind).where(
+                    Attachment.report_id == report.id, Attachment.state == AttachmentState.STORED
+                )
+            )
+        ).scalars()
+        report_input = input_of(report, account=account, plan=plan, attachment_kinds=list(kinds))
+    pending = evaluate(project, report, report_input)
+    await look_up(readers, pending)
+    reporter_id = report.reporter_id
+    applied = await writer.run(
+        lambda conn: apply(conn, pending, reporter_id=reporter_id, status=ReportStatus.RECEIVED)
+    )
+    if applied is not None and applied.retriage:
+        await refresh_severity(writer, readers, project.id, applied.retriage)
+    return applied
+
+
+async def untriaged(readers: async_sessionmaker[AsyncSession], limit: int) -> list[str]:
+    """Accepted reports waiting for a verdict, oldest first."""
+    async with readers() as session:
+        return list(
+            (
+                await session.execute(
+                    select(Report.id)
+                    .where(Report.status == ReportStatus.RECEIVED, Report.triaged_at.is_(None))
+                    .order_by(Report.accepted_at)
+                    .limit(limit)
+                )
+            ).scalars()
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,7 +14,7 @@ from bugline.errors import ApiError
 from bugline.intake.finalize import Outcome, attachment_for, complete_upload, finalize, require_open
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
 from bugline.intake.service import Created, attachments_of, report_for_token, submit_report
-from bugline.intake.triage import public_view, refresh_severity
+from bugline.intake.triage import public_view
 from bugline.intake.uploads import (
     Slots,
     check_declared,
@@ -83,19 +82,9 @@ async def created_response(state: AppState, created: Created) -> Response:
         await ensure_started(state, created.report, created.attachments)
     body = await report_view(state, created.report, created.attachments, created.token)
     headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
-    return JSONResponse(
-        body,
-        status_code=200 if created.replayed else 201,
-        headers=headers,
-        background=regroup_task(state, created.report, created.retriage),
-    )
-
-
-def regroup_task(state: AppState, report: Report, retriage: tuple[str, ...]) -> BackgroundTask | None:
-    """After the response: re-score the siblings of a duplicate group this report just grew."""
-    if not retriage:
-        return None
-    return BackgroundTask(refresh_severity, state.writer, state.readers, report.project_id, retriage)
+    if created.report.status == ReportStatus.RECEIVED:
+        state.backlog.poke()  # accepted: the verdict follows in the triage loop
+    return JSONResponse(body, status_code=200 if created.replayed else 201, headers=headers)
 
 
 async def ensure_started(state: AppState, report: Report, attachments: list[Attachment]) -> None:
@@ -264,7 +253,9 @@ async def finalize_report(request: Request) -> Response:
 async def outcome_response(state: AppState, outcome: Outcome, token: str) -> Response:
     body = await report_view(state, outcome.report, outcome.attachments, token)
     if outcome.report.status != ReportStatus.AWAITING_MEDIA:
-        return JSONResponse(body, background=regroup_task(state, outcome.report, outcome.retriage))
+        if outcome.report.status == ReportStatus.RECEIVED:
+            state.backlog.poke()
+        return JSONResponse(body)
     if outcome.missing:
         names = ", ".join(a.filename for a in outcome.missing)
         error = ApiError(

@@ -1,0 +1,84 @@
+"""The triage backlog: accepted reports waiting for their verdict, and the loop that drains it.
+
+Every web process runs one loop (started with the app, stopped with it). Intake pokes it
+after accepting a report, so a verdict usually follows within milliseconds; it also wakes
+every few seconds to pick up what another process accepted or a crash left behind. Claims
+are per report (``triage.claim``), so any number of processes can run the loop at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bugline.db.engine import Writer
+from bugline.intake.triage import triage_report, untriaged
+
+log = logging.getLogger("bugline.backlog")
+
+BATCH = 50
+
+
+class Backlog:
+    def __init__(
+        self, writer: Writer, readers: async_sessionmaker[AsyncSession], *, interval: float = 5.0
+    ) -> None:
+        self.writer = writer
+        self.readers = readers
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.on_triaged: Callable[[str], None] | None = None  # for tests and metrics
+
+    def poke(self) -> None:
+        """A report was accepted: triage it soon."""
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Triage everything waiting now; returns how many reports got a verdict."""
+        done = 0
+        while ids := await untriaged(self.readers, BATCH):
+            progressed = 0
+            for report_id in ids:
+                try:
+                    applied = await triage_report(self.writer, self.readers, report_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # one report's failure must not hold up the others
+                    log.exception("triage of report %s failed; it stays in the backlog", report_id)
+                    continue
+                if applied is not None:
+                    progressed += 1
+                    if self.on_triaged:
+                        self.on_triaged(report_id)
+            done += progressed
+            if not progressed:  # another process holds them all; leave them to it
+                break
+        return done
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is down or a report breaks a rule: try again later
+                log.exception("triage backlog: a pass failed; retrying in %.0f s", self.interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-triage-backlog")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
