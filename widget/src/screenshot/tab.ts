@@ -20,12 +20,13 @@ function freshFrame(video: HTMLVideoElement): Promise<void> {
 }
 
 /** Starts the video. Tab capture sends frames only when the page repaints, so a still page
- *  may send none: a near-invisible pixel is flashed until the first frame arrives. */
+ *  may send none: a near-invisible pixel is flashed until the first frame arrives. The
+ *  waits are generous: on a busy machine the first frame was seen to take over 6 s. */
 async function firstFrame(video: HTMLVideoElement): Promise<void> {
   const playing = video.play();
   let done = false;
   void playing.then(() => (done = true), () => (done = true));
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 12_000;
   while (!done && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 150));
     if (done) break;
@@ -35,7 +36,7 @@ async function firstFrame(video: HTMLVideoElement): Promise<void> {
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     poke.remove();
   }
-  await Promise.race([playing, new Promise((_, no) => setTimeout(() => no(new Error("no frame from tab capture")), 1000))]);
+  await Promise.race([playing, new Promise((_, no) => setTimeout(() => no(new Error("no frame from tab capture")), 3000))]);
 }
 
 export async function captureTab(opts: { mask: string[]; exclude: Element[] }): Promise<Blob> {
