@@ -48,7 +48,8 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.backlog.start()  # triage of accepted reports, right after intake pokes it
+        if settings.triage_in_web:
+            state.backlog.start()  # triage of accepted reports, right after intake pokes it
         yield
         await state.backlog.stop()
         await state.close()

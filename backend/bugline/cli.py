@@ -1,8 +1,9 @@
-"""The `bugline` command: serve, migrate, create-project, create-user, demo, settings, triage."""
+"""The `bugline` command: serve, worker, migrate, create-project, create-user, demo, settings, triage."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import sys
@@ -161,6 +162,10 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the web server (HOST/PORT from settings)")
     sub.add_parser("migrate", help="apply database migrations up to the newest")
+    sub.add_parser(
+        "worker",
+        help="triage accepted reports in this process (run several; pair with BUGLINE_TRIAGE_IN_WEB=false)",
+    )
     sub.add_parser("demo", help="create the demo project and an admin if missing, and print how to use them")
     sub.add_parser("settings", help="list every setting with its default and help")
     cp = sub.add_parser("create-project", help="create a project and print its key and embed snippet")
@@ -214,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sync_bucket(settings)
     elif args.command == "serve":
         serve(settings)
+    elif args.command == "worker":
+        from bugline.worker import run_worker
+
+        asyncio.run(run_worker(settings))
     elif args.command == "demo":
         ensure_demo(settings)
     elif args.command == "create-project":

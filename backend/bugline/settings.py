@@ -59,6 +59,11 @@ class Settings:
     rate_limit_per_ip: int = _setting(30, "Reports and upload requests per minute per client IP.")
     trusted_proxies: int = _setting(0, "Number of reverse proxies in front whose X-Forwarded-For is trusted.")
     log_level: str = _setting("info", "debug, info, warning or error.")
+    triage_in_web: bool = _setting(
+        True,
+        "Triage accepted reports inside each web process. Turn off when `bugline worker` processes "
+        "do it, so the web processes spend their CPU on requests.",
+    )
 
     @property
     def effective_database_url(self) -> str:
