@@ -320,28 +320,6 @@ def event(
     }
 
 
-def reporter_facts(conn: Connection, reporter_id: str | None) -> tuple[str | None, str | None]:
-    """(account, plan) of a stored reporter."""
-    if reporter_id is None:
-        return None, None
-    row = conn.execute(
-        select(REPORTERS.c.account, REPORTERS.c.plan).where(REPORTERS.c.id == reporter_id)
-    ).first()
-    return (row[0], row[1]) if row else (None, None)
-
-
-def keep_verdict(report: Report, applied: Applied) -> None:
-    """Mirror what ``apply`` wrote onto the in-memory report the response is built from."""
-    report.triage = verdict_json(applied.result, applied.grouping)
-    report.severity = applied.result.severity.level
-    categories = applied.result.classification.categories
-    report.category = categories[0] if categories else None
-    report.kind = applied.result.classification.kind
-    report.completeness = applied.result.completeness.score
-    report.duplicate_group_id = applied.grouping.group_id
-    report.status = applied.status
-
-
 def public_view(report: Report) -> dict[str, Any] | None:
     """What the customer's own client may see of the verdict: how complete the report is and
     the questions to answer. Severity, its reasons and the duplicate group stay internal."""
@@ -394,6 +372,7 @@ async def _refresh(
             )
         ).all()
         group_ids = {r.duplicate_group_id for r, _, _ in rows if r.duplicate_group_id}
+
         def read_stats(s: Session) -> dict[str, GroupStats]:
             found = {g: group_stats(s.connection(), project_id, g) for g in group_ids}
             return {g: v for g, v in found.items() if v is not None}
