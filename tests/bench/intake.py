@@ -12,15 +12,24 @@ slow a round down, so the best round is the one least disturbed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bugline.db.engine import make_sync_engine
+from bugline.db.models import Report
 from tests.bench.common import (
     ROOT,
     BenchError,
@@ -40,7 +49,9 @@ ROUNDS = 3
 SERVERS = {
     "baseline": "tests.bench.baseline:baseline_app",
     "bugline": "tests.bench.servers:bugline_app",
+    "worker": "tests.bench.servers:bugline_web_app",  # plus one `bugline worker` process
 }
+DRAIN_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     body_bytes: int
+    # Bugline only: seconds from the last response until every report had its triage verdict.
+    drain_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -58,10 +71,15 @@ class IntakeResult:
     database: str
     baseline: LoadResult
     bugline: LoadResult
+    worker: LoadResult | None = None  # web process only accepts; a `bugline worker` triages
 
     @property
     def ratio(self) -> float:
         return self.bugline.rps / self.baseline.rps
+
+    @property
+    def worker_ratio(self) -> float | None:
+        return self.worker.rps / self.baseline.rps if self.worker else None
 
     @property
     def met(self) -> bool:
@@ -111,8 +129,16 @@ def measure(database: str, server: str, tmpdir: Path) -> LoadResult:
             "BENCH_DATA_DIR": str(data_dir),
             "BENCH_SECRET_KEY": secrets.token_urlsafe(40),
         }
-        with uvicorn_server(SERVERS[server], env, data_dir / "server.log") as srv:
-            result = run_load(srv.url, project.public_key)
+        worker = start_worker(url, data_dir, env["BENCH_SECRET_KEY"]) if server == "worker" else None
+        try:
+            with uvicorn_server(SERVERS[server], env, data_dir / "server.log") as srv:
+                result = run_load(srv.url, project.public_key)
+                if server != "baseline":
+                    result = dataclasses.replace(result, drain_s=wait_triaged(url))
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=30)
         stored = count_reports(url)
         if stored != WARMUP + REQUESTS:
             raise BenchError(
@@ -121,19 +147,47 @@ def measure(database: str, server: str, tmpdir: Path) -> LoadResult:
     return result
 
 
+def start_worker(url: str, data_dir: Path, secret: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUGLINE_")}
+    env |= {"BUGLINE_DATABASE_URL": url, "BUGLINE_DATA_DIR": str(data_dir), "BUGLINE_SECRET_KEY": secret,
+            "BUGLINE_LOG_LEVEL": "warning"}
+    log_file = open(data_dir / "worker.log", "wb")  # noqa: SIM115 (the process owns it until it exits)
+    return subprocess.Popen([sys.executable, "-m", "bugline", "worker"], env=env, stdout=log_file,
+                            stderr=subprocess.STDOUT)
+
+
+def wait_triaged(url: str) -> float:
+    """Seconds until no accepted report is waiting for its verdict."""
+    engine = make_sync_engine(url)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < DRAIN_TIMEOUT:
+            with Session(engine) as session:
+                waiting = session.execute(
+                    select(func.count()).select_from(Report).where(Report.triaged_at.is_(None))
+                ).scalar_one()
+            if not waiting:
+                return time.monotonic() - started
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise BenchError(f"triage did not catch up within {DRAIN_TIMEOUT:.0f} s")
+
+
 def run_intake(tmpdir: Path, log: Any = print) -> list[IntakeResult]:
     results = []
     for database in ("sqlite", "postgresql"):
         best: dict[str, LoadResult] = {}
         for round_no in range(1, ROUNDS + 1):
-            for server in ("baseline", "bugline"):
+            for server in ("baseline", "bugline", "worker"):
                 log(
                     f"intake round {round_no}/{ROUNDS}: {server} on {database} "
                     f"({WARMUP} warm-up + {REQUESTS} requests, {CONCURRENCY} at once)"
                 )
                 r = measure(database, server, tmpdir)
-                log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms")
+                drained = f", triaged {r.drain_s:.1f} s after the last response" if r.drain_s is not None else ""
+                log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms{drained}")
                 if server not in best or r.rps > best[server].rps:
                     best[server] = r
-        results.append(IntakeResult(database, best["baseline"], best["bugline"]))
+        results.append(IntakeResult(database, best["baseline"], best["bugline"], best["worker"]))
     return results

@@ -126,28 +126,43 @@ def intake_block(results: list[intake.IntakeResult]) -> str:
         f"requests in flight, {intake.WARMUP} warm-up requests, then {intake.REQUESTS:,} measured ones, each with "
         f"its own `Idempotency-Key`, the project's key and an allowlisted `Origin` (body {body_bytes:,} bytes). "
         f"Best of {intake.ROUNDS} rounds per server (baseline and Bugline alternate). "
-        "Bugline's process also runs its triage loop, which scores and groups every accepted report "
-        "right after intake (the engine and the duplicate group: see the two triage sections below), "
-        "on the same core: the ratio includes that work as far as it overlaps the run.",
+        "Every accepted report is also triaged (engine and duplicate group: see the two triage sections "
+        "below), in one of two deployments: *triage in the web process* (the default, "
+        "`BUGLINE_TRIAGE_IN_WEB=true`: the app's own loop, on the same core as the requests) and "
+        "*web + `bugline worker`* (the web process only accepts; one worker process triages). "
+        "*Triaged after* is how long after the last response the last report got its verdict. "
+        "On this two-core machine the load generator, the server and the worker share the cores.",
         "",
-        "| database | server | requests/s | p50 latency (ms) | p99 latency (ms) | Bugline / baseline |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| database | server | requests/s | p50 latency (ms) | p99 latency (ms) | triaged after (s) "
+        "| Bugline / baseline |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         db = names.get(r.database, r.database)
         lines.append(
-            f"| {db} | baseline | {fmt(r.baseline.rps, 0)} | {fmt(r.baseline.p50_ms)} | {fmt(r.baseline.p99_ms)} | |"
+            f"| {db} | baseline | {fmt(r.baseline.rps, 0)} | {fmt(r.baseline.p50_ms)} | {fmt(r.baseline.p99_ms)} "
+            "| | |"
         )
-        lines.append(
-            f"| {db} | Bugline | {fmt(r.bugline.rps, 0)} | {fmt(r.bugline.p50_ms)} | {fmt(r.bugline.p99_ms)} "
-            f"| **{r.ratio:.2f}** |"
-        )
+        for label, res, ratio in (
+            ("Bugline, triage in the web process", r.bugline, r.ratio),
+            ("Bugline, web + `bugline worker`", r.worker, r.worker_ratio),
+        ):
+            if res is None or ratio is None:
+                continue
+            drained = fmt(res.drain_s) if res.drain_s is not None else ""
+            lines.append(
+                f"| {db} | {label} | {fmt(res.rps, 0)} | {fmt(res.p50_ms)} | {fmt(res.p99_ms)} | {drained} "
+                f"| **{ratio:.2f}** |"
+            )
     met = all(r.met for r in results)
     ratios = ", ".join(f"{names.get(r.database, r.database)} {r.ratio:.2f}" for r in results)
+    worker_ratios = ", ".join(
+        f"{names.get(r.database, r.database)} {r.worker_ratio:.2f}" for r in results if r.worker_ratio
+    )
     lines += [
         "",
         f"Target: Bugline's throughput at least {intake.TARGET_RATIO} of the baseline's on each database. "
-        f"**{'Met' if met else 'Not met'}** ({ratios}).",
+        f"Default deployment: **{'Met' if met else 'Not met'}** ({ratios}); with a worker: {worker_ratios}.",
     ]
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ bucket is set, reach boto3 through its standard chain (``AWS_ACCESS_KEY_ID`` ...
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -38,3 +39,8 @@ def bench_settings() -> Settings:
 
 def bugline_app() -> Starlette:
     return create_app(bench_settings())
+
+
+def bugline_web_app() -> Starlette:
+    """Web process that only accepts: triage runs in a separate `bugline worker`."""
+    return create_app(dataclasses.replace(bench_settings(), triage_in_web=False))
