@@ -437,34 +437,51 @@ async def _refresh(
     return len(changes)
 
 
+_LOAD = (
+    select(Report, Project, Reporter.account, Reporter.plan)
+    .join(Project, Project.id == Report.project_id)
+    .outerjoin(Reporter, Reporter.id == Report.reporter_id)
+)
+
+
+def _load(session: Session, report_id: str) -> tuple[Report, Project, TriageInput] | None:
+    """The report, its project and the engine's input, if it still waits for triage."""
+    row = session.execute(_LOAD.where(Report.id == report_id)).one_or_none()
+    if row is None:
+        return None
+    report, project, account, plan = row
+    if report.triaged_at is not None or report.status != ReportStatus.RECEIVED:
+        return None
+    kinds = session.execute(
+        select(Attachment.kind).where(
+            Attachment.report_id == report.id, Attachment.state == AttachmentState.STORED
+        )
+    ).scalars()
+    return report, project, input_of(report, account=account, plan=plan, attachment_kinds=list(kinds))
+
+
 async def triage_report(
     writer: Writer, readers: async_sessionmaker[AsyncSession], report_id: str
 ) -> Applied | None:
     """Triage one accepted report (None: not accepted yet, gone, or already triaged)."""
-    async with readers() as session:
-        row = (
-            await session.execute(
-                select(Report, Project, Reporter.account, Reporter.plan)
-                .join(Project, Project.id == Report.project_id)
-                .outerjoin(Reporter, Reporter.id == Report.reporter_id)
-                .where(Report.id == report_id)
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        report, project, account, plan = row
-        if report.triaged_at is not None or report.status != ReportStatus.RECEIVED:
-            return None
-        kinds = (
-            await session.execute(
-                select(Attachment.kind).where(
-                    Attachment.report_id == report.id, Attachment.state == AttachmentState.STORED
-                )
-            )
-        ).scalars()
-        report_input = input_of(report, account=account, plan=plan, attachment_kinds=list(kinds))
+    if writer.sync is not None:
+        # SQLite: reads through aiosqlite cost a thread hop per statement, which was most
+        # of a triage; on the writer's own synchronous connection the load is one hop, and
+        # the duplicate lookup runs inside the verdict's transaction (microseconds there).
+        def load(conn: Connection) -> tuple[Report, Project, TriageInput] | None:
+            with Session(bind=conn) as session:
+                return _load(session, report_id)
+
+        loaded = await writer.run(load)
+    else:
+        async with readers() as session:
+            loaded = await session.run_sync(lambda s: _load(s, report_id))
+    if loaded is None:
+        return None
+    report, project, report_input = loaded
     pending = evaluate(project, report, report_input)
-    await look_up(readers, pending)
+    if writer.sync is None:
+        await look_up(readers, pending)  # PostgreSQL: outside the transaction, off the group's lock
     reporter_id = report.reporter_id
     applied = await writer.run(
         lambda conn: apply(conn, pending, reporter_id=reporter_id, status=ReportStatus.RECEIVED)
