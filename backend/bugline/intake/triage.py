@@ -466,8 +466,7 @@ async def triage_report(
     """Triage one accepted report (None: not accepted yet, gone, or already triaged)."""
     if writer.sync is not None:
         # SQLite: reads through aiosqlite cost a thread hop per statement, which was most
-        # of a triage; on the writer's own synchronous connection the load is one hop, and
-        # the duplicate lookup runs inside the verdict's transaction (microseconds there).
+        # of a triage; on the writer's own synchronous connection the load is one hop.
         def load(conn: Connection) -> tuple[Report, Project, TriageInput] | None:
             with Session(bind=conn) as session:
                 return _load(session, report_id)
@@ -480,8 +479,9 @@ async def triage_report(
         return None
     report, project, report_input = loaded
     pending = evaluate(project, report, report_input)
-    if writer.sync is None:
-        await look_up(readers, pending)  # PostgreSQL: outside the transaction, off the group's lock
+    # Outside the write transaction on both databases: on SQLite that lock is the whole file's,
+    # and scoring candidates under it held up intake in other processes (make bench, worker).
+    await look_up(readers, pending)
     reporter_id = report.reporter_id
     applied = await writer.run(
         lambda conn: apply(conn, pending, reporter_id=reporter_id, status=ReportStatus.RECEIVED)
