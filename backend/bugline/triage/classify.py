@@ -11,12 +11,11 @@ account): every one whose words or page match, so a report can go to two teams.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Self
 
+from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
 from bugline.triage.report import TriageInput
 from bugline.triage.result import Classification, Kind
@@ -62,8 +61,7 @@ class ClassificationRules:
 
     @classmethod
     def default(cls) -> Self:
-        text = resources.files("bugline.triage").joinpath("defaults", "classification.toml").read_text()
-        return cls.from_mapping(tomllib.loads(text))
+        return cls.from_mapping(read_defaults("classification"))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:

@@ -15,13 +15,12 @@ phrases ("should", "instead of", "it would be nice if").
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Self
 
 from bugline.triage import questions
+from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
 from bugline.triage.report import TriageInput
 from bugline.triage.result import FACTS, Completeness, Fact, Finding
@@ -96,8 +95,7 @@ class CompletenessRules:
 
     @classmethod
     def default(cls) -> Self:
-        text = resources.files("bugline.triage").joinpath("defaults", "completeness.toml").read_text("utf-8")
-        return cls.from_mapping(tomllib.loads(text))
+        return cls.from_mapping(read_defaults("completeness"))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:

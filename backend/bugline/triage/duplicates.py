@@ -17,15 +17,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
+from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
 from bugline.triage.report import TriageInput
 
@@ -350,7 +349,7 @@ class DuplicateRules:
 
     @classmethod
     def default(cls) -> Self:
-        return cls.from_mapping(_default_mapping())
+        return cls.from_mapping(read_defaults("duplicates"))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
@@ -406,12 +405,6 @@ class DuplicateRules:
             recompute_limit=_integer(lookup, "recompute_limit", lk, 0, 100_000),
             text_reason_min=_number(lookup, "text_reason_min", lk, 0.0, 1.0),
         )
-
-
-@lru_cache(maxsize=1)
-def _default_mapping() -> Mapping[str, Any]:
-    text = resources.files("bugline.triage").joinpath("defaults", "duplicates.toml").read_text("utf-8")
-    return tomllib.loads(text)
 
 
 @lru_cache(maxsize=1)

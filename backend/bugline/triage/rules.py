@@ -9,15 +9,14 @@ key is refused with its path, so a typo never silently leaves a default in place
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Any
 
 from bugline.triage.classify import ClassificationRules
 from bugline.triage.completeness import CompletenessRules
+from bugline.triage.defaultfile import read_defaults
 from bugline.triage.duplicates import DuplicateRules
 from bugline.triage.errors import RulesError
 from bugline.triage.severity import SeverityRules
@@ -25,13 +24,11 @@ from bugline.triage.severity import SeverityRules
 PARTS = ("completeness", "severity", "classification", "duplicates")
 
 
-@cache
 def defaults(part: str) -> Mapping[str, Any]:
     """The shipped defaults of one part, as parsed from its TOML file."""
     if part not in PARTS:
         raise RulesError(f"unknown triage part {part!r}: use one of {', '.join(PARTS)}")
-    text = resources.files("bugline.triage").joinpath("defaults", f"{part}.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return read_defaults(part)
 
 
 def merge(

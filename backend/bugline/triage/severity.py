@@ -12,13 +12,12 @@ threshold the score reaches.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Self
 
 from bugline.triage import model as text_model
+from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
 from bugline.triage.report import GroupStats, TriageInput
 from bugline.triage.result import Level, Severity
@@ -70,8 +69,7 @@ class SeverityRules:
 
     @classmethod
     def default(cls) -> Self:
-        text = resources.files("bugline.triage").joinpath("defaults", "severity.toml").read_text("utf-8")
-        return cls.from_mapping(tomllib.loads(text))
+        return cls.from_mapping(read_defaults("severity"))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
