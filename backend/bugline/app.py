@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from bugline.db.engine import Writer, make_async_engine, make_readers, make_sessionmaker, make_url
+from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers, make_sessionmaker
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.intake.backlog import Backlog
 from bugline.ratelimit import RateLimiter
@@ -56,9 +56,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
 
     url = settings.effective_database_url
     engine = make_async_engine(url)
-    reader = (
-        make_async_engine(url, read_only=True) if make_url(url).get_backend_name() == "sqlite" else engine
-    )
+    reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     readers = make_readers(reader)
     state = AppState(

@@ -13,9 +13,7 @@ import contextlib
 import logging
 import signal
 
-from sqlalchemy.engine import make_url
-
-from bugline.db.engine import Writer, make_async_engine, make_readers
+from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers
 from bugline.intake.backlog import Backlog
 from bugline.settings import Settings
 
@@ -27,8 +25,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     url = settings.effective_database_url
     engine = make_async_engine(url)
-    sqlite = make_url(url).get_backend_name() == "sqlite"
-    reader = make_async_engine(url, read_only=True) if sqlite else engine
+    reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     backlog = Backlog(writer, make_readers(reader), interval=1.0)
     stop = stop or asyncio.Event()

@@ -84,6 +84,12 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def make_reader_engine(url: str, engine: AsyncEngine) -> AsyncEngine:
+    """The engine reads go through: on SQLite its own read-only pool, so reads never wait
+    behind the single writer connection; elsewhere the writers' engine itself."""
+    return make_async_engine(url, read_only=True) if make_url(url).get_backend_name() == "sqlite" else engine
+
+
 def make_readers(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that only read (pass ``make_async_engine(url, read_only=True)`` on SQLite)."""
     return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
