@@ -27,9 +27,9 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -40,11 +40,11 @@ from bugline.db.models import (
     Project,
     Report,
     Reporter,
-    ReportEvent,
     ReportStatus,
     utcnow,
 )
 from bugline.grouping import Grouping, Match, assign, find_match, group_stats
+from bugline.intake.service import EVENTS, REPORTS
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
@@ -54,10 +54,6 @@ from bugline.triage.result import Severity, TriageResult
 from bugline.triage.rules import TriageRules, load_rules
 
 log = logging.getLogger("bugline.triage")
-
-REPORTS = cast(Table, Report.__table__)
-EVENTS = cast(Table, ReportEvent.__table__)
-REPORTERS = cast(Table, Reporter.__table__)
 
 
 def rules_for(project: Project) -> TriageRules:
@@ -243,12 +239,20 @@ def apply(
         new_status = ReportStatus.NEEDS_INFO
     store_verdict(conn, pending.report_id, result, grouping, new_status, now)
     events: list[dict[str, Any]] = [
-        event(pending, now, "triaged", public=False, data=event_data(result, grouping)),
+        event(
+            pending.project_id,
+            pending.report_id,
+            now,
+            "triaged",
+            public=False,
+            data=event_data(result, grouping),
+        ),
     ]
     if new_status != status:
         events.append(
             event(
-                pending,
+                pending.project_id,
+                pending.report_id,
                 now,
                 "status_changed",
                 public=True,
@@ -306,11 +310,12 @@ def event_data(result: TriageResult, grouping: Grouping) -> dict[str, Any]:
 
 
 def event(
-    pending: Pending, now: datetime, kind: str, *, public: bool, data: dict[str, Any]
+    project_id: str, report_id: str, now: datetime, kind: str, *, public: bool, data: dict[str, Any]
 ) -> dict[str, Any]:
+    """A timeline row written by triage itself (actor: the system)."""
     return {
-        "project_id": pending.project_id,
-        "report_id": pending.report_id,
+        "project_id": project_id,
+        "report_id": report_id,
         "at": now,
         "kind": kind,
         "actor_type": "system",
@@ -414,21 +419,19 @@ async def _refresh(
                 conn.execute(
                     insert(EVENTS),
                     [
-                        {
-                            "project_id": project_id,
-                            "report_id": report.id,
-                            "at": now,
-                            "kind": "severity_changed",
-                            "actor_type": "system",
-                            "actor": None,
-                            "public": False,
-                            "data": {
+                        event(
+                            project_id,
+                            report.id,
+                            now,
+                            "severity_changed",
+                            public=False,
+                            data={
                                 "from": report.severity,
                                 "to": new.level,
                                 "reason": "duplicate group grew",
                                 "reasons": list(new.reasons),
                             },
-                        }
+                        )
                     ],
                 )
 
