@@ -23,22 +23,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tests.bench.common import ROOT
+from tests.bench.run import BENCHMARKS, replace_block
 from tests.eval import completeness, severity
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED = ROOT.parent / "shared"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
 PARTS: dict[str, ModuleType] = {"completeness": completeness, "severity": severity}
-
-
-def replace_block(text: str, name: str, content: str) -> str:
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{content.strip()}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        return head + block + tail
-    return text.rstrip("\n") + f"\n\n{block}\n"
 
 
 def triage_cli(
