@@ -335,3 +335,99 @@ class DuplicateKey(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     group_id: Mapped[str] = mapped_column(ForeignKey("duplicate_groups.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConnectorConfig(Base):
+    """A destination a project forwards reports to: one helpdesk, tracker, channel or inbox.
+
+    ``config`` holds the settings the connector validated (secrets included; they are
+    masked whenever shown, see ``connectors.base.mask``). ``roles`` are what routing rules
+    address ("helpdesk", "alerts", "finance", "product"), so rules survive renaming."""
+
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_connectors_project_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its time (available_at) or for a worker
+    DONE = "done"  # the ticket exists (created, or updated for a duplicate)
+    FAILED = "failed"  # gave up: a permanent error, or out of attempts; a person must act
+
+
+class Delivery(Base):
+    """The outbox: one row per (report, connector, action), written in the transaction that
+    decided it, so nothing decided is lost and nothing is decided twice. Workers lease rows
+    (``leased_until``) and record the outcome only while they still hold the lease."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("report_id", "connector_id", "action", name="uq_deliveries_report_connector_action"),
+        # What is due: the only query a worker runs while idle.
+        Index("ix_deliveries_state_available", "state", "available_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    connector_id: Mapped[str] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20), default="create")  # create | resend
+    state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
+    target: Mapped[dict[str, Any]] = mapped_column(default=dict)  # options and tags routing chose
+    rules: Mapped[list[Any]] = mapped_column(default=list)  # the routing rules that chose it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    leased_until: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    ticket_id: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # created | updated (a duplicate's comment)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+
+class Ticket(Base):
+    """A ticket a connector created, per duplicate group: the first report of a group
+    creates it, later duplicates comment on it. ``state`` is ``creating`` from the moment a
+    delivery reserves the group until the vendor's answer is recorded, so two workers never
+    create two tickets for one group."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("connector_id", "group_key", name="uq_tickets_connector_group"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    connector_id: Mapped[str] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"))
+    group_key: Mapped[str] = mapped_column(String(32))  # duplicate group id, or the report id alone
+    report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    delivery_id: Mapped[str | None] = mapped_column(String(32))  # the delivery creating it
+    state: Mapped[str] = mapped_column(String(20), default="creating")  # creating | created
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal API token for the agent API. Only its SHA-256 is stored; the token is
+    shown once, when created."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
