@@ -1,0 +1,217 @@
+"""The outbox table's operations, each one statement or one short transaction.
+
+- ``enqueue`` runs inside the transaction that decided the delivery (triage's), so a
+  decision and its deliveries commit together or not at all; the unique
+  (report, connector, action) key makes deciding twice harmless.
+- ``claim`` leases due rows: ``attempts + 1`` and ``leased_until`` in one UPDATE over a
+  ``FOR UPDATE SKIP LOCKED`` sub-select on PostgreSQL, so any number of workers take
+  disjoint rows without waiting on each other. A worker that dies leaves its lease to
+  expire; the row is then due again.
+- ``finish`` / ``again`` / ``give_up`` record an outcome only while the caller still holds
+  the lease (``lease_owner`` matches), so a worker that lost its lease (stalled past it)
+  cannot overwrite what the worker that took over recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bugline.db.models import Delivery, DeliveryState, ReportEvent, new_id
+
+DELIVERIES = cast(Table, Delivery.__table__)
+EVENTS = cast(Table, ReportEvent.__table__)
+CHANNEL = "bugline_outbox"  # PostgreSQL LISTEN/NOTIFY channel that wakes idle workers
+LEASE = timedelta(seconds=120)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A delivery routing decided: which connector, with which options and tags, and why."""
+
+    connector_id: str
+    options: dict[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    action: str = "create"
+
+
+def enqueue(
+    conn: Connection, *, project_id: str, report_id: str, planned: Iterable[Planned], now: datetime
+) -> int:
+    """Write the deliveries (skipping any already decided); returns how many are new."""
+    rows = [
+        {
+            "id": new_id(),
+            "project_id": project_id,
+            "report_id": report_id,
+            "connector_id": p.connector_id,
+            "action": p.action,
+            "state": DeliveryState.PENDING,
+            "target": {"options": dict(p.options), "tags": list(p.tags)},
+            "rules": list(p.rules),
+            "attempts": 0,
+            "available_at": now,
+            "created_at": now,
+        }
+        for p in planned
+    ]
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(DELIVERIES).on_conflict_do_nothing(
+            index_elements=["report_id", "connector_id", "action"]
+        )
+    else:
+        stmt = sqlite.insert(DELIVERIES).on_conflict_do_nothing(
+            index_elements=["report_id", "connector_id", "action"]
+        )
+    added = len(conn.execute(stmt.returning(DELIVERIES.c.id), rows).all())
+    if added and dialect == "postgresql":
+        # Delivered on commit, to every listening worker: delivery starts within milliseconds
+        # of the decision instead of at the next poll.
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    return added
+
+
+def _due(now: datetime) -> Any:
+    return and_(
+        DELIVERIES.c.state == DeliveryState.PENDING,
+        DELIVERIES.c.available_at <= now,
+        or_(DELIVERIES.c.leased_until.is_(None), DELIVERIES.c.leased_until < now),
+    )
+
+
+def claim(conn: Connection, *, owner: str, now: datetime, limit: int) -> list[str]:
+    """Lease up to ``limit`` due deliveries for ``owner``; returns their ids."""
+    pick = (
+        select(DELIVERIES.c.id)
+        .where(_due(now))
+        .order_by(DELIVERIES.c.available_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer and ignores it
+    )
+    result = conn.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(pick.scalar_subquery()), _due(now))
+        .values(attempts=DELIVERIES.c.attempts + 1, leased_until=now + LEASE, lease_owner=owner)
+        .returning(DELIVERIES.c.id)
+    )
+    return [row[0] for row in result]
+
+
+def next_due(conn: Connection) -> datetime | None:
+    """When the earliest pending delivery becomes due (or its lease runs out)."""
+    value = conn.execute(
+        select(func.min(func.coalesce(DELIVERIES.c.leased_until, DELIVERIES.c.available_at))).where(
+            DELIVERIES.c.state == DeliveryState.PENDING
+        )
+    ).scalar()
+    if isinstance(value, str):  # SQLite returns the aggregate untyped
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _mine(delivery_id: str, owner: str) -> Any:
+    return and_(
+        DELIVERIES.c.id == delivery_id,
+        DELIVERIES.c.lease_owner == owner,
+        DELIVERIES.c.state == DeliveryState.PENDING,
+    )
+
+
+def finish(
+    conn: Connection, delivery_id: str, owner: str, *, now: datetime, ticket_id: str, outcome: str
+) -> bool:
+    done = conn.execute(
+        update(DELIVERIES)
+        .where(_mine(delivery_id, owner))
+        .values(
+            state=DeliveryState.DONE,
+            done_at=now,
+            ticket_id=ticket_id,
+            outcome=outcome,
+            leased_until=None,
+            last_error=None,
+            last_status=None,
+        )
+    )
+    return bool(done.rowcount)
+
+
+def again(
+    conn: Connection,
+    delivery_id: str,
+    owner: str,
+    *,
+    at: datetime,
+    error: str | None,
+    status: int | None = None,
+    count_attempt: bool = True,
+) -> bool:
+    """Back to pending until ``at``. ``count_attempt=False`` when nothing was tried (waiting
+    for another delivery to create the group's ticket), so waiting never uses up attempts."""
+    values: dict[str, Any] = {"available_at": at, "leased_until": None, "lease_owner": None}
+    if error is not None:
+        values.update(last_error=error[:2000], last_status=status)
+    if not count_attempt:
+        values["attempts"] = DELIVERIES.c.attempts - 1
+    return bool(conn.execute(update(DELIVERIES).where(_mine(delivery_id, owner)).values(**values)).rowcount)
+
+
+def give_up(
+    conn: Connection, delivery_id: str, owner: str, *, now: datetime, error: str, status: int | None
+) -> bool:
+    return bool(
+        conn.execute(
+            update(DELIVERIES)
+            .where(_mine(delivery_id, owner))
+            .values(
+                state=DeliveryState.FAILED,
+                done_at=now,
+                leased_until=None,
+                last_error=error[:2000],
+                last_status=status,
+            )
+        ).rowcount
+    )
+
+
+def record_event(
+    conn: Connection,
+    *,
+    project_id: str,
+    report_id: str,
+    now: datetime,
+    kind: str,
+    connector: str,
+    data: dict[str, Any],
+) -> None:
+    conn.execute(
+        insert(EVENTS).values(
+            project_id=project_id,
+            report_id=report_id,
+            at=now,
+            kind=kind,
+            actor_type="connector",
+            actor=connector,
+            public=False,
+            data=data,
+        )
+    )
+
+
+def pending_count(conn: Connection, project_ids: Sequence[str] | None = None) -> int:
+    q = select(func.count()).select_from(DELIVERIES).where(DELIVERIES.c.state == DeliveryState.PENDING)
+    if project_ids is not None:
+        q = q.where(DELIVERIES.c.project_id.in_(project_ids))
+    return int(conn.execute(q).scalar() or 0)

@@ -1,0 +1,145 @@
+"""The loop that sends what the outbox holds: one per worker (and per web process unless
+turned off), any number at once, sharing the table safely through leases.
+
+It sleeps until woken (a delivery was written here, or NOTIFY from another process on
+PostgreSQL) or until the next delivery is due (a retry's time), never longer than
+``interval``; then it leases due rows in batches and sends up to ``concurrency`` at once,
+since sending is waiting on vendors, not work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bugline.db.engine import Writer
+from bugline.db.models import utcnow
+from bugline.outbox import queue
+from bugline.outbox.delivery import Context, due_soon, process
+from bugline.outbox.wake import Listener, libpq_url
+from bugline.storage.base import MediaStore
+
+log = logging.getLogger("bugline.outbox")
+
+# Vendors answer in well under a second when healthy; 30 s covers a slow attachment upload.
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Outbox:
+    def __init__(
+        self,
+        writer: Writer,
+        readers: async_sessionmaker[AsyncSession],
+        store: MediaStore,
+        *,
+        database_url: str,
+        public_url: str,
+        link_ttl: int,
+        concurrency: int = 8,
+        interval: float = 5.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.writer = writer
+        self.readers = readers
+        self.store = store
+        self.public_url = public_url
+        self.link_ttl = link_ttl
+        self.concurrency = concurrency
+        self.interval = interval
+        self.owner = worker_name()
+        self._http = http
+        self._own_http = http is None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        pg = libpq_url(database_url)
+        self.listener = Listener(pg, self.poke) if pg else None
+        if self.listener is None:
+            self.interval = min(self.interval, 1.0)  # SQLite: another process cannot wake us
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        return self._http
+
+    def context(self) -> Context:
+        return Context(
+            writer=self.writer,
+            readers=self.readers,
+            store=self.store,
+            http=self.http,
+            owner=self.owner,
+            public_url=self.public_url,
+            link_ttl=self.link_ttl,
+        )
+
+    async def drain(self) -> dict[str, int]:
+        """Send everything due now; returns how many deliveries ended each way."""
+        counts: dict[str, int] = {}
+        ctx = self.context()
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(delivery_id: str) -> None:
+            async with gate:
+                try:
+                    outcome = await process(ctx, delivery_id)
+                except Exception:  # the database went away mid-delivery: the lease expires, retried
+                    log.exception("delivery %s failed to run; it will be retried", delivery_id)
+                    outcome = "error"
+                counts[outcome] = counts.get(outcome, 0) + 1
+
+        while True:
+            ids = await self.writer.run(
+                lambda conn: queue.claim(conn, owner=self.owner, now=utcnow(), limit=self.concurrency * 4)
+            )
+            if not ids:
+                return counts
+            await asyncio.gather(*(one(i) for i in ids))
+            if set(counts) <= {"wait"}:  # only waiting on other workers' tickets: let them finish
+                return counts
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.drain()
+                nxt = await self.writer.run(queue.next_due)
+                sleep = due_soon(utcnow(), nxt, self.interval)
+            except Exception:  # the database is down: try again later
+                log.exception("outbox: a pass failed; retrying in %.0f s", self.interval)
+                sleep = self.interval
+            if sleep > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=sleep)
+            self._wake.clear()
+
+    def start(self) -> None:
+        if self._task is None:
+            if self.listener is not None:
+                self.listener.start()
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-outbox")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.listener is not None:
+            await self.listener.stop()
+        if self._own_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
