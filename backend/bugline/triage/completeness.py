@@ -24,7 +24,7 @@ from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
 from bugline.triage.report import TriageInput
 from bugline.triage.result import FACTS, Completeness, Fact, Finding
-from bugline.triage.text import Segment, normalise, segment, sentences, words
+from bugline.triage.text import Segment, command_line, inline_commands, normalise, segment, sentences, words
 
 LABELLED: tuple[Fact, ...] = ("steps_to_reproduce", "expected", "actual")
 PATTERN_KEYS = (
@@ -360,7 +360,11 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
         signs.add("command")
     if "code" in kinds:
         signs.add("code")
+        if any(command_line(s.text.split("\n", 1)[0]) for s in read.segments if s.kind == "code"):
+            signs.add("command")  # an unprompted command line: docker run -it web
     body = read.lowered[1:] if read.title else read.lowered
+    if "command" not in signs and any(inline_commands(sentence) for sentence in body):
+        signs.add("command")  # "I start it with `docker run -it web`"
     for sentence in body:
         if "instruction" not in signs and _imperative(sentence, rules):
             signs.add("instruction")

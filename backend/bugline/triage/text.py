@@ -57,8 +57,8 @@ _LOG = re.compile(
     r"|\[(?:error|warn|warning|notice|crit|alert|emerg|info|debug)\])",
     re.I,
 )
-_PROMPT = re.compile(  # $ ls, % make, C:\> dir, user@host:~$ ls, # ./configure
-    r"^\s*(?:\$|%|[A-Za-z]:\\[^>\s]{0,80}>|[\w.-]{1,40}@[\w.-]{1,60}:\S{0,80}[$#]|#(?!#))\s*\S"
+_PROMPT = re.compile(  # $ ls, % make, C:\> dir, user@host:~$ ls, # ./configure; not $var = ... (PHP, Perl)
+    r"^\s*(?:\$(?=\s)|%|[A-Za-z]:\\[^>\s]{0,80}>|[\w.-]{1,40}@[\w.-]{1,60}:\S{0,80}[$#]|#(?!#))\s*\S"
 )
 _QUOTE = re.compile(r"^\s*>\s?")
 # Unfenced code people paste into plain-text trackers: a statement ending in ; { or }, a
@@ -74,6 +74,14 @@ _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|mr|mrs|dr|no|fig
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
 # An inline number that may start a list item: "Steps to Reproduce: 1 go to ... 2 put ...".
 _INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s:;,]))(\d{1,2})(?:[.):]|\s*-)?\s+(?=[\"'(]?[A-Za-z])")
+
+
+# `code spans` in a sentence: "I start it with `docker run -it web` and ...".
+_CODE_SPAN = re.compile(r"`([^`\n]{3,300})`")
+# A command line: a program name, then arguments of which one is an option (-x, --name).
+_COMMAND_LINE = re.compile(r"^(?:\$ )?(?:sudo )?[A-Za-z][\w.-]{0,40}(?: [^ ]{1,300}){0,40}? --?[A-Za-z]")
+# Commands people paste to say where it happened, not what they did: uname -a, foo --version.
+_PROBE = re.compile(r"^(?:sudo )?(?:uname|lsb_release|sw_vers|ver)\b|\s(?:--version|-v|-V|version|info)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +147,24 @@ def inline_items(text: str) -> tuple[str, list[str]]:
     ends = [start for _, start, _ in run[1:]] + [len(text)]
     items = [text[end_of_mark:stop].strip() for (_, _, end_of_mark), stop in zip(run, ends, strict=True)]
     return text[: run[0][1]].strip(), [i for i in items if i]
+
+
+def inline_commands(text: str) -> list[str]:
+    """Command lines quoted inside a sentence (`docker run -it web`), not version probes."""
+    if "`" not in text:
+        return []
+    out: list[str] = []
+    for m in _CODE_SPAN.finditer(text):
+        span = m.group(1).strip()
+        if _COMMAND_LINE.match(span) and not _PROBE.search(span):
+            out.append(span)
+    return out
+
+
+def command_line(line: str) -> bool:
+    """A line that runs a program with options (docker run -it web), not a version probe."""
+    line = line.strip()
+    return bool(_COMMAND_LINE.match(line)) and not _PROBE.search(line)
 
 
 def _line_kind(line: str) -> SegmentKind:

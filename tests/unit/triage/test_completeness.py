@@ -149,6 +149,18 @@ def test_commands_and_when_i_narratives_count_as_steps() -> None:
     assert present(check(description=with_instruction), "steps_to_reproduce")
 
 
+def test_a_command_line_quoted_in_prose_or_pasted_without_a_prompt_counts_as_steps() -> None:
+    inline = check(
+        description="I start the shop with `shopctl serve --port 8080` and the admin page is blank."
+    )
+    assert present(inline, "steps_to_reproduce")
+    pasted = check(description="The import hangs.\n\n```\nshopctl import --file orders.csv\n```")
+    assert present(pasted, "steps_to_reproduce")
+    # a version probe or a bare file name in backticks is not a step
+    probe = check(description="The admin page is blank. Output of `uname -a` is attached, see `admin.log`.")
+    assert not present(probe, "steps_to_reproduce")
+
+
 def test_an_expectation_in_the_title_alone_is_not_the_expected_behaviour() -> None:
     body = "The console jumps to the end of the document when long lines are written."
     titled = check(title="Console should scroll to the last line", description=body)

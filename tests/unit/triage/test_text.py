@@ -7,7 +7,15 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bugline.triage.text import MAX_CHARS, inline_items, normalise, segment, sentences
+from bugline.triage.text import (
+    MAX_CHARS,
+    command_line,
+    inline_commands,
+    inline_items,
+    normalise,
+    segment,
+    sentences,
+)
 
 
 def kinds(text: str) -> list[str]:
@@ -40,6 +48,25 @@ def test_fenced_code_commands_traces_and_logs_are_told_apart() -> None:
         "[Mon Jan 01 10:00:00 2024] [error] client denied by server configuration\n"
     )
     assert kinds(text) == ["prose", "code", "command", "trace", "log"]
+
+
+def test_a_dollar_sign_starts_a_command_only_when_a_space_follows() -> None:
+    assert kinds("$ make invoices") == ["command"]
+    assert kinds("$total = $cart->sum();") == ["code"]  # a PHP or Perl variable, not a prompt
+
+
+def test_command_lines_quoted_in_a_sentence_are_found() -> None:
+    text = "I start it with `shopctl serve --port 8080` and open `/admin`, then `make docs` fails."
+    assert inline_commands(text) == ["shopctl serve --port 8080"]
+    # a version probe says where it happened, not what the customer did
+    assert inline_commands("Output of `uname -a` and `shopctl --version` below.") == []
+    assert inline_commands("No code spans here -v at all") == []
+
+
+def test_a_command_line_runs_a_program_with_an_option() -> None:
+    assert command_line("sudo shopctl import -f orders.csv")
+    assert not command_line("The import finished without errors")
+    assert not command_line("shopctl -V")
 
 
 def test_one_line_fenced_code_still_counts_as_code() -> None:
