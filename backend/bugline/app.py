@@ -7,13 +7,22 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers, make_sessionmaker
+from bugline.db.engine import (
+    AsyncSession,
+    Writer,
+    make_async_engine,
+    make_reader_engine,
+    make_readers,
+    make_sessionmaker,
+)
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.intake.backlog import Backlog
+from bugline.outbox.runner import Outbox
 from bugline.ratelimit import RateLimiter
 from bugline.routes import demo, health, media, openapi, reports, status, uploadform, widget
 from bugline.settings import Settings
@@ -42,6 +51,20 @@ def make_store(settings: Settings) -> MediaStore:
     )
 
 
+def make_outbox(
+    settings: Settings, writer: Writer, readers: async_sessionmaker[AsyncSession], store: MediaStore
+) -> Outbox:
+    return Outbox(
+        writer,
+        readers,
+        store,
+        database_url=settings.effective_database_url,
+        public_url=settings.effective_public_url,
+        link_ttl=settings.media_link_ttl,
+        concurrency=settings.outbox_concurrency,
+    )
+
+
 def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starlette:
     settings = settings.with_secret()
     media_store = store or make_store(settings)
@@ -50,8 +73,11 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.triage_in_web:
             state.backlog.start()  # triage of accepted reports, right after intake pokes it
+        if settings.outbox_in_web:
+            state.outbox.start()  # forwarding of triaged reports, right after triage decides
         yield
         await state.backlog.stop()
+        await state.outbox.stop()
         await state.close()
 
     url = settings.effective_database_url
@@ -59,6 +85,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     readers = make_readers(reader)
+    outbox = make_outbox(settings, writer, readers, media_store)
     state = AppState(
         settings=settings,
         engine=engine,
@@ -69,7 +96,8 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         store=media_store,
         per_key=RateLimiter(settings.rate_limit_per_key),
         per_ip=RateLimiter(settings.rate_limit_per_ip),
-        backlog=Backlog(writer, readers),
+        backlog=Backlog(writer, readers, after=outbox.poke),
+        outbox=outbox,
     )
     route_list: list[Any] = [
         *reports.routes,

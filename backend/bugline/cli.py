@@ -1,4 +1,5 @@
-"""The `bugline` command: serve, worker, migrate, create-project, create-user, demo, settings, triage."""
+"""The `bugline` command: serve, worker, migrate, create-project, create-user, create-token, demo,
+settings, triage, connector."""
 
 from __future__ import annotations
 
@@ -188,6 +189,29 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--rules", metavar="FILE.toml", help="rule overrides, shaped like a project's triage settings"
     )
+    co = sub.add_parser("connector", help="the helpdesks and trackers a project forwards reports to")
+    cosub = co.add_subparsers(dest="action", required=True)
+    cosub.add_parser("kinds", help="print the connector kinds this version ships, one per line")
+    ca = cosub.add_parser("add", help="add a connector to a project, validating its settings")
+    ca.add_argument("project", help="project id, name or public key")
+    ca.add_argument("kind", help="one of `bugline connector kinds`")
+    ca.add_argument(
+        "settings",
+        nargs="*",
+        metavar="key=value",
+        help="the kind's settings; also name=..., roles=a,b (default helpdesk), enabled=false",
+    )
+    cl = cosub.add_parser("list", help="a project's connectors, secrets masked")
+    cl.add_argument("project")
+    cr = cosub.add_parser("remove", help="remove a connector (pending deliveries to it are dropped)")
+    cr.add_argument("project")
+    cr.add_argument("name")
+    ct = cosub.add_parser("check", help="check a connector's connection and credentials")
+    ct.add_argument("project")
+    ct.add_argument("name")
+    tk = sub.add_parser("create-token", help="create a personal API token for the agent API")
+    tk.add_argument("email")
+    tk.add_argument("--name", default="cli", help="what the token is for")
     cu = sub.add_parser("create-user", help="create a dashboard user")
     cu.add_argument("email")
     cu.add_argument("--name", default="")
@@ -202,6 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bugline import batch
 
         return batch.main(args.in_path, args.out_path or batch.default_out(args.in_path), args.rules)
+    if args.command == "connector" and args.action == "kinds":
+        from bugline.connectors import registry
+
+        print("\n".join(registry.kinds()))
+        return 0
     if args.command == "settings":
         for env, default, help_text in describe():
             print(f"{env}\n    {help_text}\n    default: {default!r}")
@@ -232,6 +261,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Public key: {project.public_key}")
         print(f"Allowed origins: {', '.join(project.allowed_origins) or '(none: only server-side calls)'}")
         print(f"Embed snippet (paste it into your pages' <head>):\n{snippet(settings, project.public_key)}")
+    elif args.command == "connector":
+        from bugline import connectorcli
+
+        return connectorcli.run(settings, args)
+    elif args.command == "create-token":
+        from bugline import apitokens
+
+        token = apitokens.create_for_email(settings, args.email, args.name)
+        print(token)
     elif args.command == "create-user":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
         if len(password) < 10:

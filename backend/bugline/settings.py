@@ -65,6 +65,17 @@ class Settings:
         "do it, so the web processes spend their CPU on requests.",
     )
 
+    outbox_in_web: bool = _setting(
+        True,
+        "Forward triaged reports to helpdesks from each web process. Turn off when `bugline worker` "
+        "processes do it.",
+    )
+    outbox_concurrency: int = _setting(8, "Deliveries one process sends at once (they wait on vendors).")
+    media_link_ttl: int = _setting(
+        7 * 24 * 3600,
+        "Seconds the media links put into tickets stay valid (S3 presigned URLs allow at most 7 days).",
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'bugline.db').resolve()}"
@@ -109,6 +120,8 @@ class Settings:
             raise SettingsError("BUGLINE_LOG_LEVEL must be one of debug, info, warning, error")
         if self.upload_url_ttl > 7 * 24 * 3600:  # S3's limit for presigned URLs (SigV4)
             raise SettingsError("BUGLINE_UPLOAD_URL_TTL must be at most 604800 seconds (7 days)")
+        if self.media_link_ttl > 7 * 24 * 3600:
+            raise SettingsError("BUGLINE_MEDIA_LINK_TTL must be at most 604800 seconds (7 days)")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT must be between 1 and 65535")
         for name in (
@@ -119,6 +132,8 @@ class Settings:
             "upload_url_ttl",
             "rate_limit_per_key",
             "rate_limit_per_ip",
+            "outbox_concurrency",
+            "media_link_ttl",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a positive number")

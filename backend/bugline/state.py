@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
 from bugline.intake.backlog import Backlog
+from bugline.outbox.runner import Outbox
 from bugline.projectcache import ProjectCache
 from bugline.ratelimit import RateLimiter
 from bugline.settings import Settings
@@ -26,6 +27,7 @@ class AppState:
     per_key: RateLimiter
     per_ip: RateLimiter
     backlog: Backlog  # accepted reports waiting for triage, and the loop that drains them
+    outbox: Outbox  # triaged reports waiting to be forwarded, and the loop that sends them
     projects: ProjectCache = field(default_factory=ProjectCache)
 
     async def close(self) -> None:

@@ -1,9 +1,11 @@
-"""``bugline worker``: a process that drains the triage backlog, apart from the web processes.
+"""``bugline worker``: a process that triages accepted reports and forwards triaged ones,
+apart from the web processes.
 
-The web processes accept reports and, by default, triage them too (one process is all the
-embedded default needs). Under load, run workers and set ``BUGLINE_TRIAGE_IN_WEB=false``:
-requests then cost only the insert, and triage scales with the number of workers. Claims
-are per report, so workers and web processes can share a backlog safely.
+The web processes accept reports and, by default, triage and forward them too (one process
+is all the embedded default needs). Under load, run workers and set
+``BUGLINE_TRIAGE_IN_WEB=false`` and ``BUGLINE_OUTBOX_IN_WEB=false``: requests then cost only
+the insert, and triage and delivery scale with the number of workers. Triage claims are per
+report and deliveries are leased per row, so workers and web processes share both safely.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import logging
 import signal
 
+from bugline.app import make_outbox, make_store
 from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers
 from bugline.intake.backlog import Backlog
 from bugline.settings import Settings
@@ -21,26 +24,32 @@ log = logging.getLogger("bugline.worker")
 
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Triage until SIGTERM/SIGINT (or ``stop`` is set): finishes the report in hand first."""
+    """Triage and forward until SIGTERM/SIGINT (or ``stop`` is set): finishes what is in hand
+    first; a delivery cut off mid-call is resumed by another worker when its lease runs out."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    settings = settings.with_secret()
     url = settings.effective_database_url
     engine = make_async_engine(url)
     reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
-    backlog = Backlog(writer, make_readers(reader), interval=1.0)
+    readers = make_readers(reader)
+    outbox = make_outbox(settings, writer, readers, make_store(settings))
+    backlog = Backlog(writer, readers, interval=1.0, after=outbox.poke)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    log.info("triage worker started")
+    log.info("worker %s started", outbox.owner)
     backlog.start()
+    outbox.start()
     try:
         await stop.wait()
     finally:
         await backlog.stop()
+        await outbox.stop()
         writer.dispose()
         await engine.dispose()
         if reader is not engine:
             await reader.dispose()
-        log.info("triage worker stopped")
+        log.info("worker stopped")

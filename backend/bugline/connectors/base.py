@@ -204,9 +204,8 @@ def _coerce(s: Setting, value: Any) -> Any:
         if not re.match(r"^https?://[^\s/?#]+", text):
             raise ValueError("must be an http:// or https:// URL")
         return text.rstrip("/")
-    if s.kind == "email":
-        if not _EMAIL.match(text):
-            raise ValueError("must be an email address")
+    if s.kind == "email" and not _EMAIL.match(text):
+        raise ValueError("must be an email address")
     if s.kind == "choice" and text not in s.choices:
         raise ValueError(f"must be one of {', '.join(s.choices)}")
     return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,9 +25,16 @@ BATCH = 50
 
 class Backlog:
     def __init__(
-        self, writer: Writer, readers: async_sessionmaker[AsyncSession], *, interval: float = 5.0
+        self,
+        writer: Writer,
+        readers: async_sessionmaker[AsyncSession],
+        *,
+        interval: float = 5.0,
+        after: Callable[[], None] | None = None,
     ) -> None:
+        """``after`` is called when a verdict decided deliveries (the outbox's poke)."""
         self.writer = writer
+        self.after = after
         self.readers = readers
         self.interval = interval
         self._wake = asyncio.Event()
@@ -49,6 +57,8 @@ class Backlog:
                     continue
                 if applied is not None:
                     progressed += 1
+                    if applied.enqueued and self.after is not None:
+                        self.after()
             done += progressed
             if not progressed:  # another process holds them all; leave them to it
                 break

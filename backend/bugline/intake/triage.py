@@ -142,6 +142,7 @@ class Applied:
     grouping: Grouping
     status: str
     retriage: list[str]  # other open members of a grown group whose verdict is now stale
+    enqueued: int = 0  # deliveries the verdict's routing wrote to the outbox
 
 
 def evaluate(project: Project, report: Report, report_input: TriageInput) -> Pending:
