@@ -1,0 +1,160 @@
+"""Slack Block Kit (incoming webhooks and ``chat.postMessage``).
+
+Shape: ``{"text": fallback, "blocks": [header, summary], "attachments": [{"color", "blocks"}]}``;
+the attachment's colour bar shows the severity, its blocks carry the details.
+
+Escaping in mrkdwn (https://api.slack.com/reference/surfaces/formatting#escaping):
+- ``&``, ``<`` and ``>`` become ``&amp;`` ``&lt;`` ``&gt;``: so ``<!here>``, ``<!channel>``,
+  ``<@U123>``, ``<#C1>`` and ``<url|text>`` in the customer's text stay text;
+- text objects are ``verbatim`` so Slack does not auto-link or auto-mention raw text
+  (https://api.slack.com/reference/block-kit/composition-objects#text), and a zero-width
+  joiner after ``@`` keeps "@here" from being read as a mention anywhere else;
+- ``*_~``` `` ` `` have no escape in mrkdwn: a zero-width space around each keeps them from
+  opening or closing bold, italic, strike or code.
+Limits (https://api.slack.com/reference/block-kit/blocks): 50 blocks a message, 3,000
+characters a section text, 150 a header; longer text is cut and ends in "…".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bugline.connectors.document import ReportDocument, Update
+from bugline.render import common as c
+from bugline.render import outline
+from bugline.render.outline import Code, Items, Line, Para, Section, Span
+
+Block = dict[str, Any]
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+FALLBACK_LIMIT = 3000  # "text" may be 40,000, but it is a notification line
+
+ZWSP = "\u200b"
+ZWJ = "\u200d"
+_MENTION = re.compile(r"(?<!\w)@(?=\w)")
+_FORMAT = re.compile(r"[*_~`]")
+_FENCE = re.compile(r"```")
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
+
+
+def message(doc: ReportDocument) -> dict[str, Any]:
+    sections = outline.report(doc)
+    summary, details = sections[0], sections[1:]
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(c.clip(c.title(doc), HEADER_LIMIT))},
+        section(_blocks(summary.blocks)),
+    ]
+    detail_blocks = [section(_section(s)) for s in details]
+    room = MAX_BLOCKS - len(blocks)
+    if len(detail_blocks) > room:
+        detail_blocks = [*detail_blocks[: room - 1], section(escape(f"{c.ELLIPSIS} more in Bugline"))]
+    return {
+        "text": fallback(doc),
+        "blocks": blocks,
+        "attachments": [{"color": c.severity_colour(doc.severity), "blocks": detail_blocks}],
+    }
+
+
+def update(change: Update) -> dict[str, Any]:
+    """A short message (a thread reply or a new message): ``{"text", "blocks"}``."""
+    sections = outline.update(change)
+    blocks = [section(_section(s)) for s in sections][:MAX_BLOCKS]
+    doc = change.report
+    note = c.one_line(change.note, 500) or f"Another report: {doc.reference}"
+    return {"text": escape(c.clip(f"{note} {doc.link}", FALLBACK_LIMIT)), "blocks": blocks}
+
+
+def fallback(doc: ReportDocument) -> str:
+    """The notification and screen-reader text: title, then the link to the report."""
+    return escape(c.clip(f"{c.title(doc)} {doc.link}", FALLBACK_LIMIT))
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text or " ", "emoji": False}
+
+
+def section(mrkdwn: str) -> Block:
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": fit(mrkdwn, SECTION_LIMIT) or " ", "verbatim": True},
+    }
+
+
+def fit(text: str, limit: int) -> str:
+    """mrkdwn cut to ``limit`` characters without breaking an entity or leaving a code
+    block open."""
+    if len(text) <= limit:
+        return text
+    cut = _PARTIAL_ENTITY.sub("", text[: limit - 5].rstrip())
+    if len(_FENCE.findall(cut)) % 2:
+        cut += "\n```"
+    return cut + c.ELLIPSIS
+
+
+def _section(s: Section) -> str:
+    body = _blocks(s.blocks)
+    return f"*{escape(s.heading)}*\n{body}" if s.heading else body
+
+
+def _blocks(blocks: tuple[Para | Items | Code, ...]) -> str:
+    return "\n".join(_block(b) for b in blocks)
+
+
+def _block(block: Para | Items | Code) -> str:
+    if isinstance(block, Para):
+        return _spans(block.spans)
+    if isinstance(block, Items):
+        rows = []
+        for i, item in enumerate(block.items, 1):
+            marker = f"{i}. " if block.ordered else "• "
+            rows.append(marker + _spans(item))
+        return "\n".join(rows)
+    return code_block(block.text)
+
+
+def _spans(spans: Line) -> str:
+    return "".join(_span(s) for s in spans)
+
+
+def _span(span: Span) -> str:
+    if span.style == "strong":
+        return f"*{escape(span.text)}*"
+    if span.style == "code":
+        return code_span(span.text)
+    if span.style == "link" and span.url:
+        return f"<{link_target(span.url)}|{escape(span.text)}>"
+    return escape(span.text)
+
+
+def entities(text: str) -> str:
+    """The three characters Slack reads as control sequences, as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape(text: str) -> str:
+    """The customer's text as mrkdwn that shows exactly that text: no mention, no link,
+    no formatting."""
+    text = entities(c.clean(text))
+    text = _MENTION.sub("@" + ZWJ, text)
+    return _FORMAT.sub(lambda m: ZWSP + m.group(0) + ZWSP, text)
+
+
+def code_span(text: str) -> str:
+    """Inline code: inside, only entities matter; a backtick would end it, so it is
+    replaced by a look-alike (U+02CB)."""
+    return "`" + entities(c.one_line(text, c.URL_LIMIT + 20)).replace("`", "\u02cb") + "`"
+
+
+def code_block(text: str) -> str:
+    """A preformatted block; a run of three backticks inside would close it, so every
+    backtick gets a zero-width space after it."""
+    body = entities(text).replace("`", "`" + ZWSP)
+    return f"```\n{body}\n```"
+
+
+def link_target(url: str) -> str:
+    """A URL inside ``<…|…>``: entities for & < >, and | (the label separator) encoded."""
+    return entities(url).replace("|", "%7C")

@@ -1,0 +1,246 @@
+"""What every renderer shares: names, colours, limits, cleaning, and the title and labels.
+
+The customer's text arrives unescaped (``connectors/document.py``). ``clean`` makes it safe
+to carry in any format (no control characters, no bidi overrides, no lone surrogates);
+each renderer then escapes it for its own markup. ``title`` and ``labels`` are plain values
+that connectors put into the vendor's own fields (summary, subject, labels, tags).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from bugline.connectors.document import (
+    ConsoleEntry,
+    Duplicates,
+    FailedRequest,
+    Level,
+    ReportDocument,
+)
+
+ELLIPSIS = "…"
+MISSING = "(missing — asked the customer)"
+NOT_GIVEN = "(not given)"
+LINKS_EXPIRE = "Download links expire after a while; the report in Bugline always has fresh ones."
+
+SEVERITY_NAMES: dict[Level, str] = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
+# Slack attachment colour bars: red, orange, yellow, grey.
+SEVERITY_COLOURS: dict[Level, str] = {
+    "critical": "#D0021B",
+    "high": "#F5A623",
+    "medium": "#F8E71C",
+    "low": "#9B9B9B",
+}
+KIND_NAMES: dict[str, str] = {"bug": "Bug", "feature_request": "Feature request", "question": "Question"}
+
+# The SOP's capture checklist, in its order (support SOP, Step 3; triage/result.py FACTS).
+# The environment and the evidence have their own sections, so they are not listed here.
+FACT_ORDER: tuple[str, ...] = (
+    "trying_to_do",
+    "expected",
+    "actual",
+    "error_text",
+    "steps_to_reproduce",
+    "frequency",
+    "affected",
+)
+FACT_LABELS: dict[str, str] = {
+    "trying_to_do": "Trying to do",
+    "expected": "Expected behaviour",
+    "actual": "Actual behaviour",
+    "error_text": "Error text",
+    "steps_to_reproduce": "Steps to reproduce",
+    "frequency": "Frequency",
+    "affected": "People affected",
+    "environment": "Environment",
+    "evidence": "Evidence (screenshot, recording, logs)",
+}
+
+# Caps per field, so that even a report made of 10k-character fields stays well under every
+# target's body limit (GitHub 65,536 characters, Jira 32,767, Slack 3,000 per section).
+TITLE_LIMIT = 250  # GitHub titles 256, Jira summaries 255
+LABEL_LIMIT = 50  # GitHub label names: 50 characters
+LINE_LIMIT = 300  # one-line values: browser, account, a reason, a file name
+URL_LIMIT = 500
+FACT_LIMIT = 1500
+DESCRIPTION_LIMIT = 6000
+CONSOLE_ENTRIES = 5
+CONSOLE_MESSAGE_LIMIT = 1200
+CONSOLE_LINES = 25  # lines of one entry (its stack) shown
+REQUESTS_SHOWN = 10
+REASONS_SHOWN = 15
+MEDIA_SHOWN = 20
+METADATA_SHOWN = 20
+
+# Bidi embeddings/overrides/isolates can make a ticket read differently from what it holds.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_INVISIBLE = frozenset("\u200b\u2060\ufeff")  # zero-width space, word joiner, BOM
+_WS = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """The customer's text with only printable characters, tabs and newlines.
+
+    Drops C0/C1 controls (NUL included), bidi controls, zero-width spaces, lone surrogates
+    and noncharacters; keeps letters of every script, emoji and the joiners emoji need."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out: list[str] = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(ch)
+            continue
+        if ch in _BIDI or ch in _INVISIBLE:
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cs", "Co", "Cn"):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in "…" when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def one_line(text: str, limit: int = LINE_LIMIT) -> str:
+    """Cleaned, whitespace collapsed to single spaces, clipped: for titles, names, cells."""
+    return clip(_WS.sub(" ", clean(text)).strip(), limit)
+
+
+def block_text(text: str, limit: int) -> str:
+    """Cleaned multi-line text: trailing spaces gone, runs of blank lines squeezed, clipped."""
+    lines = [line.rstrip() for line in clean(text).expandtabs(4).split("\n")]
+    squeezed: list[str] = []
+    for line in lines:
+        if line or (squeezed and squeezed[-1]):
+            squeezed.append(line)
+    return clip("\n".join(squeezed).strip("\n"), limit)
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it is an absolute http(s) URL fit to put in a link, else None.
+
+    javascript:, data:, vbscript:, relative and protocol-relative URLs are refused, as are
+    URLs with whitespace or control characters (a link must be exactly what is shown)."""
+    url = url.strip()
+    if not url or len(url) > 4096 or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def human_size(size: int) -> str:
+    """1234567 -> "1.2 MB" (decimal units, as file managers show them)."""
+    if size < 1000:
+        return f"{max(size, 0)} B"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 1000 or unit == "TB":
+            return f"{value:.1f} {unit}"
+    return f"{value:.1f} TB"  # pragma: no cover - loop always returns
+
+
+def score(value: float) -> str:
+    """A severity score as people read it: 7.5, 12, 0.35."""
+    return f"{round(value, 2):g}"
+
+
+def severity_name(level: Level) -> str:
+    return SEVERITY_NAMES.get(level, str(level).title())
+
+
+def severity_colour(level: Level) -> str:
+    return SEVERITY_COLOURS.get(level, SEVERITY_COLOURS["low"])
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, one_line(kind.replace("_", " ")).capitalize() or "Report")
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def duplicates_line(dup: Duplicates) -> str | None:
+    """ "3 reports from 2 people in 1 account", or None for a report that stands alone."""
+    if dup.reports <= 1:
+        return None
+    line = f"{plural(dup.reports, 'report')} from {plural(dup.people, 'person', 'people')}"
+    if dup.accounts > 0:
+        line += f" in {plural(dup.accounts, 'account')}"
+    return line
+
+
+def request_line(req: FailedRequest) -> str:
+    """ "POST https://shop.example.com/api/checkout" (the part shown as code)."""
+    return f"{one_line(req.method, 16).upper() or 'GET'} {one_line(req.url, URL_LIMIT)}"
+
+
+def request_outcome(req: FailedRequest) -> str:
+    """ "500, 1,234 ms" or "no response" """
+    out = str(req.status) if req.status is not None else "no response"
+    if req.duration_ms is not None and req.duration_ms >= 0:
+        out += f", {round(req.duration_ms):,} ms"
+    return out
+
+
+def console_text(entries: tuple[ConsoleEntry, ...]) -> str:
+    """The first console entries as one code block's text: "[error] message" then the stack."""
+    chunks: list[str] = []
+    for entry in entries[:CONSOLE_ENTRIES]:
+        message = block_text(entry.message, CONSOLE_MESSAGE_LIMIT)
+        lines = message.split("\n")
+        if len(lines) > CONSOLE_LINES:
+            lines = [*lines[:CONSOLE_LINES], f"    {ELLIPSIS} {len(lines) - CONSOLE_LINES} more lines"]
+        head = f"[{one_line(entry.level, 16) or 'error'}] {lines[0]}"
+        chunk = "\n".join([head, *lines[1:]])
+        if entry.source.strip():
+            chunk += f"\n    at {one_line(entry.source, LINE_LIMIT)}"
+        chunks.append(chunk)
+    return "\n\n".join(chunks)
+
+
+def missing_labels(doc: ReportDocument) -> list[str]:
+    """Labels of the facts the engine found missing, in the SOP's order."""
+    order = {key: i for i, key in enumerate((*FACT_ORDER, "environment", "evidence"))}
+    keys = sorted(dict.fromkeys(doc.missing), key=lambda k: order.get(k, len(order)))
+    return [FACT_LABELS.get(k, one_line(k.replace("_", " ")).capitalize()) for k in keys]
+
+
+def title(doc: ReportDocument) -> str:
+    """ "[High] Pay button does nothing (#42)": one line, at most 250 characters, the
+    reference always kept (the customer's title is what gets cut)."""
+    prefix = f"[{severity_name(doc.severity)}] "
+    suffix = f" ({doc.reference})"
+    room = TITLE_LIMIT - len(prefix) - len(suffix)
+    text = one_line(doc.title, room) or "Untitled report"
+    return f"{prefix}{text}{suffix}"
+
+
+_LABEL_CHARS = re.compile(r"[^a-z0-9:_.\-]+")
+
+
+def label(text: str) -> str:
+    """A tracker-safe label: lower case, no spaces (Jira refuses them), at most 50 characters."""
+    slug = _LABEL_CHARS.sub("-", one_line(text).lower()).strip("-")
+    return slug[:LABEL_LIMIT].rstrip("-")
+
+
+def labels(doc: ReportDocument) -> list[str]:
+    """["bugline", "severity:high", "kind:bug", "category:billing", ...], unique, in order."""
+    raw = ["bugline", f"severity:{doc.severity}", f"kind:{label(doc.kind) or 'bug'}"]
+    raw += [f"category:{label(c)}" for c in doc.categories if label(c)]
+    return list(dict.fromkeys(label(r) for r in raw if label(r)))
