@@ -45,26 +45,49 @@ def message(doc: ReportDocument) -> dict[str, Any]:
     summary, details = sections[0], sections[1:]
     blocks: list[Block] = [
         {"type": "header", "text": plain(c.clip(c.title(doc), HEADER_LIMIT))},
-        section(_blocks(summary.blocks)),
+        *sections_blocks((summary,)),
     ]
-    detail_blocks = [section(_section(s)) for s in details]
-    room = MAX_BLOCKS - len(blocks)
-    if len(detail_blocks) > room:
-        detail_blocks = [*detail_blocks[: room - 1], section(escape(f"{c.ELLIPSIS} more in Bugline"))]
     return {
         "text": fallback(doc),
         "blocks": blocks,
-        "attachments": [{"color": c.severity_colour(doc.severity), "blocks": detail_blocks}],
+        "attachments": [
+            {
+                "color": c.severity_colour(doc.severity),
+                "blocks": sections_blocks(details, MAX_BLOCKS - len(blocks)),
+            }
+        ],
     }
 
 
 def update(change: Update) -> dict[str, Any]:
     """A short message (a thread reply or a new message): ``{"text", "blocks"}``."""
-    sections = outline.update(change)
-    blocks = [section(_section(s)) for s in sections][:MAX_BLOCKS]
     doc = change.report
     note = c.one_line(change.note, 500) or f"Another report: {doc.reference}"
-    return {"text": escape(c.clip(f"{note} {doc.link}", FALLBACK_LIMIT)), "blocks": blocks}
+    return {
+        "text": escape(c.clip(f"{note} {doc.link}", FALLBACK_LIMIT)),
+        "blocks": sections_blocks(outline.update(change)),
+    }
+
+
+def sections_blocks(sections: tuple[Section, ...], room: int = MAX_BLOCKS) -> list[Block]:
+    """Section blocks for ``sections``: each outline section starts a new block, and its
+    pieces (paragraphs, list items, code blocks) are packed into blocks of at most 3,000
+    characters; past ``room`` blocks, the last one says the rest is in Bugline."""
+    texts: list[str] = []
+    for s in sections:
+        current = f"*{escape(s.heading)}*" if s.heading else ""
+        for piece in _pieces(s.blocks):
+            piece = fit(piece, SECTION_LIMIT)
+            if current and len(current) + 1 + len(piece) > SECTION_LIMIT:
+                texts.append(current)
+                current = piece
+            else:
+                current = f"{current}\n{piece}" if current else piece
+        if current:
+            texts.append(current)
+    if len(texts) > room:
+        texts = [*texts[: room - 1], escape(f"{c.ELLIPSIS} more in Bugline")]
+    return [section(t) for t in texts]
 
 
 def fallback(doc: ReportDocument) -> str:
@@ -94,25 +117,17 @@ def fit(text: str, limit: int) -> str:
     return cut + c.ELLIPSIS
 
 
-def _section(s: Section) -> str:
-    body = _blocks(s.blocks)
-    return f"*{escape(s.heading)}*\n{body}" if s.heading else body
-
-
-def _blocks(blocks: tuple[Para | Items | Code, ...]) -> str:
-    return "\n".join(_block(b) for b in blocks)
-
-
-def _block(block: Para | Items | Code) -> str:
-    if isinstance(block, Para):
-        return _spans(block.spans)
-    if isinstance(block, Items):
-        rows = []
-        for i, item in enumerate(block.items, 1):
-            marker = f"{i}. " if block.ordered else "• "
-            rows.append(marker + _spans(item))
-        return "\n".join(rows)
-    return code_block(block.text)
+def _pieces(blocks: tuple[Para | Items | Code, ...]) -> list[str]:
+    pieces: list[str] = []
+    for block in blocks:
+        if isinstance(block, Para):
+            pieces.append(_spans(block.spans))
+        elif isinstance(block, Items):
+            for i, item in enumerate(block.items, 1):
+                pieces.append((f"{i}. " if block.ordered else "• ") + _spans(item))
+        else:
+            pieces.append(code_block(block.text))
+    return pieces
 
 
 def _spans(spans: Line) -> str:
