@@ -161,6 +161,32 @@ def test_a_command_line_quoted_in_prose_or_pasted_without_a_prompt_counts_as_ste
     assert not present(probe, "steps_to_reproduce")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The invoice shows the old price instead of the sale price.",
+        "I suggest keeping the cart after logout.",
+        "Add an option to keep the cart after logout.",
+    ],
+)
+def test_phrasings_that_state_the_expected_behaviour(text: str) -> None:
+    assert present(check(description=text), "expected")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The invoice shows the old price instead.",  # says what happened, not what should
+        "Not sure if I should file this here, but the export button is grey.",  # about the report
+        "After installing the app, should you log out, the cart is emptied.",  # a condition
+        "Our logs suggest the worker restarts at night.",
+        "If anyone could look at this it should be great, the export button is grey.",
+    ],
+)
+def test_phrasings_that_only_look_like_an_expectation(text: str) -> None:
+    assert not present(check(description=text), "expected")
+
+
 def test_an_expectation_in_the_title_alone_is_not_the_expected_behaviour() -> None:
     body = "The console jumps to the end of the document when long lines are written."
     titled = check(title="Console should scroll to the last line", description=body)
