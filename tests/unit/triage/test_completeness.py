@@ -187,6 +187,13 @@ def test_phrasings_that_only_look_like_an_expectation(text: str) -> None:
     assert not present(check(description=text), "expected")
 
 
+def test_goto_written_as_one_word_is_an_instruction_to_go_somewhere() -> None:
+    result = check(
+        description="goto the orders page, then the invoices page. The menu moves by a few pixels."
+    )
+    assert present(result, "steps_to_reproduce")
+
+
 def test_an_expectation_in_the_title_alone_is_not_the_expected_behaviour() -> None:
     body = "The console jumps to the end of the document when long lines are written."
     titled = check(title="Console should scroll to the last line", description=body)
