@@ -152,6 +152,11 @@ class Bugline:
         """Runs the triage backlog to the end, as the app's loop does right after intake."""
         return int(await self.app.state.bugline.backlog.drain())
 
+    async def delivered(self) -> dict[str, int]:
+        """Triages what waits, then sends everything due from the outbox, as the app's loops do."""
+        await self.triaged()
+        return dict(await self.app.state.bugline.outbox.drain())
+
     async def new_project(self, origins: list[str] | None = None, name: str = "Other") -> Project:
         return await add_project(self.engine, origins if origins is not None else [ORIGIN], name)
 

@@ -44,4 +44,4 @@ async def test_worker_process_triages_what_the_web_accepted(bugline: Bugline, tm
         worker.send_signal(signal.SIGTERM)
         out, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, out.decode()
-    assert b"triage worker stopped" in out
+    assert b"worker stopped" in out

@@ -45,6 +45,7 @@ from bugline.db.models import (
 )
 from bugline.grouping import Grouping, Match, assign, find_match, group_stats
 from bugline.intake.service import EVENTS, REPORTS
+from bugline.outbox.plan import forward
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
@@ -130,6 +131,7 @@ class Pending:
     result: TriageResult
     signature: Signature
     rules: TriageRules
+    project_settings: Mapping[str, Any]  # routing reads its rules from here
     # The duplicate it matches, looked up on a reader before the write transaction (see
     # look_up); None with looked_up False means the transaction searches itself.
     match: Match | None = None
@@ -155,6 +157,7 @@ def evaluate(project: Project, report: Report, report_input: TriageInput) -> Pen
         result=triage(report_input, rules, None),
         signature=signature(report_input, rules.duplicates),
         rules=rules,
+        project_settings=project.settings or {},
     )
 
 
@@ -265,7 +268,21 @@ def apply(
             )
         )
     conn.execute(insert(EVENTS), events)
-    return Applied(result, grouping, str(new_status), list(grouping.retriage))
+    enqueued = 0
+    if new_status == ReportStatus.RECEIVED:
+        # Complete enough to act on: route it now, in this transaction (needs_info reports
+        # wait for the customer's answers and are routed when they come).
+        enqueued = forward(
+            conn,
+            project_id=pending.project_id,
+            project_settings=pending.project_settings,
+            report_id=pending.report_id,
+            result=result,
+            status=str(new_status),
+            report_input=pending.input,
+            now=now,
+        )
+    return Applied(result, grouping, str(new_status), list(grouping.retriage), enqueued)
 
 
 def store_verdict(

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import uuid
+from datetime import datetime
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -112,18 +113,27 @@ class Outbox:
             if set(counts) <= {"wait"}:  # only waiting on other workers' tickets: let them finish
                 return counts
 
+    async def next_due(self) -> datetime | None:
+        async with self.readers() as session:
+            return await session.run_sync(lambda s: queue.next_due(s.connection()))
+
     async def run(self) -> None:
+        poked = True  # a first pass at start-up picks up what an earlier run left
         while True:
             try:
-                await self.drain()
-                nxt = await self.writer.run(queue.next_due)
+                nxt = await self.next_due()  # a read: idle workers write nothing
+                if poked or (nxt is not None and nxt <= utcnow()):
+                    await self.drain()
+                    nxt = await self.next_due()
                 sleep = due_soon(utcnow(), nxt, self.interval)
             except Exception:  # the database is down: try again later
                 log.exception("outbox: a pass failed; retrying in %.0f s", self.interval)
                 sleep = self.interval
+            poked = False
             if sleep > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=sleep)
+                    poked = True
             self._wake.clear()
 
     def start(self) -> None:
