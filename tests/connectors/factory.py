@@ -228,14 +228,17 @@ def hostile(**overrides: Any) -> ReportDocument:
                 data=LOG,
                 content_type=_nasty("type"),
                 kind=_nasty("kind"),
-                url='https://media.example.com/x"><script>alert(1)</script>?a=1&b=<2>|x',
+                # A valid URL with every character that means something in some markup.
+                url="https://media.example.com/x'*_~(1)[2]$!;,@:=?a=1&b=%3Cscript%3E#frag",
             ),
             make_media(name="data.png", url="data:text/html;base64,PHNjcmlwdD4="),
+            make_media(name="quote.png", url='https://media.example.com/x"><script>alert(1)</script>'),
+            make_media(name="pipe.png", url="https://evil.example|https://bank.example"),
         ),
         reporter=Reporter(
             name=_nasty("name"), email=_nasty("email"), account=_nasty("account"), plan=_nasty("plan")
         ),
-        link="https://bugline.example.com/reports/1?x=<script>&y=\"'",
+        link="https://bugline.example.com/reports/1?x=%3Cscript%3E&y='&z=(1)",
         metadata={_nasty("key"): _nasty("value"), "<b>": "<!here>"},
     )
     return dataclasses.replace(doc, **overrides)

@@ -11,9 +11,11 @@ Text nodes must not be empty, and the ``code`` mark combines with no mark but ``
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bugline.connectors.document import ReportDocument, Update
+from bugline.render import common as c
 from bugline.render import outline
 from bugline.render.outline import Code, Items, Line, Para, Section, Span
 
@@ -21,7 +23,7 @@ Node = dict[str, Any]
 
 
 def report(doc: ReportDocument) -> Node:
-    return render(outline.report(doc))
+    return c.fitted(lambda budget: render(outline.report(doc, budget)), size, c.ADF_LIMIT)
 
 
 def update(change: Update) -> Node:
@@ -47,6 +49,11 @@ def _block(block: Para | Items | Code) -> Node:
         }
     content = [_text(block.text)] if block.text else []
     return {"type": "codeBlock", "attrs": {"language": "text"}, "content": content}
+
+
+def size(node: Node) -> int:
+    """How long Jira counts the document: its JSON, as sent."""
+    return len(json.dumps(node))
 
 
 def paragraph(spans: Line) -> Node:

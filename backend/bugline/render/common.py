@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from bugline.connectors.document import (
@@ -58,21 +61,64 @@ FACT_LABELS: dict[str, str] = {
     "evidence": "Evidence (screenshot, recording, logs)",
 }
 
-# Caps per field, so that even a report made of 10k-character fields stays well under every
-# target's body limit (GitHub 65,536 characters, Jira 32,767, Slack 3,000 per section).
 TITLE_LIMIT = 250  # GitHub titles 256, Jira summaries 255
 LABEL_LIMIT = 50  # GitHub label names: 50 characters
-LINE_LIMIT = 300  # one-line values: browser, account, a reason, a file name
-URL_LIMIT = 500
-FACT_LIMIT = 1500
-DESCRIPTION_LIMIT = 6000
-CONSOLE_ENTRIES = 5
-CONSOLE_MESSAGE_LIMIT = 1200
-CONSOLE_LINES = 25  # lines of one entry (its stack) shown
-REQUESTS_SHOWN = 10
-REASONS_SHOWN = 15
-MEDIA_SHOWN = 20
-METADATA_SHOWN = 20
+URL_LIMIT = 500  # a URL shown as text (a failed request, the page); links keep their whole URL
+# Whole bodies, with room for what a connector adds (a marker, a footer): GitHub issue bodies
+# take 65,536 characters; Jira text fields 32,767 (counted on the ADF JSON); Zendesk and
+# Freshdesk bodies are similar to GitHub's.
+BODY_LIMIT = 60_000
+ADF_LIMIT = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How much of each part of a report a ticket shows. A 10k-character field is cut to
+    ``fact`` or ``description`` characters; when the whole body is still over its target's
+    limit, the renderer tries again with ``smaller()``."""
+
+    line: int = 300  # one-line values: browser, account, a reason, a file name
+    fact: int = 1500
+    description: int = 6000
+    console_entries: int = 5
+    console_message: int = 1200
+    console_lines: int = 25  # lines of one entry (its stack) shown
+    requests: int = 10
+    reasons: int = 15
+    media: int = 20
+    metadata: int = 20
+
+    def smaller(self) -> Budget:
+        return Budget(
+            line=max(80, self.line // 2),
+            fact=max(200, self.fact // 2),
+            description=max(500, self.description // 2),
+            console_entries=max(1, self.console_entries - 2),
+            console_message=max(200, self.console_message // 2),
+            console_lines=max(5, self.console_lines // 2),
+            requests=max(3, self.requests // 2),
+            reasons=max(5, self.reasons // 2),
+            media=self.media,  # every file stays linked: it is the evidence
+            metadata=max(5, self.metadata // 2),
+        )
+
+
+DEFAULT_BUDGET = Budget()
+T = TypeVar("T")
+
+
+def fitted(render: Callable[[Budget], T], measure: Callable[[T], int], limit: int) -> T:
+    """``render`` with the default budget, or with smaller ones until ``measure`` of the
+    result is within ``limit`` (after four halvings, the smallest result is returned)."""
+    budget = DEFAULT_BUDGET
+    out = render(budget)
+    for _ in range(4):
+        if measure(out) <= limit:
+            break
+        budget = budget.smaller()
+        out = render(budget)
+    return out
+
 
 # Bidi embeddings/overrides/isolates can make a ticket read differently from what it holds.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -109,7 +155,7 @@ def clip(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
-def one_line(text: str, limit: int = LINE_LIMIT) -> str:
+def one_line(text: str, limit: int = DEFAULT_BUDGET.line) -> str:
     """Cleaned, whitespace collapsed to single spaces, clipped: for titles, names, cells."""
     return clip(_WS.sub(" ", clean(text)).strip(), limit)
 
@@ -128,9 +174,11 @@ def safe_url(url: str) -> str | None:
     """``url`` if it is an absolute http(s) URL fit to put in a link, else None.
 
     javascript:, data:, vbscript:, relative and protocol-relative URLs are refused, as are
-    URLs with whitespace or control characters (a link must be exactly what is shown)."""
+    URLs with whitespace, control characters or characters RFC 3986 never allows unencoded
+    (``<>"{}|\\^`` and the backtick): each markup would need them escaped differently, and
+    a URL we made ourselves never has them."""
     url = url.strip()
-    if not url or len(url) > 4096 or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+    if not url or len(url) > 4096 or any(ch in _NOT_IN_URLS or _invisible(ch) for ch in url):
         return None
     try:
         parts = urlsplit(url)
@@ -139,6 +187,13 @@ def safe_url(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url
+
+
+_NOT_IN_URLS = frozenset('<>"{}|\\^`')
+
+
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch)[0] in ("C", "Z")
 
 
 def human_size(size: int) -> str:
@@ -197,18 +252,19 @@ def request_outcome(req: FailedRequest) -> str:
     return out
 
 
-def console_text(entries: tuple[ConsoleEntry, ...]) -> str:
+def console_text(entries: tuple[ConsoleEntry, ...], budget: Budget = DEFAULT_BUDGET) -> str:
     """The first console entries as one code block's text: "[error] message" then the stack."""
     chunks: list[str] = []
-    for entry in entries[:CONSOLE_ENTRIES]:
-        message = block_text(entry.message, CONSOLE_MESSAGE_LIMIT)
+    keep = budget.console_lines
+    for entry in entries[: budget.console_entries]:
+        message = block_text(entry.message, budget.console_message)
         lines = message.split("\n")
-        if len(lines) > CONSOLE_LINES:
-            lines = [*lines[:CONSOLE_LINES], f"    {ELLIPSIS} {len(lines) - CONSOLE_LINES} more lines"]
+        if len(lines) > keep:
+            lines = [*lines[:keep], f"    {ELLIPSIS} {len(lines) - keep} more lines"]
         head = f"[{one_line(entry.level, 16) or 'error'}] {lines[0]}"
         chunk = "\n".join([head, *lines[1:]])
         if entry.source.strip():
-            chunk += f"\n    at {one_line(entry.source, LINE_LIMIT)}"
+            chunk += f"\n    at {one_line(entry.source, budget.line)}"
         chunks.append(chunk)
     return "\n\n".join(chunks)
 

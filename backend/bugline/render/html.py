@@ -12,12 +12,13 @@ from __future__ import annotations
 from html import escape
 
 from bugline.connectors.document import ReportDocument, Update
+from bugline.render import common as c
 from bugline.render import outline
 from bugline.render.outline import Code, Items, Line, Para, Section, Span
 
 
 def report(doc: ReportDocument) -> str:
-    return render(outline.report(doc))
+    return c.fitted(lambda budget: render(outline.report(doc, budget)), len, c.BODY_LIMIT)
 
 
 def update(change: Update) -> str:

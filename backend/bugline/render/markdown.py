@@ -21,6 +21,7 @@ import re
 from urllib.parse import quote
 
 from bugline.connectors.document import ReportDocument, Update
+from bugline.render import common as c
 from bugline.render import outline
 from bugline.render.outline import Code, Items, Line, Para, Section, Span
 
@@ -39,7 +40,7 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def report(doc: ReportDocument) -> str:
-    return render(outline.report(doc))
+    return c.fitted(lambda budget: render(outline.report(doc, budget)), len, c.BODY_LIMIT)
 
 
 def update(change: Update) -> str:
@@ -139,5 +140,6 @@ def fence(text: str) -> str:
 
 
 def link_target(url: str) -> str:
-    """A link destination inside ``<…>``: anything that could end it is percent-encoded."""
-    return quote(url, safe="!#$%&'*+,/:;=?@[]~-._")
+    """A link destination inside ``<…>``: anything else (non-ASCII) is percent-encoded;
+    ``safe_url`` already refused ``<``, ``>``, spaces and backslashes."""
+    return quote(url, safe="!#$%&'()*+,/:;=?@[]~-._")

@@ -13,6 +13,7 @@ from typing import Literal
 
 from bugline.connectors.document import Fact, Media, ReportDocument, Update
 from bugline.render import common as c
+from bugline.render.common import DEFAULT_BUDGET, Budget
 
 Style = Literal["plain", "strong", "code", "link"]
 
@@ -85,18 +86,18 @@ def field(name: str, *value: Span) -> Line:
 # ---- the report --------------------------------------------------------------------------
 
 
-def report(doc: ReportDocument) -> tuple[Section, ...]:
+def report(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> tuple[Section, ...]:
     sections = [
         summary(doc),
-        Section("What happened", facts(doc)),
-        description(doc),
-        severity(doc),
-        environment(doc),
-        console(doc),
-        requests(doc),
-        attachments(doc.media),
-        reporter(doc),
-        metadata(doc),
+        Section("What happened", facts(doc, budget)),
+        description(doc, budget),
+        severity(doc, budget),
+        environment(doc, budget),
+        console(doc, budget),
+        requests(doc, budget),
+        attachments(doc.media, budget),
+        reporter(doc, budget),
+        metadata(doc, budget),
     ]
     return tuple(s for s in sections if s.blocks)
 
@@ -120,8 +121,8 @@ def summary(doc: ReportDocument) -> Section:
     return Section("", (Items(tuple(lines)),))
 
 
-def _fact_value(fact: Fact, missing: bool) -> Line:
-    value = c.block_text(fact.value, c.FACT_LIMIT)
+def _fact_value(fact: Fact, missing: bool, budget: Budget) -> Line:
+    value = c.block_text(fact.value, budget.fact)
     if not value:
         return (text(c.MISSING if missing else c.NOT_GIVEN),)
     if missing:
@@ -142,21 +143,21 @@ def ordered_facts(doc: ReportDocument) -> list[Fact]:
     return sorted(by_key.values(), key=lambda f: rank.get(f.key, len(rank)))
 
 
-def facts(doc: ReportDocument) -> tuple[Block, ...]:
+def facts(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> tuple[Block, ...]:
     blocks: list[Block] = []
     for f in ordered_facts(doc):
         label = c.one_line(f.label, 80) or c.FACT_LABELS.get(f.key, c.one_line(f.key, 80))
-        blocks.append(Para(field(label, *_fact_value(f, f.missing or f.key in doc.missing))))
+        blocks.append(Para(field(label, *_fact_value(f, f.missing or f.key in doc.missing, budget))))
     return tuple(blocks)
 
 
-def description(doc: ReportDocument) -> Section:
-    body = c.block_text(doc.description, c.DESCRIPTION_LIMIT)
+def description(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
+    body = c.block_text(doc.description, budget.description)
     paras = [p.strip("\n") for p in body.split("\n\n") if p.strip()]
     return Section("Description", tuple(Para((text(p),)) for p in paras))
 
 
-def severity(doc: ReportDocument) -> Section:
+def severity(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
     blocks: list[Block] = [
         Para(
             (
@@ -165,11 +166,11 @@ def severity(doc: ReportDocument) -> Section:
             )
         )
     ]
-    reasons = [c.one_line(r) for r in doc.severity_reasons if r.strip()]
+    reasons = [c.one_line(r, budget.line) for r in doc.severity_reasons if r.strip()]
     if reasons:
-        shown = [(text(r),) for r in reasons[: c.REASONS_SHOWN]]
-        if len(reasons) > c.REASONS_SHOWN:
-            shown.append((text(f"{c.ELLIPSIS} {len(reasons) - c.REASONS_SHOWN} more"),))
+        shown = [(text(r),) for r in reasons[: budget.reasons]]
+        if len(reasons) > budget.reasons:
+            shown.append((text(f"{c.ELLIPSIS} {len(reasons) - budget.reasons} more"),))
         blocks.append(Items(tuple(shown)))
     missing = c.missing_labels(doc)
     if missing:
@@ -177,7 +178,7 @@ def severity(doc: ReportDocument) -> Section:
     return Section("Severity", tuple(blocks))
 
 
-def environment(doc: ReportDocument) -> Section:
+def environment(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
     env = doc.environment
     lines: list[Line] = []
     for name, value in (
@@ -186,7 +187,7 @@ def environment(doc: ReportDocument) -> Section:
         ("Device", env.device),
     ):
         if value.strip():
-            lines.append(field(name, text(c.one_line(value))))
+            lines.append(field(name, text(c.one_line(value, budget.line))))
     if env.url.strip():
         page = link(c.one_line(env.url, c.URL_LIMIT), env.url)
         lines.append(field("Page", page if page.style == "link" else code(env.url)))
@@ -200,26 +201,26 @@ def environment(doc: ReportDocument) -> Section:
     return Section("Environment", (Items(tuple(lines)),))
 
 
-def console(doc: ReportDocument) -> Section:
+def console(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
     if not doc.console:
         return Section("Console errors", ())
-    blocks: list[Block] = [Code(c.console_text(doc.console))]
-    if len(doc.console) > c.CONSOLE_ENTRIES:
-        more = len(doc.console) - c.CONSOLE_ENTRIES
+    blocks: list[Block] = [Code(c.console_text(doc.console, budget))]
+    if len(doc.console) > budget.console_entries:
+        more = len(doc.console) - budget.console_entries
         more_text = c.plural(more, "more entry", "more entries")
         blocks.append(Para((text(f"{c.ELLIPSIS} {more_text} in Bugline."),)))
     return Section(f"Console errors ({len(doc.console)})", tuple(blocks))
 
 
-def requests(doc: ReportDocument) -> Section:
+def requests(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
     reqs = doc.failed_requests
     if not reqs:
         return Section("Failed requests", ())
     lines: list[Line] = [
-        (code(c.request_line(r)), text(f" → {c.request_outcome(r)}")) for r in reqs[: c.REQUESTS_SHOWN]
+        (code(c.request_line(r)), text(f" → {c.request_outcome(r)}")) for r in reqs[: budget.requests]
     ]
-    if len(reqs) > c.REQUESTS_SHOWN:
-        lines.append((text(f"{c.ELLIPSIS} {len(reqs) - c.REQUESTS_SHOWN} more in Bugline"),))
+    if len(reqs) > budget.requests:
+        lines.append((text(f"{c.ELLIPSIS} {len(reqs) - budget.requests} more in Bugline"),))
     return Section(f"Failed requests ({len(reqs)})", (Items(tuple(lines)),))
 
 
@@ -230,19 +231,19 @@ def media_line(m: Media) -> Line:
     return (link(name, m.url), text(f" ({details})"))
 
 
-def attachments(media: tuple[Media, ...]) -> Section:
+def attachments(media: tuple[Media, ...], budget: Budget = DEFAULT_BUDGET) -> Section:
     if not media:
         return Section("Attachments", ())
-    lines = [media_line(m) for m in media[: c.MEDIA_SHOWN]]
-    if len(media) > c.MEDIA_SHOWN:
-        lines.append((text(f"{c.ELLIPSIS} {len(media) - c.MEDIA_SHOWN} more in Bugline"),))
+    lines = [media_line(m) for m in media[: budget.media]]
+    if len(media) > budget.media:
+        lines.append((text(f"{c.ELLIPSIS} {len(media) - budget.media} more in Bugline"),))
     return Section(f"Attachments ({len(media)})", (Items(tuple(lines)), Para((text(c.LINKS_EXPIRE),))))
 
 
-def reporter(doc: ReportDocument) -> Section:
+def reporter(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
     r = doc.reporter
     lines = [
-        field(name, text(c.one_line(value)))
+        field(name, text(c.one_line(value, budget.line)))
         for name, value in (("Name", r.name), ("Email", r.email), ("Account", r.account), ("Plan", r.plan))
         if value.strip()
     ]
@@ -250,13 +251,14 @@ def reporter(doc: ReportDocument) -> Section:
     return Section("Reporter", (Items(tuple(lines)),))
 
 
-def metadata(doc: ReportDocument) -> Section:
+def metadata(doc: ReportDocument, budget: Budget = DEFAULT_BUDGET) -> Section:
     pairs = list(doc.metadata.items())
     lines: list[Line] = [
-        field(c.one_line(k, 60) or "(empty)", text(c.one_line(v))) for k, v in pairs[: c.METADATA_SHOWN]
+        field(c.one_line(k, 60) or "(empty)", text(c.one_line(v, budget.line)))
+        for k, v in pairs[: budget.metadata]
     ]
-    if len(pairs) > c.METADATA_SHOWN:
-        lines.append((text(f"{c.ELLIPSIS} {len(pairs) - c.METADATA_SHOWN} more in Bugline"),))
+    if len(pairs) > budget.metadata:
+        lines.append((text(f"{c.ELLIPSIS} {len(pairs) - budget.metadata} more in Bugline"),))
     return Section("Metadata", (Items(tuple(lines)),) if lines else ())
 
 
@@ -266,7 +268,7 @@ def metadata(doc: ReportDocument) -> Section:
 def update(change: Update) -> tuple[Section, ...]:
     doc = change.report
     head: list[Block] = []
-    note = c.block_text(change.note, c.FACT_LIMIT)
+    note = c.block_text(change.note, DEFAULT_BUDGET.fact)
     if note:
         head.append(Para((text(note),)))
     lines: list[Line] = [

@@ -7,12 +7,13 @@ characters, no bidi overrides. Links show their URL after the label.
 from __future__ import annotations
 
 from bugline.connectors.document import ReportDocument, Update
+from bugline.render import common as c
 from bugline.render import outline
 from bugline.render.outline import Code, Items, Line, Para, Section
 
 
 def report(doc: ReportDocument) -> str:
-    return render(outline.report(doc))
+    return c.fitted(lambda budget: render(outline.report(doc, budget)), len, c.BODY_LIMIT)
 
 
 def update(change: Update) -> str:
