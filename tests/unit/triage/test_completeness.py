@@ -166,7 +166,6 @@ def test_a_command_line_quoted_in_prose_or_pasted_without_a_prompt_counts_as_ste
     [
         "The invoice shows the old price instead of the sale price.",
         "I suggest keeping the cart after logout.",
-        "Add an option to keep the cart after logout.",
     ],
 )
 def test_phrasings_that_state_the_expected_behaviour(text: str) -> None:
