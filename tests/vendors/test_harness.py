@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from starlette.requests import Request
@@ -528,16 +530,57 @@ def test_faults_can_wait_for_a_matching_request(vendor: Tickets) -> None:
 
 def test_fail_rate_is_seeded_and_reproducible() -> None:
     def statuses() -> list[int]:
-        with Tickets() as fake:
+        with Tickets() as fake, httpx.Client(auth=AUTH) as client:
             fake.seed(42)
             fake.fail_rate = 0.3
-            return [create(fake).status_code for _ in range(30)]
+            return [client.post(f"{fake.url}/api/v2/tickets", json=TICKET).status_code for _ in range(30)]
 
     first = statuses()
     assert first == statuses()
     failures = [s for s in first if s != 201]
     assert 3 <= len(failures) <= 18
     assert set(failures) <= {429, 500, 503}
+
+
+@pytest.mark.anyio
+async def test_concurrent_requests_under_a_fail_rate_are_all_recorded() -> None:
+    async with Tickets() as fake, httpx.AsyncClient(auth=AUTH) as client:
+        fake.fail_rate = 0.3
+        statuses: list[int] = []
+
+        async def one() -> None:
+            statuses.append((await client.post(f"{fake.url}/api/v2/tickets", json=TICKET)).status_code)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(40):
+                group.start_soon(one)
+        recorded = await fake.arrival(40, "POST", "/api/v2/tickets")
+    assert sorted(statuses) == sorted(r.status for r in recorded if r.status is not None)
+    assert statuses.count(201) == len(fake.tickets)
+    assert 0 < statuses.count(201) < 40
+    assert {r.fault for r in recorded if r.status != 201} <= {"status 500", "status 503", "status 429"}
+
+
+def test_wait_blocks_until_requests_arrive(vendor: Tickets) -> None:
+    threading.Timer(0.2, lambda: create(vendor)).start()
+    (seen,) = vendor.wait(1, "POST", "/api/v2/tickets", timeout=5)
+    assert seen.status == 201 or seen.status is None  # the answer may still be on its way
+    with pytest.raises(AssertionError, match="expected 2 x POST /api/v2/tickets"):
+        vendor.wait(2, "POST", "/api/v2/tickets", timeout=0.2)
+
+
+def test_multipart_built_by_httpx_passes_the_jira_checks(validators: dict[str, SpecValidator]) -> None:
+    request = httpx.Request(
+        "POST",
+        "https://site.atlassian.net/rest/api/3/issue/WEB-1/attachments",
+        files=[("file", ("shot.png", b"\x89PNG", "image/png")), ("file", ("log.txt", b"boom", "text/plain"))],
+        headers={**BASIC, "X-Atlassian-Token": "no-check"},
+    )
+    body = request.read()
+    errors = validators["jira"].validate(
+        request.method, request.url.path, None, request.headers, body, request.headers["content-type"]
+    )
+    assert errors == []
 
 
 @pytest.mark.anyio

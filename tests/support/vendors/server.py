@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+import anyio
 import anyio.to_thread
 import httpx
 import uvicorn
@@ -291,7 +292,46 @@ class FakeVendor:
 
     def to(self, method: str, path: str = "*") -> list[Recorded]:
         """The recorded requests with this method and path (an fnmatch pattern)."""
-        return [r for r in self.requests if r.method == method.upper() and fnmatch.fnmatchcase(r.path, path)]
+        return self._matching(method, path)
+
+    def wait(self, count: int, method: str = "*", path: str = "*", timeout: float = 10.0) -> list[Recorded]:
+        """Block until ``count`` requests with this method and path arrived; AssertionError on timeout.
+
+        For sync tests whose code under test runs elsewhere (a worker process, another thread).
+        Async tests use ``await vendor.arrival(...)`` so that their own event loop keeps running.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._matching(method, path)
+            if len(seen) >= count:
+                return seen
+            if time.monotonic() > deadline:
+                raise AssertionError(self._timeout_message(count, method, path, timeout))
+            time.sleep(0.02)
+
+    async def arrival(
+        self, count: int, method: str = "*", path: str = "*", timeout: float = 10.0
+    ) -> list[Recorded]:
+        """``wait`` for async tests: sleeps on the caller's event loop between looks."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._matching(method, path)
+            if len(seen) >= count:
+                return seen
+            if time.monotonic() > deadline:
+                raise AssertionError(self._timeout_message(count, method, path, timeout))
+            await anyio.sleep(0.02)
+
+    def _matching(self, method: str, path: str) -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if fnmatch.fnmatchcase(r.method, method.upper()) and fnmatch.fnmatchcase(r.path, path)
+        ]
+
+    def _timeout_message(self, count: int, method: str, path: str, timeout: float) -> str:
+        seen = [f"{r.method} {r.path} -> {r.status}" for r in self.requests]
+        return f"fake {self.name}: expected {count} x {method} {path} within {timeout:g}s; got {seen}"
 
     def script(self, *faults: Fault) -> None:
         """Queue faults: each one answers the next request it matches, in order."""
@@ -472,9 +512,7 @@ class FakeVendor:
             held: list[Message] = []
             if fault.process:
                 await self.app(scope, receive, _collect(held))
-            await self._sleep(fault.seconds)
-            if self._stopping.is_set():
-                return
+            await self._sleep(fault.seconds)  # cut short by stop(); the answer then goes nowhere
             if held:
                 for message in held:
                     await send(message)
@@ -520,6 +558,8 @@ class FakeVendor:
 class RemoteVendor:
     """Talks to a FakeVendor running in another process (``python -m tests.support.vendors.server``)."""
 
+    name = "remote vendor"
+
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
 
@@ -532,6 +572,45 @@ class RemoteVendor:
     @property
     def invalid(self) -> list[Recorded]:
         return [r for r in self.requests if r.errors]
+
+    def wait(self, count: int, method: str = "*", path: str = "*", timeout: float = 10.0) -> list[Recorded]:
+        """Block until ``count`` requests with this method and path arrived; AssertionError on timeout.
+
+        For sync tests whose code under test runs elsewhere (a worker process, another thread).
+        Async tests use ``await vendor.arrival(...)`` so that their own event loop keeps running.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._matching(method, path)
+            if len(seen) >= count:
+                return seen
+            if time.monotonic() > deadline:
+                raise AssertionError(self._timeout_message(count, method, path, timeout))
+            time.sleep(0.02)
+
+    async def arrival(
+        self, count: int, method: str = "*", path: str = "*", timeout: float = 10.0
+    ) -> list[Recorded]:
+        """``wait`` for async tests: sleeps on the caller's event loop between looks."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._matching(method, path)
+            if len(seen) >= count:
+                return seen
+            if time.monotonic() > deadline:
+                raise AssertionError(self._timeout_message(count, method, path, timeout))
+            await anyio.sleep(0.02)
+
+    def _matching(self, method: str, path: str) -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if fnmatch.fnmatchcase(r.method, method.upper()) and fnmatch.fnmatchcase(r.path, path)
+        ]
+
+    def _timeout_message(self, count: int, method: str, path: str, timeout: float) -> str:
+        seen = [f"{r.method} {r.path} -> {r.status}" for r in self.requests]
+        return f"fake {self.name}: expected {count} x {method} {path} within {timeout:g}s; got {seen}"
 
     def script(self, *faults: Fault) -> None:
         httpx.post(
