@@ -123,14 +123,19 @@ def fitted(render: Callable[[Budget], T], measure: Callable[[T], int], limit: in
 # Bidi embeddings/overrides/isolates can make a ticket read differently from what it holds.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _INVISIBLE = frozenset("\u200b\u2060\ufeff")  # zero-width space, word joiner, BOM
+# Other format characters (soft hyphens, invisible operators, Unicode tag characters that can
+# hide a whole sentence) go too; the joiners stay: emoji sequences and Persian or Indic
+# spelling need them.
+_JOINERS = frozenset("\u200c\u200d")
 _WS = re.compile(r"\s+")
 
 
 def clean(text: str) -> str:
     """The customer's text with only printable characters, tabs and newlines.
 
-    Drops C0/C1 controls (NUL included), bidi controls, zero-width spaces, lone surrogates
-    and noncharacters; keeps letters of every script, emoji and the joiners emoji need."""
+    Drops C0/C1 controls (NUL included), bidi controls, zero-width spaces and other format
+    characters, lone surrogates and noncharacters; keeps letters of every script, emoji
+    (also those newer than this Python's Unicode tables) and the joiners they need."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     for ch in text:
@@ -140,10 +145,15 @@ def clean(text: str) -> str:
         if ch in _BIDI or ch in _INVISIBLE:
             continue
         cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cs", "Co", "Cn"):
+        if cat in ("Cc", "Cs") or (cat == "Cf" and ch not in _JOINERS) or _noncharacter(ch):
             continue
         out.append(ch)
     return "".join(out)
+
+
+def _noncharacter(ch: str) -> bool:
+    point = ord(ch)
+    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
 
 
 def clip(text: str, limit: int) -> str:
