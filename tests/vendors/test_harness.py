@@ -124,6 +124,13 @@ BROKEN = [
         "POST /api/v2/tickets: body: 'ticket' is a required property",
     ),
     (
+        "zendesk requester with a bad email",
+        "zendesk",
+        "/api/v2/tickets",
+        mutated("zendesk_create_ticket.json", lambda d: d["ticket"]["requester"].update(email="jane")),
+        "POST /api/v2/tickets: body.ticket.requester.email: 'jane' is not a 'email'",
+    ),
+    (
         "github no title",
         "github",
         "/repos/acme/shop/issues",
@@ -418,12 +425,16 @@ class Tickets(FakeVendor):
     def routes(self) -> list[Any]:
         return [
             Route("/api/v2/tickets", self.create, methods=["POST"]),
+            Route("/api/v2/tickets/{ticket_id}", self.broken, methods=["GET"]),
             Route("/files/{name}", self.upload, methods=["PUT"]),
         ]
 
     async def create(self, request: Request) -> Response:
         self.tickets.append((await request.json())["ticket"])
         return JSONResponse({"ticket": {"id": len(self.tickets)}}, status_code=201)
+
+    async def broken(self, request: Request) -> Response:
+        raise KeyError("a bug in the fake")
 
     async def upload(self, request: Request) -> Response:
         return JSONResponse({"size": len(await request.body())})
@@ -464,6 +475,12 @@ def test_invalid_requests_are_answered_400_and_listed(vendor: Tickets) -> None:
     assert answer.json()["errors"] == [message]
     assert [r.errors for r in vendor.invalid] == [[message]]
     assert vendor.tickets == []
+
+
+def test_a_crashing_vendor_route_is_reported(vendor: Tickets) -> None:
+    answer = httpx.get(f"{vendor.url}/api/v2/tickets/1", auth=AUTH)
+    assert answer.status_code == 500
+    assert [r.crash for r in vendor.crashes] == ["KeyError: 'a bug in the fake'"]
 
 
 def test_unchecked_paths_skip_validation(vendor: Tickets) -> None:

@@ -111,8 +111,27 @@ GAPS: dict[str, tuple[Gap, ...]] = {
             "POST",
             "/api/v2/tickets",
             "the body's `ticket` is not marked required (its `comment` is), yet an empty body creates "
-            "nothing (https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#create-ticket)",
-            rule={"required": ["ticket"]},
+            "nothing; and the OAS has only `requester_id`, not the `requester` object that creates the "
+            "requester on the fly "
+            "(https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#creating-a-ticket-with-a-new-requester)",
+            rule={
+                "required": ["ticket"],
+                "properties": {
+                    "ticket": {
+                        "properties": {
+                            "requester": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "email": {"type": "string", "format": "email"},
+                                    "locale_id": {"type": "integer"},
+                                },
+                            }
+                        }
+                    }
+                },
+            },
         ),
     ),
     "jira-issue-attachments-subset.openapi.json": (
@@ -131,6 +150,7 @@ GAPS: dict[str, tuple[Gap, ...]] = {
                             "project": {"type": "object", "minProperties": 1},
                             "issuetype": {"type": "object", "minProperties": 1},
                             "summary": {"type": "string", "minLength": 1, "maxLength": 255},
+                            "priority": {"type": "object", "minProperties": 1},
                             "description": _ADF,
                             "environment": _ADF,
                             "labels": {"type": "array", "items": {"type": "string", "pattern": r"^\S+$"}},

@@ -182,6 +182,7 @@ class Recorded:
     errors: list[str]
     fault: str | None = None
     status: int | None = None  # what was answered; None when nothing was (drop, hang cut short)
+    crash: str | None = None  # the exception a vendor route raised (answered 500), if any
     at: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
@@ -206,6 +207,7 @@ class Recorded:
             "errors": self.errors,
             "fault": self.fault,
             "status": self.status,
+            "crash": self.crash,
         }
 
     @classmethod
@@ -221,6 +223,7 @@ class Recorded:
             list(data["errors"]),
             data["fault"],
             data["status"],
+            crash=data.get("crash"),
         )
 
 
@@ -285,6 +288,11 @@ class FakeVendor:
     def invalid(self) -> list[Recorded]:
         """Requests that broke the spec (tests assert this is empty)."""
         return [r for r in self.requests if r.errors]
+
+    @property
+    def crashes(self) -> list[Recorded]:
+        """Requests whose vendor route raised (a bug in the fake, answered 500); should be empty."""
+        return [r for r in self.requests if r.crash]
 
     def errors(self) -> list[str]:
         """Every validation message so far, flat: handy as ``assert vendor.errors() == []``."""
@@ -465,7 +473,13 @@ class FakeVendor:
         elif record.errors:
             await self.invalid_response(record.errors)(scope, replay, recording_send)
         else:
-            await self.app(scope, replay, recording_send)
+            try:
+                await self.app(scope, replay, recording_send)
+            except Exception as exc:
+                # A bug in the fake itself: Starlette has answered 500; keep the cause next to the
+                # request so a test reading `.crashes` sees it instead of a puzzling Retry.
+                record.crash = f"{type(exc).__name__}: {exc}"
+                raise
 
     def _record(self, scope: Scope, body: bytes) -> Recorded:
         headers = Headers(scope=scope)
