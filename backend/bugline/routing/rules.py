@@ -196,7 +196,8 @@ def load_rules(settings: object = None) -> RuleSet:
         return default_rules()
     try:
         key = json.dumps(settings, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as e:  # a set, bytes, a non-string key, NaN, a cycle
+    # A set, bytes, a non-string key, NaN, a cycle, nesting too deep: all refused with one message.
+    except (TypeError, ValueError, RecursionError) as e:
         raise RoutingError(
             f"routing settings must be plain JSON (objects, lists, strings, numbers): {e}"
         ) from e
@@ -367,7 +368,10 @@ def _choices(value: object, where: str, allowed: tuple[str, ...], what: str) -> 
     out: list[str] = []
     for i, item in enumerate(_list(value, where, MAX_VALUES)):
         if item not in allowed:
-            shown = repr(item)[:40]
+            # Never repr() a container: one nested a million deep would overflow the stack.
+            shown = (
+                repr(item)[:40] if isinstance(item, str | int | float | None) else f"a {type(item).__name__}"
+            )
             raise RoutingError(f"{where}[{i}]: {shown} is not {what}; use {', '.join(allowed)}")
         if item not in out:
             out.append(item)

@@ -244,7 +244,7 @@ def _bounded(settings: Any, message: str) -> None:
         ),
         (
             {"rules": [rule(when={"severity": [[["critical"]]]})]},
-            r"when\.severity\[0\]: \[\['critical'\]\] is not a severity",
+            r"when\.severity\[0\]: a list is not a severity",
         ),
         ({"rules": [rule(when={"plan": [None]})]}, r"when\.plan\[0\] must be a non-empty line"),
         ({"rules": [rule(when={"plan": ["a\nb"]})]}, r"when\.plan\[0\] must be a non-empty line"),
@@ -262,6 +262,21 @@ def test_a_cycle_is_an_error_not_a_hang() -> None:
     loop: dict[str, Any] = {"rules": []}
     loop["rules"].append(loop)
     _bounded(loop, "plain JSON")
+
+
+def test_nesting_deeper_than_json_allows_is_an_error() -> None:
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = [deep]
+    _bounded({"rules": [rule(when={"plan": deep})]}, "plain JSON")
+
+
+def test_api_input_nested_too_deep_is_an_error() -> None:
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(RoutingError, match=r"when\.severity\[0\]: a list is not a severity"):
+        RoutingSettings.from_json({"rules": [rule(when={"severity": [deep]})]})
 
 
 def test_deep_nesting_is_refused_at_the_first_wrong_type() -> None:
