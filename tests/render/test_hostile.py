@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -9,6 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from bugline.connectors.document import FailedRequest
 from bugline.render import adf, blockkit, common, html, markdown, text
 from tests.connectors.factory import SCRIPT, hostile, hostile_update, make_document, make_media
 from tests.render import inspect
@@ -335,3 +337,31 @@ def test_text_is_the_customer_text_verbatim_but_clean() -> None:
     assert SCRIPT in out
     assert "\x00" not in out and "\u202e" not in out
     assert "gnp.exe" in out  # the override went; the letters stay in the order typed
+
+
+def test_blockkit_stays_within_fifty_blocks_and_says_what_was_left_out() -> None:
+    stars = "*" * 1500  # three times as long once escaped
+    doc = make_document(
+        facts=tuple(dataclasses.replace(f, value=stars) for f in make_document().facts),
+        media=tuple(
+            make_media(f"f{i}.png", url="https://m.example/" + "a" * 2900 + str(i)) for i in range(20)
+        ),
+        severity_reasons=tuple("*" * 300 for _ in range(15)),
+        metadata={f"k{i}": "*" * 300 for i in range(20)},
+        failed_requests=tuple(FailedRequest("GET", "https://x.example/" + "b" * 480, 500) for _ in range(10)),
+        description="\n\n".join(["_" * 900] * 6),
+    )
+    message = blockkit.message(doc)
+    blocks = inspect.all_blocks(message)
+    assert len(blocks) == 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks)
+    assert inspect.slack_shown(blocks[-1]["text"]["text"]) == "… more in Bugline"
+
+
+def test_blockkit_packs_a_section_into_several_blocks_rather_than_cutting_it() -> None:
+    doc = make_document(
+        media=tuple(make_media(f"shot-{i}.png", url="https://m.example/" + "a" * 900) for i in range(12))
+    )
+    texts = [b["text"]["text"] for b in inspect.all_blocks(blockkit.message(doc))]
+    names = [f"shot-{i}.png" for i in range(12)]
+    assert all(any(f"|{name}>" in t for t in texts) for name in names)  # every link whole

@@ -165,14 +165,20 @@ def clip(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
+def _head(text: str, limit: int) -> str:
+    """Enough of a long text to fill ``limit`` after cleaning (which only removes), so a
+    megabyte field is not cleaned in full to show its first lines."""
+    return text[: limit * 4 + 256]
+
+
 def one_line(text: str, limit: int = DEFAULT_BUDGET.line) -> str:
     """Cleaned, whitespace collapsed to single spaces, clipped: for titles, names, cells."""
-    return clip(_WS.sub(" ", clean(text)).strip(), limit)
+    return clip(_WS.sub(" ", clean(_head(text, limit))).strip(), limit)
 
 
 def block_text(text: str, limit: int) -> str:
     """Cleaned multi-line text: trailing spaces gone, runs of blank lines squeezed, clipped."""
-    lines = [line.rstrip() for line in clean(text).expandtabs(4).split("\n")]
+    lines = [line.rstrip() for line in clean(_head(text, limit)).expandtabs(4).split("\n")]
     squeezed: list[str] = []
     for line in lines:
         if line or (squeezed and squeezed[-1]):
