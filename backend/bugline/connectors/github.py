@@ -56,6 +56,7 @@ HOLES_AHEAD = 3  # numbers looked at past an apparent newest issue (deleted/tran
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")  # @user, @org/team; not e-mail addresses
 _MARKER_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -118,7 +119,7 @@ class GitHubConnector(Connector):
             if found == "gave up":
                 detail = f"no earlier issue among the newest {SCAN_LIMIT}; created a new one"
         payload: dict[str, Any] = {
-            "title": common.title(doc),
+            "title": quiet_title(common.title(doc)),
             "body": with_marker(markdown.report(doc), marker),
             "labels": self._labels(doc, target),
         }
@@ -355,6 +356,13 @@ def repo_parts(repo: str) -> tuple[str, str] | None:
     if not slash or not _OWNER.match(owner) or not _REPO.match(name) or name in (".", ".."):
         return None
     return owner, name
+
+
+def quiet_title(title: str) -> str:
+    """The title with a zero-width joiner after each ``@`` that could start a mention: a
+    title is plain text (nothing to escape), but a customer's "@here"/"@octocat" must not
+    reach anyone; the body's renderer does the same (render/markdown.py)."""
+    return _MENTION.sub("@\u200d", title)
 
 
 def marker_for(key: str) -> str:
