@@ -7,13 +7,16 @@ the attachments' bytes. Nothing here is a fake of the vendor.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
+from bugline.connectors import djangohelpdesk
 from bugline.connectors.base import Attempt, Delivered, Failed, InvalidSettings, Retry, Target, Ticket, mask
 from bugline.connectors.djangohelpdesk import DjangoHelpdeskConnector, marker_for
 from bugline.connectors.document import Media, Reporter
@@ -203,6 +206,41 @@ async def test_retry_after_an_interrupted_attempt_finds_the_earlier_ticket(helpd
     assert ticket_id(fresh) != ticket_id(first)  # nothing found: created
 
 
+async def test_retry_search_pages_back_through_newer_tickets(
+    helpdesk: Helpdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API lists oldest first and has no search: the retry reads the newest pages backwards.
+    monkeypatch.setattr(djangohelpdesk, "PAGE_SIZE", 3)
+    doc = make_document(media=())
+    attempt_key = key()
+    async with client() as http:
+        conn = connector(helpdesk, http)
+        first = await conn.deliver(doc, Target(), Attempt(attempt_key))
+        for _ in range(7):  # others' tickets arrive after the interrupted attempt
+            delivered(await conn.deliver(doc, Target(), Attempt(key())))
+        again = await conn.deliver(doc, Target(), Attempt(attempt_key, number=2))
+    assert ticket_id(again) == ticket_id(first)
+    assert len(tickets_marked(helpdesk, attempt_key)) == 1
+
+
+async def test_retry_search_is_bounded_to_the_newest_tickets(
+    helpdesk: Helpdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Older than SEARCH_PAGES x PAGE_SIZE tickets: not read, so a second ticket is made (the
+    # documented price of not reading a whole helpdesk on every retry).
+    monkeypatch.setattr(djangohelpdesk, "PAGE_SIZE", 2)
+    monkeypatch.setattr(djangohelpdesk, "SEARCH_PAGES", 1)
+    doc = make_document(media=())
+    attempt_key = key()
+    async with client() as http:
+        conn = connector(helpdesk, http)
+        first = await conn.deliver(doc, Target(), Attempt(attempt_key))
+        for _ in range(4):
+            delivered(await conn.deliver(doc, Target(), Attempt(key())))
+        again = await conn.deliver(doc, Target(), Attempt(attempt_key, number=2))
+    assert ticket_id(again) != ticket_id(first)
+
+
 async def test_webhook_receiver_down_gives_500_then_the_retry_finds_the_saved_ticket(
     helpdesk: Helpdesk, helpdesk_webhooks: WebhookReceiver
 ) -> None:
@@ -258,6 +296,69 @@ async def test_stored_file_shorter_than_recorded_fails(helpdesk: Helpdesk) -> No
             dataclasses.replace(doc, media=(wrong,)), Target(), Attempt(key())
         )
     assert isinstance(result, Failed) and "the report recorded" in result.reason
+
+
+class BodyLimitProxy:
+    """A reverse proxy in front of the helpdesk that answers 413 to bodies over ``limit`` bytes,
+    as nginx does past its client_max_body_size."""
+
+    def __init__(self, upstream: str, limit: int) -> None:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._relay()
+
+            def do_POST(self) -> None:
+                self._relay()
+
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if len(body) > limit:
+                    proxy.refused += 1
+                    self.send_response(413)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")
+                }
+                answer = httpx.request(
+                    self.command, upstream + self.path, headers=headers, content=body, timeout=30
+                )
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("content-type", "text/plain"))
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.refused = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_files_too_large_for_the_server_are_tried_one_by_one_then_linked(helpdesk: Helpdesk) -> None:
+    big = b"x" * 60_000
+    doc = make_document(media=(make_media(), make_media("huge.log", big, "text/plain", "log")))
+    proxy = BodyLimitProxy(helpdesk.origin, limit=20_000)
+    try:
+        async with client() as http:
+            conn = connector(helpdesk, http, url=proxy.url + "/helpdesk")
+            result = await conn.deliver(doc, Target(), Attempt(key()))
+    finally:
+        proxy.stop()
+    assert "1 file too large for the helpdesk (HTTP 413), linked" in delivered(result).detail
+    assert proxy.refused == 2  # both files together, then the large one alone
+    assert attachment_bytes(helpdesk, ticket_id(result)) == {"checkout.png": PNG}
 
 
 # ---- updates -------------------------------------------------------------------------------
