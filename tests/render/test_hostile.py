@@ -233,6 +233,9 @@ def test_blockkit_mentions_nobody_and_links_only_ours(out: dict[str, Any]) -> No
 def test_blockkit_customer_formatting_is_inert(out: dict[str, Any]) -> None:
     formatted = [run for mrkdwn in inspect.mrkdwn_texts(out) for run in inspect.slack_formatted(mrkdwn)]
     assert formatted  # our own bold labels are there
+    for mrkdwn in inspect.mrkdwn_texts(out):
+        outside_code = inspect.CODE_BLOCK.sub(" ", mrkdwn)
+        assert not re.search(r"^(&gt;|>)", outside_code, re.M)  # no line quoted
     for run in formatted:
         assert run.strip("*_~`") not in ("bold", "italic", "strike", "code", "strong"), run
 

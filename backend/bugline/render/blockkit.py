@@ -10,7 +10,8 @@ Escaping in mrkdwn (https://api.slack.com/reference/surfaces/formatting#escaping
   (https://api.slack.com/reference/block-kit/composition-objects#text), and a zero-width
   joiner after ``@`` keeps "@here" from being read as a mention anywhere else;
 - ``*_~``` `` ` `` have no escape in mrkdwn: a zero-width space around each keeps them from
-  opening or closing bold, italic, strike or code.
+  opening or closing bold, italic, strike or code; one before a line's ``>`` keeps it from
+  quoting the line.
 Limits (https://api.slack.com/reference/block-kit/blocks): 50 blocks a message, 3,000
 characters a section text, 150 a header; longer text is cut and ends in "…".
 """
@@ -37,6 +38,7 @@ ZWJ = "\u200d"
 _MENTION = re.compile(r"(?<!\w)@(?=\w)")
 _FORMAT = re.compile(r"[*_~`]")
 _FENCE = re.compile(r"```")
+_QUOTE = re.compile(r"^(?=&gt;)", re.M)  # ">" opening a line quotes it
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 
 
@@ -154,6 +156,7 @@ def escape(text: str) -> str:
     no formatting."""
     text = entities(c.clean(text))
     text = _MENTION.sub("@" + ZWJ, text)
+    text = _QUOTE.sub(ZWSP, text)
     return _FORMAT.sub(lambda m: ZWSP + m.group(0) + ZWSP, text)
 
 
