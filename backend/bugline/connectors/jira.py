@@ -54,6 +54,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
+    validate_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.render import adf, common, text
@@ -65,6 +66,33 @@ DEFAULT_PRIORITIES = ("Highest", "High", "Medium", "Low")  # Jira's defaults; na
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _PRIORITY_PAGES = 10  # 10 x 100 priorities: more than any site has
+
+
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
+
+
+def content_type(value: str) -> str:
+    """The media type to declare for a file. Sniffed types are always plain ``type/subtype``;
+    anything else (a parameter, a line break) must never reach a header, where it could add
+    headers of its own, so it goes out as application/octet-stream."""
+    value = value.strip()
+    return value if _MEDIA_TYPE.match(value) else "application/octet-stream"
+
+
+def checked_settings(
+    spec: tuple[Setting, ...], raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The base validation's values and errors, with every setting that passed kept even when
+    another failed, so the checks across settings below name every bad key at once."""
+    try:
+        return validate_settings(spec, raw), {}
+    except InvalidSettings as exc:
+        errors = dict(exc.errors)
+    config: dict[str, Any] = {}
+    for setting in spec:
+        if setting.name not in errors:
+            config.update(validate_settings((setting,), {setting.name: raw.get(setting.name)}))
+    return config, errors
 
 
 def site_url(url: str) -> str:
@@ -105,12 +133,7 @@ class JiraConnector(Connector):
 
     @classmethod
     def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        try:
-            config = super().validate(raw)
-        except InvalidSettings as exc:
-            errors.update(exc.errors)
-            config = {}
+        config, errors = checked_settings(cls.settings, raw)
         if "url" in config and "url" not in errors:
             try:
                 config["url"] = site_url(config["url"])
@@ -222,7 +245,7 @@ class JiraConnector(Connector):
                 await _spool(item, spool)
             except Exception as exc:  # the issue exists: note it, never raise or retry
                 return f"{item.name}: could not be read from storage ({type(exc).__name__}); linked instead"
-            problem = await self._upload(key, item.name, spool, item.content_type)
+            problem = await self._upload(key, item.name, spool, content_type(item.content_type))
         if problem is None:
             return None
         if problem.status == 413:
@@ -230,13 +253,13 @@ class JiraConnector(Connector):
         return f"{item.name}: not attached ({problem.reason}); linked instead"
 
     async def _upload(
-        self, key: str, name: str, data: IO[bytes] | bytes, content_type: str
+        self, key: str, name: str, data: IO[bytes] | bytes, media_type: str
     ) -> Retry | Failed | None:
         what = f"Jira attach {name}"
         request = self.http.build_request(
             "POST",
             self._url(f"/rest/api/3/issue/{quote(key, safe='')}/attachments"),
-            files={"file": (name, data, content_type)},
+            files={"file": (name, data, media_type)},
             headers={**self._headers(), "X-Atlassian-Token": "no-check"},  # else Jira blocks it (XSRF)
         )
         response = await vendor.send(self.http, request, what)
