@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 from bugline.connectors.document import ReportDocument, Update
@@ -42,7 +43,7 @@ def _slack_shown(payload: dict[str, Any]) -> str:
     parts = [inspect.slack_shown(t) for t in inspect.mrkdwn_texts(payload)]
     for block in inspect.all_blocks(payload):
         if block["type"] == "header":
-            parts.append(inspect.shown(block["text"]["text"]))
+            parts.append(inspect.shown(unescape(block["text"]["text"])))
     return " ".join(parts)
 
 

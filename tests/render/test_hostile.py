@@ -209,6 +209,7 @@ def test_blockkit_is_json_within_slack_limits(out: dict[str, Any]) -> None:
         if block["type"] == "header":
             assert block["text"]["type"] == "plain_text"
             assert 0 < len(block["text"]["text"]) <= 150
+            assert not re.search("[<>]|&(?!amp;|lt;|gt;)", block["text"]["text"])
         else:
             assert block["type"] == "section"
             assert 0 < len(block["text"]["text"]) <= 3000
@@ -224,9 +225,10 @@ def test_blockkit_mentions_nobody_and_links_only_ours(out: dict[str, Any]) -> No
             assert url in SAFE_OUR_URLS, control
             assert not control.startswith(("!", "@", "#"))
         # Raw "@here" is only parsed when Slack may auto-parse (verbatim text objects are not);
-        # outside code, a joiner after @ blocks it anyway.
+        # a joiner after @ blocks it anyway: everywhere for broadcasts, outside code for names.
+        assert not re.search(r"@(here|channel|everyone)", mrkdwn)
         prose = inspect.CODE_SPAN.sub(" ", inspect.CODE_BLOCK.sub(" ", mrkdwn))
-        assert not re.search(r"(?<!\w)@(here|channel|everyone|octocat)", prose)
+        assert not re.search(r"(?<!\w)@octocat", prose)
 
 
 @pytest.mark.parametrize("out", outputs(blockkit.message, blockkit.update), ids=["message", "update"])

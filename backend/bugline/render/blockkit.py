@@ -36,6 +36,7 @@ FALLBACK_LIMIT = 3000  # "text" may be 40,000, but it is a notification line
 ZWSP = "\u200b"
 ZWJ = "\u200d"
 _MENTION = re.compile(r"(?<!\w)@(?=\w)")
+_BROADCAST = re.compile(r"(?i)@(?=(?:here|channel|everyone)\b)")
 _FORMAT = re.compile(r"[*_~`]")
 _FENCE = re.compile(r"```")
 _QUOTE = re.compile(r"^(?=&gt;)", re.M)  # ">" opening a line quotes it
@@ -46,7 +47,7 @@ def message(doc: ReportDocument) -> dict[str, Any]:
     sections = outline.report(doc)
     summary, details = sections[0], sections[1:]
     blocks: list[Block] = [
-        {"type": "header", "text": plain(c.clip(c.title(doc), HEADER_LIMIT))},
+        {"type": "header", "text": plain(header_text(c.title(doc)))},
         *sections_blocks((summary,)),
     ]
     return {
@@ -95,6 +96,15 @@ def sections_blocks(sections: tuple[Section, ...], room: int = MAX_BLOCKS) -> li
 def fallback(doc: ReportDocument) -> str:
     """The notification and screen-reader text: title, then the link to the report."""
     return escape(c.clip(f"{c.title(doc)} {doc.link}", FALLBACK_LIMIT))
+
+
+def header_text(title: str) -> str:
+    """The title for a header block: entities for & < > (Slack decodes those three in
+    every text object) and at most 150 characters counted after them."""
+    limit = HEADER_LIMIT
+    while len(out := entities(c.clip(title, limit))) > HEADER_LIMIT:
+        limit -= len(out) - HEADER_LIMIT
+    return out
 
 
 def plain(text: str) -> dict[str, Any]:
@@ -161,15 +171,17 @@ def escape(text: str) -> str:
 
 
 def code_span(text: str) -> str:
-    """Inline code: inside, only entities matter; a backtick would end it, so it is
-    replaced by a look-alike (U+02CB)."""
-    return "`" + entities(c.one_line(text, c.URL_LIMIT + 20)).replace("`", "\u02cb") + "`"
+    """Inline code: inside, only entities and broadcasts matter; a backtick would end it,
+    so it is replaced by a look-alike (U+02CB)."""
+    body = _BROADCAST.sub("@" + ZWJ, entities(c.one_line(text, c.URL_LIMIT + 20)))
+    return "`" + body.replace("`", "\u02cb") + "`"
 
 
 def code_block(text: str) -> str:
     """A preformatted block; a run of three backticks inside would close it, so every
-    backtick gets a zero-width space after it."""
-    body = entities(text).replace("`", "`" + ZWSP)
+    backtick gets a zero-width space after it. Code stays as typed, but for a joiner in
+    @here, @channel and @everyone, in case a workspace ever parses them there."""
+    body = _BROADCAST.sub("@" + ZWJ, entities(text)).replace("`", "`" + ZWSP)
     return f"```\n{body}\n```"
 
 
