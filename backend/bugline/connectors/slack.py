@@ -113,7 +113,8 @@ class SlackConnector(Connector):
             config = validate_settings(cls.settings, raw)
         except InvalidSettings as exc:
             errors.update(exc.errors)
-            config = {}
+            # The rest still gets the checks across settings, so every bad one is named at once.
+            config = {k: str(v).strip() for k, v in raw.items() if k not in errors and v not in (None, "")}
         token, webhook = config.get("token"), config.get("webhook_url")
         if "token" not in errors and "webhook_url" not in errors:
             if token and webhook:
@@ -190,11 +191,11 @@ class SlackConnector(Connector):
         raw = await self._raw({"channel": channel}, what)
         if isinstance(raw, Retry | Failed):
             return raw
-        answer, _ = raw
+        answer, headers = raw
         if answer.get("error") == "no_text":
             detail = "the token works and the bot can post in the channel"
             return Delivered(Ticket(remote_id=channel, url=self._channel_url(channel)), detail=detail)
-        verdict = _verdict(answer, raw[1], channel, what)
+        verdict = _verdict(answer, headers, channel, what)
         if isinstance(verdict, dict):  # pragma: no cover - Slack refuses an empty message
             return Retry(f"{what}: Slack accepted an empty message")
         return verdict
@@ -207,8 +208,8 @@ class SlackConnector(Connector):
         payload: dict[str, Any] = {
             "channel": channel,
             **{k: message[k] for k in ("text", "blocks", "attachments") if message.get(k)},
-            # A presigned link unfurled would show the customer's screenshot to everyone
-            # in the channel and expire; links stay links.
+            # No previews: Slack would fetch the customer's page URL and the presigned media
+            # links itself, and show previews that outlive the links' expiry.
             "unfurl_links": False,
             "unfurl_media": False,
         }
