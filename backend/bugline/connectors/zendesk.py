@@ -75,6 +75,7 @@ _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _TAG_JUNK = re.compile(r"[^\w-]+")
+_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 
 
 def account_url(raw: str, vendor_domain: str) -> str:
@@ -109,6 +110,13 @@ def tag(text: str) -> str:
     letters, digits, ``_`` and ``-`` (the characters Zendesk's own tags use; whether it
     keeps others such as ``:`` is ❓, so ``severity:high`` becomes ``severity_high``)."""
     return _TAG_JUNK.sub("_", common.one_line(text).lower()).strip("_")
+
+
+def mime_type(value: str) -> str:
+    """``value`` when it is a plain ``type/subtype`` (what storage sniffed), else
+    ``application/octet-stream``: never a header value that could break the request."""
+    value = value.strip().lower()
+    return value if _MIME.match(value) else "application/octet-stream"
 
 
 def custom_field_pairs(items: list[str]) -> list[dict[str, Any]]:
@@ -342,7 +350,7 @@ class ZendeskConnector(Connector):
         type ✅ (OAS UploadFiles description; the OAS itself leaves out the parameter and
         the body). Passing the first answer's token adds the file to the same upload."""
         what = f"Zendesk upload {media.name}"
-        params = {"filename": media.name or "file"}
+        params = {"filename": common.one_line(media.name, 200) or "file"}
         if token:
             params["token"] = token
         request = self.http.build_request(
@@ -352,7 +360,7 @@ class ZendeskConnector(Connector):
             content=media.read(),
             headers={
                 **self._headers(),
-                "Content-Type": media.content_type or "application/octet-stream",
+                "Content-Type": mime_type(media.content_type),
                 "Content-Length": str(media.size),  # streamed, never held whole in memory
             },
         )
