@@ -24,7 +24,7 @@ from bugline.errors import ApiError, handle_api_error, handle_http_exception, ha
 from bugline.intake.backlog import Backlog
 from bugline.outbox.runner import Outbox
 from bugline.ratelimit import RateLimiter
-from bugline.routes import demo, health, media, openapi, reports, status, uploadform, widget
+from bugline.routes import agent, demo, health, media, openapi, reports, status, uploadform, widget
 from bugline.settings import Settings
 from bugline.state import AppState
 from bugline.storage.base import MediaStore, StoreError
@@ -103,6 +103,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *reports.routes,
         *uploadform.routes,
         *status.routes,
+        *agent.routes,
         *health.routes,
         *openapi.routes,
         *demo.routes,

@@ -29,6 +29,8 @@ class AppState:
     backlog: Backlog  # accepted reports waiting for triage, and the loop that drains them
     outbox: Outbox  # triaged reports waiting to be forwarded, and the loop that sends them
     projects: ProjectCache = field(default_factory=ProjectCache)
+    # Wrong API tokens per minute per client IP before 429: enough for a typo, useless for guessing.
+    failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(20))
 
     async def close(self) -> None:
         self.writer.dispose()

@@ -45,7 +45,7 @@ from bugline.db.models import (
 )
 from bugline.grouping import Grouping, Match, assign, find_match, group_stats
 from bugline.intake.service import EVENTS, REPORTS
-from bugline.outbox.plan import forward
+from bugline.outbox.plan import Subject, forward
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
@@ -277,9 +277,8 @@ def apply(
             project_id=pending.project_id,
             project_settings=pending.project_settings,
             report_id=pending.report_id,
-            result=result,
+            subject=Subject.of_verdict(result, pending.input),
             status=str(new_status),
-            report_input=pending.input,
             now=now,
         )
     return Applied(result, grouping, str(new_status), list(grouping.retriage), enqueued)

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast, get_args
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
-from bugline.db.models import ConnectorConfig
+from bugline.db.models import ConnectorConfig, Report, Reporter
 from bugline.outbox.queue import Planned, enqueue
 from bugline.routing import Connection as Destination
 from bugline.routing import Facts, Plan, RoutingError, default_rules, load_rules, route
 from bugline.triage.report import TriageInput
-from bugline.triage.result import TriageResult
+from bugline.triage.result import LEVELS, Kind, TriageResult
+
+KINDS: tuple[str, ...] = get_args(Kind)
 
 log = logging.getLogger("bugline.outbox")
 
@@ -35,21 +39,59 @@ def connectors_of(conn: Connection, project_id: str) -> list[tuple[str, str, str
     return [(r[0], r[1], r[2], tuple(str(x) for x in r[3] or ()), bool(r[4])) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What routing reads of a report: its verdict and who reported it from where."""
+
+    severity: str
+    kind: str
+    categories: tuple[str, ...]
+    completeness: int
+    plan: str | None = None
+    account: str | None = None
+    page_url: str | None = None
+
+    @classmethod
+    def of_verdict(cls, result: TriageResult, report_input: TriageInput) -> Subject:
+        return cls(
+            severity=result.severity.level,
+            kind=result.classification.kind,
+            categories=result.classification.categories,
+            completeness=result.completeness.score,
+            plan=report_input.plan,
+            account=report_input.account,
+            page_url=report_input.page_url,
+        )
+
+    @classmethod
+    def of_report(cls, s: Session, report: Report) -> Subject:
+        """From a stored, triaged report (dry-run and "forward now")."""
+        verdict = report.triage or {}
+        categories = (verdict.get("classification") or {}).get("categories") or ()
+        reporter = s.get(Reporter, report.reporter_id) if report.reporter_id else None
+        return cls(
+            severity=report.severity or "medium",
+            kind=report.kind or "bug",
+            categories=tuple(str(c) for c in categories),
+            completeness=report.completeness or 0,
+            plan=reporter.plan if reporter else None,
+            account=reporter.account if reporter else None,
+            page_url=report.page_url,
+        )
+
+
 def facts_of(
-    result: TriageResult,
-    status: str,
-    report_input: TriageInput,
-    connectors: list[tuple[str, str, str, tuple[str, ...], bool]],
+    subject: Subject, status: str, connectors: list[tuple[str, str, str, tuple[str, ...], bool]]
 ) -> Facts:
     return Facts(
-        severity=result.severity.level,
-        kind=result.classification.kind,
-        categories=frozenset(result.classification.categories),
-        completeness=result.completeness.score,
+        severity=subject.severity if subject.severity in LEVELS else "medium",
+        kind=cast(Kind, subject.kind if subject.kind in KINDS else "bug"),
+        categories=frozenset(subject.categories),
+        completeness=subject.completeness,
         status=status,
-        plan=report_input.plan,
-        account=report_input.account,
-        page_url=report_input.page_url,
+        plan=subject.plan,
+        account=subject.account,
+        page_url=subject.page_url,
         connectors=tuple(
             Destination(name, kind, roles, enabled) for _, name, kind, roles, enabled in connectors
         ),
@@ -73,16 +115,15 @@ def forward(
     project_id: str,
     project_settings: Mapping[str, Any],
     report_id: str,
-    result: TriageResult,
+    subject: Subject,
     status: str,
-    report_input: TriageInput,
     now: datetime,
 ) -> int:
     """Route the report and write its deliveries; returns how many are new."""
     connectors = connectors_of(conn, project_id)
     if not connectors:
         return 0  # nothing configured yet: nothing to decide
-    plan = plan_for(project_settings, facts_of(result, status, report_input, connectors))
+    plan = plan_for(project_settings, facts_of(subject, status, connectors))
     ids = {name: cid for cid, name, *_ in connectors}
     planned = [
         Planned(connector_id=ids[d.connector], options=d.options, tags=d.tags, rules=d.rules)
