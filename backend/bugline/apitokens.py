@@ -75,6 +75,8 @@ def authenticate(s: Session, token: str) -> Caller | None:
         return None
     api_token, user = row
     s.execute(update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=utcnow()))
-    memberships = s.execute(select(Membership.project_id, Membership.role).where(Membership.user_id == user.id))
+    memberships = s.execute(
+        select(Membership.project_id, Membership.role).where(Membership.user_id == user.id)
+    )
     roles = {str(project_id): str(role) for project_id, role in memberships}
     return Caller(user.id, user.email, user.is_admin, roles)
