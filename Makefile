@@ -29,10 +29,12 @@ run: install
 	$(BIN)/bugline demo
 	$(BIN)/bugline serve
 
-## make test: install, start PostgreSQL (SeaweedFS starts inside the test session), lint, type-check, test
+## make test: install, start PostgreSQL, install Chromium and django-helpdesk (SeaweedFS, the helpdesk,
+## the SMTP server and fake SaaS vendors start inside the test session), lint, type-check, test
 services:
 	bash infra/scripts/ensure-postgres.sh
 	bash infra/scripts/ensure-chromium.sh
+	bash infra/scripts/ensure-helpdesk.sh
 
 # Node is needed only to build and test the widget, never to run the server: the built
 # widget is committed inside the Python package (a test checks it matches the source).
