@@ -333,11 +333,12 @@ async def test_retry_sees_past_deleted_and_hidden_issues(github: FakeGitHub, htt
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("older", [0, 40])
 async def test_retry_when_the_first_attempt_created_nothing_creates_one_issue(
-    github: FakeGitHub, http: httpx.AsyncClient
+    github: FakeGitHub, http: httpx.AsyncClient, older: int
 ) -> None:
     doc = make_document()
-    github.seed_issues(40, created_at=doc.created_at - timedelta(hours=3))
+    github.seed_issues(older, created_at=doc.created_at - timedelta(hours=3))
     connector = connect(github, http)
     github.script(Fault.status(502))
     assert isinstance(await connector.deliver(doc, Target(), Attempt(KEY, 1)), Retry)
@@ -345,8 +346,8 @@ async def test_retry_when_the_first_attempt_created_nothing_creates_one_issue(
     result = await connector.deliver(doc, Target(), Attempt(KEY, 2))
 
     assert isinstance(result, Delivered), result
-    assert result.ticket.data["number"] == 41
-    assert len(github.issues) == 41
+    assert result.ticket.data["number"] == older + 1
+    assert len(github.issues) == older + 1
     # The scan stopped at the first issue older than the report instead of reading all 40.
     reads = github.to("GET", "/repos/*/issues/*")
     assert 0 < len(reads) < 20

@@ -220,6 +220,8 @@ class GitHubConnector(Connector):
         """The highest issue number in use (0 for a repository without issues)."""
 
         async def used(number: int) -> bool | Retry | Failed:
+            if number in seen:  # the hole check re-visits numbers the bisection read
+                return seen[number] is not False
             found = await self._probe(owner, name, number)
             if isinstance(found, Retry | Failed):
                 return found
