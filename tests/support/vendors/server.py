@@ -83,6 +83,7 @@ from tests.support.vendors.openapi import Headers as HeaderInput
 from tests.support.vendors.openapi import Query
 
 ADMIN = "/__fake__/"
+RECORD = "fake.record"  # scope key: the Recorded of the request a route is serving
 
 
 class Validator(Protocol):
@@ -446,8 +447,16 @@ class FakeVendor:
     @property
     def app(self) -> ASGIApp:
         if self._app is None:
-            self._app = Starlette(routes=self.routes())
+            self._app = Starlette(routes=self.routes(), exception_handlers={Exception: self._crashed})
         return self._app
+
+    async def _crashed(self, request: Request, exc: Exception) -> Response:
+        # A bug in the fake itself. Note it on the request before the 500 leaves, so a test that
+        # reads `.crashes` right after its call sees it (Starlette still re-raises for the log).
+        record = request.scope.get(RECORD)
+        if isinstance(record, Recorded):
+            record.crash = f"{type(exc).__name__}: {exc}"
+        return JSONResponse({"error": f"fake {self.name} crashed: {type(exc).__name__}"}, 500)
 
     async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -473,13 +482,8 @@ class FakeVendor:
         elif record.errors:
             await self.invalid_response(record.errors)(scope, replay, recording_send)
         else:
-            try:
-                await self.app(scope, replay, recording_send)
-            except Exception as exc:
-                # A bug in the fake itself: Starlette has answered 500; keep the cause next to the
-                # request so a test reading `.crashes` sees it instead of a puzzling Retry.
-                record.crash = f"{type(exc).__name__}: {exc}"
-                raise
+            scope = {**scope, RECORD: record}
+            await self.app(scope, replay, recording_send)
 
     def _record(self, scope: Scope, body: bytes) -> Recorded:
         headers = Headers(scope=scope)
