@@ -35,6 +35,10 @@ before the routes see a request:
 - paths under one of ``unchecked`` (e.g. a presigned upload URL that is not part of the API) skip
   validation; ``validator=None`` skips it everywhere (Freshdesk has no spec).
 
+Also: ``.to(method, path)`` filters ``.requests``; ``.wait(n, method, path)`` (sync) and
+``await .arrival(n, method, path)`` (async) block until requests made elsewhere (the outbox, a
+worker process) arrived; ``.crashes`` lists requests whose route raised (a bug in the fake: 500).
+
 Faults: ``Fault.status(code, headers=..., body=...)``, ``Fault.hang(seconds)``,
 ``Fault.malformed()``, ``Fault.drop()``. ``hang`` and ``drop`` take ``process=True`` to let the
 vendor do the work first and then lose the answer (an interrupted attempt whose ticket exists).
