@@ -209,6 +209,16 @@ def parser() -> argparse.ArgumentParser:
     ct = cosub.add_parser("check", help="check a connector's connection and credentials")
     ct.add_argument("project")
     ct.add_argument("name")
+    ro = sub.add_parser("route", help="routing rules: show them, or dry-run a report through them")
+    rosub = ro.add_subparsers(dest="action", required=True)
+    rs = rosub.add_parser("show", help="the project's effective rules (its own, then the defaults) as JSON")
+    rs.add_argument("project")
+    rd = rosub.add_parser("dry-run", help="where a stored report would go, and why (nothing is sent)")
+    rd.add_argument("project")
+    rd.add_argument("report", help="the report's number (#42 or 42) or id")
+    rset = rosub.add_parser("set", help="replace the project's rules with a JSON or TOML file")
+    rset.add_argument("project")
+    rset.add_argument("file", help='{"rules": [...], "replace_defaults": false} (docs/routing.md)')
     tk = sub.add_parser("create-token", help="create a personal API token for the agent API")
     tk.add_argument("email")
     tk.add_argument("--name", default="cli", help="what the token is for")
@@ -265,6 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bugline import connectorcli
 
         return connectorcli.run(settings, args)
+    elif args.command == "route":
+        from bugline import connectorcli
+
+        return connectorcli.route(settings, args)
     elif args.command == "create-token":
         from bugline import apitokens
 

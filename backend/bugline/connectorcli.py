@@ -1,4 +1,5 @@
-"""`bugline connector add|list|remove|check`: scripted set-up of where reports go."""
+"""`bugline connector add|list|remove|check` and `bugline route show|dry-run|set`: scripted set-up
+of where reports go."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import asyncio
 import json
 import sys
+import tomllib
+from pathlib import Path
 
 import httpx
 from sqlalchemy import or_, select
@@ -14,7 +17,10 @@ from sqlalchemy.orm import Session
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Delivered
 from bugline.db.engine import make_sync_engine
-from bugline.db.models import Project
+from bugline.db.models import Project, Report
+from bugline.outbox.plan import Subject, connectors_of, facts_of, plan_for
+from bugline.routing import Connection as Destination
+from bugline.routing import RoutingError, RoutingSettings, explain, lint, load_rules
 from bugline.settings import Settings
 
 
@@ -75,3 +81,58 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 0 if outcome == "ok" else 1
     finally:
         engine.dispose()
+
+
+def route(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_sync_engine(settings.effective_database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as s, s.begin():
+            project = find_project(s, args.project)
+            if args.action == "show":
+                try:
+                    rules = load_rules((project.settings or {}).get("routing"))
+                except RoutingError as exc:
+                    print(f"bugline: the saved rules do not load: {exc}", file=sys.stderr)
+                    return 2
+                print(json.dumps(rules.to_json(), indent=2))
+                return 0
+            if args.action == "set":
+                try:
+                    parsed = RoutingSettings.from_json(_read_rules(args.file))
+                    effective = parsed.effective()
+                except (RoutingError, OSError, ValueError) as exc:
+                    print(f"bugline: {exc}", file=sys.stderr)
+                    return 2
+                project.settings = {**(project.settings or {}), "routing": parsed.to_json()}
+                for warning in lint(effective, _destinations(s, project.id)):
+                    print(f"warning: {warning}", file=sys.stderr)
+                print(f"routing rules of {project.name!r} saved")
+                return 0
+            ref = args.report.lstrip("#")
+            query = select(Report).where(Report.project_id == project.id)
+            query = query.where(Report.number == int(ref)) if ref.isdigit() else query.where(Report.id == ref)
+            report = s.execute(query).scalar_one_or_none()
+            if report is None:
+                print(f"bugline: project {project.name!r} has no report {args.report!r}", file=sys.stderr)
+                return 2
+            if report.triage is None:
+                print("bugline: the report has not been triaged yet", file=sys.stderr)
+                return 2
+            facts = facts_of(
+                Subject.of_report(s, report), report.status, connectors_of(s.connection(), project.id)
+            )
+            print(explain(plan_for(project.settings or {}, facts)))
+            return 0
+    finally:
+        engine.dispose()
+
+
+def _read_rules(path: str) -> object:
+    text = Path(path).read_text(encoding="utf-8")
+    if path.endswith(".toml"):
+        return tomllib.loads(text)
+    return json.loads(text)
+
+
+def _destinations(s: Session, project_id: str) -> tuple[Destination, ...]:
+    return tuple(Destination(n, k, r, e) for _, n, k, r, e in connectors_of(s.connection(), project_id))
