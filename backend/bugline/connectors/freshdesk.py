@@ -38,7 +38,7 @@ from bugline.connectors.base import (
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.connectors.http import failure, json_body, send
-from bugline.connectors.zendesk import account_url
+from bugline.connectors.zendesk import account_url, mime_type
 from bugline.render import common, html
 
 # CONTRACTS.md "Suggested severity mapping": 4 Urgent, 3 High, 2 Medium, 1 Low ✅.
@@ -257,7 +257,7 @@ class FreshdeskConnector(Connector):
                 return Retry(f"Freshdesk: reading {m.name} failed: {type(exc).__name__}: {exc}"[:300])
             total += len(body)
             files.append(
-                ("attachments[]", (m.name or "file", body, m.content_type or "application/octet-stream"))
+                ("attachments[]", (common.one_line(m.name, 200) or "file", body, mime_type(m.content_type)))
             )
         return files
 
