@@ -50,6 +50,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
+    validate_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.render import common, markdown
@@ -94,6 +95,33 @@ query Check($teamId: String!) {
 }"""
 
 
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
+
+
+def content_type(value: str) -> str:
+    """The media type to declare for a file. Sniffed types are always plain ``type/subtype``;
+    anything else (a parameter, a line break) must never reach a header, where it could add
+    headers of its own, so it goes out as application/octet-stream."""
+    value = value.strip()
+    return value if _MEDIA_TYPE.match(value) else "application/octet-stream"
+
+
+def checked_settings(
+    spec: tuple[Setting, ...], raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The base validation's values and errors, with every setting that passed kept even when
+    another failed, so the checks across settings below name every bad key at once."""
+    try:
+        return validate_settings(spec, raw), {}
+    except InvalidSettings as exc:
+        errors = dict(exc.errors)
+    config: dict[str, Any] = {}
+    for setting in spec:
+        if setting.name not in errors:
+            config.update(validate_settings((setting,), {setting.name: raw.get(setting.name)}))
+    return config, errors
+
+
 def client_id(kind: str, key: str) -> str:
     """A UUID v4-formatted id derived from the attempt key: the same on every retry.
     (uuid5 would be stable too, but the schema asks for "UUID v4 format"; the version and
@@ -116,9 +144,7 @@ class LinearConnector(Connector):
     title: ClassVar[str] = "Linear"
     uploads_files: ClassVar[bool] = True
     settings: ClassVar[tuple[Setting, ...]] = (
-        Setting(
-            "api_key", "Personal API key (Settings → Security & access), or 'Bearer <OAuth token>'", "secret"
-        ),
+        Setting("api_key", "Linear personal API key, or 'Bearer <OAuth token>' for an OAuth app", "secret"),
         Setting("team_id", "ID (a UUID) of the team issues are created in"),
         Setting("url", "GraphQL endpoint", "url", required=False, default=ENDPOINT),
         Setting(
@@ -129,12 +155,7 @@ class LinearConnector(Connector):
 
     @classmethod
     def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        try:
-            config = super().validate(raw)
-        except InvalidSettings as exc:
-            errors.update(exc.errors)
-            config = {}
+        config, errors = checked_settings(cls.settings, raw)
         if "url" in config:
             try:
                 config["url"] = endpoint_url(config["url"])
@@ -270,7 +291,8 @@ class LinearConnector(Connector):
         """Upload one file; its asset URL, ``Retry``, or ``Failed`` when Linear will not take
         it (then the issue links the file in Bugline instead)."""
         what = f"Linear fileUpload {item.name}"
-        variables = {"contentType": item.content_type, "filename": item.name, "size": item.size}
+        declared = content_type(item.content_type)
+        variables = {"contentType": declared, "filename": item.name, "size": item.size}
         data = await self.graphql(FILE_UPLOAD, variables, what)
         if isinstance(data, Retry | Failed):
             return data
@@ -282,7 +304,7 @@ class LinearConnector(Connector):
         if not isinstance(upload_url, str) or not isinstance(asset_url, str):
             return Retry(f"{what}: the answer had no uploadUrl or assetUrl")
         headers = {
-            "Content-Type": item.content_type,
+            "Content-Type": declared,
             "Cache-Control": CACHE_CONTROL,
             "Content-Length": str(item.size),  # a known length: no chunked upload to the bucket
         }
