@@ -437,6 +437,8 @@ def test_extra_tags_are_made_zendesk_safe() -> None:
     ("fault", "token", "expected", "status"),
     [
         (None, TOKEN, Delivered, None),  # ticket 1 does not exist: the JSON 404 proves the sign-in
+        (Fault.status(200, body={"ticket": {"id": 1, "subject": "Sample ticket"}}), TOKEN, Delivered, None),
+        (Fault.status(200, body={"hello": "world"}), TOKEN, Failed, 200),  # answers, but not like Zendesk
         (None, "wrong-token-wrong-token", Failed, 401),
         (Fault.status(403, body={"error": "Forbidden"}), TOKEN, Failed, 403),  # an end user's token
         (Fault.status(404, body=b"<html>Not here</html>"), TOKEN, Failed, 404),  # not Zendesk

@@ -21,9 +21,11 @@ links (signed with a fresh expiry every time the document is built). Hence the o
 
 A retry whose create comes back as a ``hit`` reads the ticket (``GET``) and skips step 2
 when the tag is there. The subset has no search or list endpoint, so ``external_id``
-(``bugline-<key>``) is there for people, not looked up: a retry more than ~2 hours after
-the first attempt, or one whose report changed meanwhile (a new duplicate, a new severity),
-cannot be matched and is reported as Failed rather than risking a second ticket.
+(``bugline-<key>``) is there for people, not looked up. Two limits follow: a retry whose
+report changed meanwhile (a new duplicate, a new severity) gets the 400 and is reported as
+Failed, naming the external_id, rather than risking a second ticket; and a retry after the
+key expired (~2 hours ⚠; the outbox backs off up to an hour between attempts) is a ``miss``
+and creates a second ticket with the same external_id.
 
 Settings: ``url`` is the account (``acme`` or ``https://acme.zendesk.com``); plain http is
 accepted only for 127.0.0.1/localhost, which is what the tests' fake Zendesk listens on.
