@@ -82,3 +82,36 @@ async def test_real_responses_match_the_document(bugline: Bugline) -> None:
                        files={"screenshot": ("s.png", image, "image/png")}))
     check(doc, "/healthz", "get", await c.get("/healthz"))
     check(doc, "/readyz", "get", await c.get("/readyz"))
+
+
+async def test_agent_api_responses_match_the_document(bugline: Bugline) -> None:
+    from tests.integration.test_agent_api import auth, hook, token_for
+
+    doc = (await bugline.client.get("/openapi.json")).json()
+    c = bugline.client
+    lead = auth(await token_for(bugline, "lead"))
+    agent = auth(await token_for(bugline, "agent"))
+    base = f"/api/v1/projects/{bugline.project.id}"
+    check(doc, "/api/v1/connector-kinds", "get", await c.get("/api/v1/connector-kinds", headers=agent))
+    check(doc, "/api/v1/connector-kinds", "get", await c.get("/api/v1/connector-kinds"))
+    t = "/api/v1/projects/{project_id}/connectors"
+    check(doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=lead))
+    check(doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=lead))  # 422
+    check(doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=agent))  # 403
+    check(doc, t, "get", await c.get(f"{base}/connectors", headers=agent))
+    check(doc, t, "get", await c.get("/api/v1/projects/nope/connectors", headers=agent))
+    one = t + "/{connector_id}"
+    check(doc, one, "get", await c.get(f"{base}/connectors/hook", headers=agent))
+    check(doc, one, "patch", await c.patch(f"{base}/connectors/hook", json={"enabled": False}, headers=lead))
+    check(doc, one + "/check", "post", await c.post(f"{base}/connectors/hook/check", headers=lead))
+    r = "/api/v1/projects/{project_id}/routing"
+    check(doc, r, "get", await c.get(f"{base}/routing", headers=agent))
+    check(doc, r, "put", await c.put(f"{base}/routing", json={"rules": []}, headers=lead))
+    check(doc, r, "put", await c.put(f"{base}/routing", json={"rules": 3}, headers=lead))
+    facts = {"severity": "high", "kind": "bug", "categories": [], "completeness": 80}
+    check(doc, r + "/dry-run", "post", await c.post(f"{base}/routing/dry-run", json={"facts": facts}, headers=agent))
+    check(doc, r + "/dry-run", "post", await c.post(f"{base}/routing/dry-run", json={}, headers=agent))
+    fwd = "/api/v1/projects/{project_id}/reports/{report_id}/forward"
+    check(doc, fwd, "post", await c.post(f"{base}/reports/nope/forward", headers=agent))
+    res = await c.delete(f"{base}/connectors/hook", headers=lead)
+    assert res.status_code == 204 and "204" in doc["paths"][one]["delete"]["responses"]

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 import bugline
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
+from bugline.routes import agentdoc
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -61,8 +62,8 @@ ERRORS = {
     code: json_response(text, "Error")
     for code, text in {
         "400": "Malformed request (bad JSON, bad header)",
-        "401": "Missing project key or report token",
-        "403": "Wrong key, or an origin not on the project's allowlist",
+        "401": "Missing project key, report token or API token",
+        "403": "Wrong key, an origin not on the project's allowlist, or a role without the right",
         "404": "Not found",
         "409": "Conflict with the report's state",
         "413": "Body or file too large",
@@ -489,10 +490,12 @@ def response_schemas() -> dict[str, Any]:
 @cache
 def document() -> dict[str, Any]:
     _, defs = models_json_schema(
-        [(m, "validation") for m in REQUEST_MODELS], ref_template="#/components/schemas/{model}"
+        [(m, "validation") for m in [*REQUEST_MODELS, *agentdoc.REQUEST_MODELS]],
+        ref_template="#/components/schemas/{model}",
     )
     schemas = dict(defs.get("$defs", {}))
     schemas.update(response_schemas())
+    schemas.update(agentdoc.response_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -500,10 +503,13 @@ def document() -> dict[str, Any]:
             "version": bugline.__version__,
             "description": "Bug reports in, status out. Errors are JSON: {error: {code, message, fields?}}.",
         },
-        "paths": operations(),
+        "paths": operations() | agentdoc.operations(errors),
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"projectKey": {"type": "apiKey", "in": "header", "name": "X-Bugline-Key"}},
+            "securitySchemes": {
+                "projectKey": {"type": "apiKey", "in": "header", "name": "X-Bugline-Key"},
+                **agentdoc.SECURITY_SCHEME,
+            },
         },
     }
 
