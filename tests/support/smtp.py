@@ -36,7 +36,6 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -55,10 +54,6 @@ Stage = Literal["rcpt", "data"]
 HOST = "127.0.0.1"
 SERVER_NAME = "smtp.test"  # the name the server gives in its greeting and EHLO answer
 DEFAULT_SIZE_LIMIT = 32 * 1024 * 1024  # aiosmtpd's own default
-
-# aiosmtpd warns when AUTH is required without STARTTLS; it does not count implicit TLS as TLS,
-# and a plain local relay with AUTH is what the security="none" tests want.
-warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
 
 _FAULT_TEXT = {4: "4.3.0 Try again later (scripted)", 5: "5.7.1 Refused (scripted)"}
 
@@ -137,10 +132,10 @@ class SmtpServer:
             kwargs["require_starttls"] = True  # MAIL before STARTTLS is refused with 530
         if auth is not None:
             kwargs["authenticator"] = self._authenticate
-            kwargs["auth_required"] = True
             # aiosmtpd only counts STARTTLS as TLS; an implicit-TLS session is encrypted from
-            # the first byte, so AUTH is allowed there too. Plain sessions may AUTH as well
-            # (a local relay), which the security="none" tests need.
+            # the first byte, so AUTH is allowed there too, and plain sessions may AUTH as well
+            # (a local relay, which the security="none" tests need). AUTH is then required by
+            # handle_MAIL below: aiosmtpd's own auth_required warns without auth_require_tls.
             kwargs["auth_require_tls"] = security == "starttls"
             kwargs["auth_exclude_mechanism"] = [m for m in ("LOGIN", "PLAIN") if m not in mechanisms]
         self._controller = Controller(_Handler(self), **kwargs)
@@ -211,10 +206,19 @@ class SmtpServer:
 
 
 class _Handler:
-    """aiosmtpd handler hooks: scripted faults, then store the message."""
+    """aiosmtpd handler hooks: AUTH required when configured, scripted faults, then store."""
 
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.server.auth is not None and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
