@@ -399,7 +399,7 @@ async def test_a_server_that_never_greets_times_out_into_retry(http: httpx.Async
 
 async def test_an_untrusted_certificate_fails_and_names_ca_file(http: httpx.AsyncClient) -> None:
     for security in ("starttls", "tls"):
-        with SmtpServer(security=security) as smtp:  # type: ignore[arg-type]
+        with SmtpServer(security=security) as smtp:
             result = await connector(smtp, http, ca_file=None).deliver(
                 make_document(), Target(), Attempt("c")
             )
