@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -175,6 +176,60 @@ def validate_settings(spec: tuple[Setting, ...], raw: Mapping[str, Any]) -> dict
     if errors:
         raise InvalidSettings(errors)
     return out
+
+
+def checked_settings(
+    spec: tuple[Setting, ...], raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The base validation's values and errors, with every setting that passed kept even when
+    another failed, so a connector's checks across settings can name every bad key at once."""
+    try:
+        return validate_settings(spec, raw), {}
+    except InvalidSettings as exc:
+        errors = dict(exc.errors)
+    config: dict[str, Any] = {}
+    for setting in spec:
+        if setting.name not in errors:
+            config.update(validate_settings((setting,), {setting.name: raw.get(setting.name)}))
+    return config, errors
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def https_or_loopback(url: str) -> bool:
+    """API credentials travel in every request, so vendor URLs must be https; plain http is
+    accepted only for this machine, which is where the tests' fake vendors listen."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and (parts.hostname or "") in LOOPBACK)
+
+
+def account_url(raw: str, vendor_domain: str) -> str:
+    """``acme`` or ``https://acme.zendesk.com`` -> ``https://acme.zendesk.com``.
+
+    Only an address: no path, query or credentials. Plain http only on loopback (tests)."""
+    text = raw.strip().rstrip("/")
+    if _SUBDOMAIN.match(text.lower()):
+        return f"https://{text.lower()}.{vendor_domain}"
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(
+            f"must be a subdomain (acme) or an address like https://acme.{vendor_domain}"
+        ) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"must be a subdomain (acme) or an address like https://acme.{vendor_domain}")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"must be just the address, like https://acme.{vendor_domain} (no path)")
+    if parts.scheme == "http" and host not in LOOPBACK:
+        raise ValueError("must use https:// (plain http only for a local test server)")
+    netloc = host if port is None else f"{host}:{port}"
+    if ":" in host:
+        netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
+    return f"{parts.scheme}://{netloc.lower()}"
 
 
 def _coerce(s: Setting, value: Any) -> Any:

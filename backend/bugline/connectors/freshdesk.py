@@ -35,10 +35,10 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
+    account_url,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
-from bugline.connectors.http import failure, json_body, send
-from bugline.connectors.zendesk import account_url, mime_type
+from bugline.connectors.http import content_type, failure, json_body, send
 from bugline.render import common, html
 
 # CONTRACTS.md "Suggested severity mapping": 4 Urgent, 3 High, 2 Medium, 1 Low ✅.
@@ -257,7 +257,10 @@ class FreshdeskConnector(Connector):
                 return Retry(f"Freshdesk: reading {m.name} failed: {type(exc).__name__}: {exc}"[:300])
             total += len(body)
             files.append(
-                ("attachments[]", (common.one_line(m.name, 200) or "file", body, mime_type(m.content_type)))
+                (
+                    "attachments[]",
+                    (common.one_line(m.name, 200) or "file", body, content_type(m.content_type)),
+                )
             )
         return files
 

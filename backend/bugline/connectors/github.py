@@ -23,7 +23,6 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,6 +38,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
+    https_or_loopback,
     validate_settings,
 )
 from bugline.connectors.document import ReportDocument, Update
@@ -55,7 +55,6 @@ HOLES_AHEAD = 3  # numbers looked at past an apparent newest issue (deleted/tran
 
 _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MENTION = re.compile(r"(?<![\w`])@(?=[\w-])")  # @user, @org/team; not e-mail addresses
 _MARKER_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
@@ -98,7 +97,7 @@ class GitHubConnector(Connector):
         if repo is not None and repo_parts(repo) is None:
             errors["repo"] = "must be owner/name, e.g. octo-org/shop"
         api_url = config.get("api_url")
-        if api_url is not None and not _https_or_loopback(api_url):
+        if api_url is not None and not https_or_loopback(api_url):
             errors["api_url"] = "must use https:// (http:// only for 127.0.0.1 or localhost)"
         if errors:
             raise InvalidSettings(errors)
@@ -415,11 +414,6 @@ def _issue_of(ticket: Ticket) -> tuple[str, str, int] | None:
         return None
     parts = repo_parts(repo)
     return (parts[0], parts[1], number) if parts else None
-
-
-def _https_or_loopback(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme == "https" or (parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK)
 
 
 def _json_any(response: httpx.Response) -> Any:

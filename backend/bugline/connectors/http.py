@@ -9,6 +9,7 @@ Jira adds ``X-RateLimit-Reset`` as an ISO-8601 time.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,17 @@ from typing import Any
 import httpx
 
 from bugline.connectors.base import Failed, Retry
+
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
+
+
+def content_type(value: str) -> str:
+    """The media type to declare for a file. Sniffed types are always plain ``type/subtype``;
+    anything else (a parameter, a line break) must never reach a header, where it could add
+    headers of its own, so it goes out as application/octet-stream."""
+    value = value.strip()
+    return value if _MEDIA_TYPE.match(value) else "application/octet-stream"
+
 
 # 408 and 425 are the server asking to try again; 409 is often a race on the vendor side.
 _RETRYABLE = frozenset({408, 409, 425, 429})

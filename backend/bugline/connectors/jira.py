@@ -44,6 +44,7 @@ from urllib.parse import quote, urlsplit
 
 from bugline.connectors import http as vendor
 from bugline.connectors.base import (
+    LOOPBACK,
     Attempt,
     Connector,
     Delivered,
@@ -54,7 +55,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
-    validate_settings,
+    checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.render import adf, common, text
@@ -64,35 +65,7 @@ DEFAULT_PRIORITIES = ("Highest", "High", "Medium", "Low")  # Jira's defaults; na
 # "Project keys must start with an uppercase letter, followed by one or more uppercase
 # alphanumeric characters" (the spec's ErrorCollection example); underscores are allowed too.
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _PRIORITY_PAGES = 10  # 10 x 100 priorities: more than any site has
-
-
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
-
-
-def content_type(value: str) -> str:
-    """The media type to declare for a file. Sniffed types are always plain ``type/subtype``;
-    anything else (a parameter, a line break) must never reach a header, where it could add
-    headers of its own, so it goes out as application/octet-stream."""
-    value = value.strip()
-    return value if _MEDIA_TYPE.match(value) else "application/octet-stream"
-
-
-def checked_settings(
-    spec: tuple[Setting, ...], raw: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The base validation's values and errors, with every setting that passed kept even when
-    another failed, so the checks across settings below name every bad key at once."""
-    try:
-        return validate_settings(spec, raw), {}
-    except InvalidSettings as exc:
-        errors = dict(exc.errors)
-    config: dict[str, Any] = {}
-    for setting in spec:
-        if setting.name not in errors:
-            config.update(validate_settings((setting,), {setting.name: raw.get(setting.name)}))
-    return config, errors
 
 
 def site_url(url: str) -> str:
@@ -100,7 +73,7 @@ def site_url(url: str) -> str:
     required because the API token travels in every request; plain http is accepted for
     localhost only, which is what the tests' fake Jira listens on."""
     parts = urlsplit(url)
-    if parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
         raise ValueError("must be an https:// URL (http:// is accepted for localhost only)")
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -245,7 +218,7 @@ class JiraConnector(Connector):
                 await _spool(item, spool)
             except Exception as exc:  # the issue exists: note it, never raise or retry
                 return f"{item.name}: could not be read from storage ({type(exc).__name__}); linked instead"
-            problem = await self._upload(key, item.name, spool, content_type(item.content_type))
+            problem = await self._upload(key, item.name, spool, vendor.content_type(item.content_type))
         if problem is None:
             return None
         if problem.status == 413:

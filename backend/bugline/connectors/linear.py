@@ -40,6 +40,7 @@ import httpx
 
 from bugline.connectors import http as vendor
 from bugline.connectors.base import (
+    LOOPBACK,
     Attempt,
     Connector,
     Delivered,
@@ -50,7 +51,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
-    validate_settings,
+    checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.render import common, markdown
@@ -63,7 +64,6 @@ CACHE_CONTROL = "public, max-age=31536000"  # what Linear's upload example sends
 # their names ❓.
 RETRY_TYPES = frozenset({"ratelimited", "lock timeout", "internal error", "network error"})
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _NAMESPACE = b"bugline.linear/"
 
 ISSUE_CREATE = """
@@ -95,33 +95,6 @@ query Check($teamId: String!) {
 }"""
 
 
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
-
-
-def content_type(value: str) -> str:
-    """The media type to declare for a file. Sniffed types are always plain ``type/subtype``;
-    anything else (a parameter, a line break) must never reach a header, where it could add
-    headers of its own, so it goes out as application/octet-stream."""
-    value = value.strip()
-    return value if _MEDIA_TYPE.match(value) else "application/octet-stream"
-
-
-def checked_settings(
-    spec: tuple[Setting, ...], raw: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The base validation's values and errors, with every setting that passed kept even when
-    another failed, so the checks across settings below name every bad key at once."""
-    try:
-        return validate_settings(spec, raw), {}
-    except InvalidSettings as exc:
-        errors = dict(exc.errors)
-    config: dict[str, Any] = {}
-    for setting in spec:
-        if setting.name not in errors:
-            config.update(validate_settings((setting,), {setting.name: raw.get(setting.name)}))
-    return config, errors
-
-
 def client_id(kind: str, key: str) -> str:
     """A UUID v4-formatted id derived from the attempt key: the same on every retry.
     (uuid5 would be stable too, but the schema asks for "UUID v4 format"; the version and
@@ -134,7 +107,7 @@ def endpoint_url(url: str) -> str:
     """https is required because the API key travels in every request; plain http is
     accepted for localhost only, which is what the tests' fake Linear listens on."""
     parts = urlsplit(url)
-    if parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
         raise ValueError("must be an https:// URL (http:// is accepted for localhost only)")
     return url
 
@@ -291,7 +264,7 @@ class LinearConnector(Connector):
         """Upload one file; its asset URL, ``Retry``, or ``Failed`` when Linear will not take
         it (then the issue links the file in Bugline instead)."""
         what = f"Linear fileUpload {item.name}"
-        declared = content_type(item.content_type)
+        declared = vendor.content_type(item.content_type)
         variables = {"contentType": declared, "filename": item.name, "size": item.size}
         data = await self.graphql(FILE_UPLOAD, variables, what)
         if isinstance(data, Retry | Failed):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,6 +42,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
+    https_or_loopback,
     validate_settings,
 )
 from bugline.connectors.document import ReportDocument, Update
@@ -66,7 +66,6 @@ _HINTS: dict[str, str] = {
     "token_revoked": "the token was revoked; reinstall the app",
     "missing_scope": "the app needs the chat:write scope",
 }
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _TOKEN_PREFIXES = ("xoxb-", "xoxp-")
 _TOKEN = "token"  # noqa: S105 - the setting's name; as a literal key, ruff takes its messages for passwords
 
@@ -129,7 +128,7 @@ class SlackConnector(Connector):
             value = config.get(name)
             if value is None or name in errors:
                 continue
-            if not _https_or_loopback(str(value)):
+            if not https_or_loopback(str(value)):
                 errors[name] = "must be an https:// URL (http:// only for 127.0.0.1 or localhost)"
         if errors:
             raise InvalidSettings(errors)
@@ -304,8 +303,3 @@ def _verdict(
     hint = _HINTS.get(error)
     where = f" (channel {channel})" if error in ("not_in_channel", "channel_not_found", "is_archived") else ""
     return Failed(f"{what}{where}: {error}{' — ' + hint if hint else ''}")
-
-
-def _https_or_loopback(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme == "https" or (parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK)

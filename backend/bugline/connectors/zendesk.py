@@ -39,7 +39,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -54,9 +53,10 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
+    account_url,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
-from bugline.connectors.http import failure, json_body, send
+from bugline.connectors.http import content_type, failure, json_body, send
 from bugline.render import common, html, outline
 from bugline.render.outline import Para, Section
 
@@ -73,38 +73,8 @@ FILES_TAG = "bugline_files"  # the files note was added (see the module docstrin
 MAX_UPLOAD = 50 * 1000 * 1000
 KEY_LIMIT = 255  # Idempotency-Key: any string up to 255 characters ⚠ (eesel.ai blog)
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _TAG_JUNK = re.compile(r"[^\w-]+")
-_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-
-
-def account_url(raw: str, vendor_domain: str) -> str:
-    """``acme`` or ``https://acme.zendesk.com`` -> ``https://acme.zendesk.com``.
-
-    Only an address: no path, query or credentials. Plain http only on loopback (tests)."""
-    text = raw.strip().rstrip("/")
-    if _SUBDOMAIN.match(text.lower()):
-        return f"https://{text.lower()}.{vendor_domain}"
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-        port = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        raise ValueError(
-            f"must be a subdomain (acme) or an address like https://acme.{vendor_domain}"
-        ) from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise ValueError(f"must be a subdomain (acme) or an address like https://acme.{vendor_domain}")
-    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"must be just the address, like https://acme.{vendor_domain} (no path)")
-    if parts.scheme == "http" and host not in _LOCAL_HOSTS:
-        raise ValueError("must use https:// (plain http only for a local test server)")
-    netloc = host if port is None else f"{host}:{port}"
-    if ":" in host:
-        netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
-    return f"{parts.scheme}://{netloc.lower()}"
 
 
 def tag(text: str) -> str:
@@ -112,13 +82,6 @@ def tag(text: str) -> str:
     letters, digits, ``_`` and ``-`` (the characters Zendesk's own tags use; whether it
     keeps others such as ``:`` is ❓, so ``severity:high`` becomes ``severity_high``)."""
     return _TAG_JUNK.sub("_", common.one_line(text).lower()).strip("_")
-
-
-def mime_type(value: str) -> str:
-    """``value`` when it is a plain ``type/subtype`` (what storage sniffed), else
-    ``application/octet-stream``: never a header value that could break the request."""
-    value = value.strip().lower()
-    return value if _MIME.match(value) else "application/octet-stream"
 
 
 def custom_field_pairs(items: list[str]) -> list[dict[str, Any]]:
@@ -362,7 +325,7 @@ class ZendeskConnector(Connector):
             content=media.read(),
             headers={
                 **self._headers(),
-                "Content-Type": mime_type(media.content_type),
+                "Content-Type": content_type(media.content_type),
                 "Content-Length": str(media.size),  # streamed, never held whole in memory
             },
         )
