@@ -60,7 +60,7 @@ from bugline.connectors.base import (
     Setting,
     Target,
     Ticket,
-    validate_settings,
+    checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.render import common, html, text
@@ -167,12 +167,7 @@ class EmailConnector(Connector):
 
     @classmethod
     def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        try:
-            config = validate_settings(cls.settings, raw)
-        except InvalidSettings as exc:
-            errors.update(exc.errors)
-            config = _valid_part(cls.settings, raw, errors)  # so the checks below name theirs too
+        config, errors = checked_settings(cls.settings, raw)  # so the checks below name theirs too
         for name in ("to", "from_address"):
             if name in config and not _ADDRESS.match(config[name]):
                 errors[name] = (
@@ -690,18 +685,3 @@ def _ca_problem(path: str) -> str:
     if not context.cert_store_stats()["x509"]:
         return "holds no certificate"
     return ""
-
-
-def _valid_part(
-    spec: tuple[Setting, ...], raw: Mapping[str, Any], errors: Mapping[str, str]
-) -> dict[str, Any]:
-    """The settings that are valid on their own, when others are not."""
-    part: dict[str, Any] = {}
-    for setting in spec:
-        if setting.name in errors:
-            continue
-        try:
-            part.update(validate_settings((setting,), {setting.name: raw.get(setting.name)}))
-        except InvalidSettings:
-            continue
-    return part
