@@ -62,6 +62,7 @@ def make_outbox(
         public_url=settings.effective_public_url,
         link_ttl=settings.media_link_ttl,
         concurrency=settings.outbox_concurrency,
+        lease=settings.outbox_lease,
     )
 
 

@@ -71,6 +71,11 @@ class Settings:
         "processes do it.",
     )
     outbox_concurrency: int = _setting(8, "Deliveries one process sends at once (they wait on vendors).")
+    outbox_lease: int = _setting(
+        120,
+        "Seconds a process holds a delivery: a process that dies mid-delivery has its deliveries "
+        "taken over after this; vendor calls are cut off at 80% of it.",
+    )
     media_link_ttl: int = _setting(
         7 * 24 * 3600,
         "Seconds the media links put into tickets stay valid (S3 presigned URLs allow at most 7 days).",
@@ -133,6 +138,7 @@ class Settings:
             "rate_limit_per_key",
             "rate_limit_per_ip",
             "outbox_concurrency",
+            "outbox_lease",
             "media_link_ttl",
         ):
             if getattr(self, name) <= 0:

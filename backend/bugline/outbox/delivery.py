@@ -47,7 +47,6 @@ from bugline.storage.base import MediaStore
 log = logging.getLogger("bugline.outbox")
 TICKETS = cast(Table, TicketRow.__table__)
 WAIT_FOR_TICKET = timedelta(seconds=2)
-CALL_TIMEOUT = (queue.LEASE - timedelta(seconds=20)).total_seconds()  # finish well inside the lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +58,13 @@ class Context:
     owner: str  # this worker's lease name
     public_url: str
     link_ttl: int  # seconds presigned media links in tickets stay valid
+    lease: float = queue.LEASE.total_seconds()  # seconds this worker holds a delivery
+
+    @property
+    def call_timeout(self) -> float:
+        """A vendor call is cut off well inside the lease, so no other worker takes the
+        delivery over while this one may still be talking to the vendor."""
+        return self.lease * 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +170,7 @@ async def process(ctx: Context, delivery_id: str) -> str:
         if plan.step == "create":
             # The ticket row's id is the key: stable across retries and take-overs of this group.
             attempt = Attempt(key=ticket.id, number=max(d.attempts, 2 if plan.resumed else 1))
-            result = await asyncio.wait_for(connector.deliver(doc, target, attempt), CALL_TIMEOUT)
+            result = await asyncio.wait_for(connector.deliver(doc, target, attempt), ctx.call_timeout)
         else:
             note = _note(
                 doc.reference, doc.duplicates.reports, doc.duplicates.people, doc.duplicates.accounts
@@ -172,9 +178,9 @@ async def process(ctx: Context, delivery_id: str) -> str:
             change = Update(report=doc, note=note)
             existing = Ticket(remote_id=ticket.remote_id or "", url=ticket.url or "", data=dict(ticket.data))
             attempt = Attempt(key=d.id, number=d.attempts)
-            result = await asyncio.wait_for(connector.update(existing, change, attempt), CALL_TIMEOUT)
+            result = await asyncio.wait_for(connector.update(existing, change, attempt), ctx.call_timeout)
     except TimeoutError:
-        result = Retry(f"{c.kind}: no answer within {CALL_TIMEOUT:.0f} s")
+        result = Retry(f"{c.kind}: no answer within {ctx.call_timeout:.0f} s")
     except Exception as exc:  # a connector bug must not kill the worker; it is retried, and logged
         log.exception("connector %s raised on delivery %s", c.kind, d.id)
         result = Retry(f"{c.kind}: internal error {type(exc).__name__}")

@@ -27,7 +27,7 @@ from bugline.db.models import Delivery, DeliveryState, ReportEvent, new_id
 DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, ReportEvent.__table__)
 CHANNEL = "bugline_outbox"  # PostgreSQL LISTEN/NOTIFY channel that wakes idle workers
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=120)  # default; BUGLINE_OUTBOX_LEASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,8 @@ def _due(now: datetime) -> Any:
     )
 
 
-def claim(conn: Connection, *, owner: str, now: datetime, limit: int) -> list[str]:
-    """Lease up to ``limit`` due deliveries for ``owner``; returns their ids."""
+def claim(conn: Connection, *, owner: str, now: datetime, limit: int, lease: timedelta = LEASE) -> list[str]:
+    """Lease up to ``limit`` due deliveries for ``owner`` for ``lease``; returns their ids."""
     pick = (
         select(DELIVERIES.c.id)
         .where(_due(now))
@@ -101,7 +101,7 @@ def claim(conn: Connection, *, owner: str, now: datetime, limit: int) -> list[st
     result = conn.execute(
         update(DELIVERIES)
         .where(DELIVERIES.c.id.in_(pick.scalar_subquery()), _due(now))
-        .values(attempts=DELIVERIES.c.attempts + 1, leased_until=now + LEASE, lease_owner=owner)
+        .values(attempts=DELIVERIES.c.attempts + 1, leased_until=now + lease, lease_owner=owner)
         .returning(DELIVERIES.c.id)
     )
     return [row[0] for row in result]

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +49,7 @@ class Outbox:
         link_ttl: int,
         concurrency: int = 8,
         interval: float = 5.0,
+        lease: float = queue.LEASE.total_seconds(),
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.writer = writer
@@ -57,6 +58,7 @@ class Outbox:
         self.public_url = public_url
         self.link_ttl = link_ttl
         self.concurrency = concurrency
+        self.lease = lease
         self.interval = interval
         self.owner = worker_name()
         self._http = http
@@ -86,6 +88,7 @@ class Outbox:
             owner=self.owner,
             public_url=self.public_url,
             link_ttl=self.link_ttl,
+            lease=self.lease,
         )
 
     async def drain(self) -> dict[str, int]:
@@ -105,7 +108,13 @@ class Outbox:
 
         while True:
             ids = await self.writer.run(
-                lambda conn: queue.claim(conn, owner=self.owner, now=utcnow(), limit=self.concurrency * 4)
+                lambda conn: queue.claim(
+                    conn,
+                    owner=self.owner,
+                    now=utcnow(),
+                    limit=self.concurrency * 4,
+                    lease=timedelta(seconds=self.lease),
+                )
             )
             if not ids:
                 return counts
