@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -18,6 +19,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
@@ -92,35 +94,43 @@ class Outbox:
         )
 
     async def drain(self) -> dict[str, int]:
-        """Send everything due now; returns how many deliveries ended each way."""
+        """Send everything due now; returns how many deliveries ended each way.
+
+        Up to ``concurrency`` deliveries are in flight, and a slot is refilled as soon as one
+        ends, so one slow vendor holds up one slot, not a batch. Rows are leased only when a
+        slot is free, so none waits in memory while its lease runs down."""
         counts: dict[str, int] = {}
         ctx = self.context()
-        gate = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task[str]] = set()
 
-        async def one(delivery_id: str) -> None:
-            async with gate:
-                try:
-                    outcome = await process(ctx, delivery_id)
-                except Exception:  # the database went away mid-delivery: the lease expires, retried
-                    log.exception("delivery %s failed to run; it will be retried", delivery_id)
-                    outcome = "error"
-                counts[outcome] = counts.get(outcome, 0) + 1
+        async def one(delivery_id: str) -> str:
+            try:
+                return await process(ctx, delivery_id)
+            except Exception:  # the database went away mid-delivery: the lease expires, retried
+                log.exception("delivery %s failed to run; it will be retried", delivery_id)
+                return "error"
 
-        while True:
-            ids = await self.writer.run(
-                lambda conn: queue.claim(
-                    conn,
-                    owner=self.owner,
-                    now=utcnow(),
-                    limit=self.concurrency * 4,
-                    lease=timedelta(seconds=self.lease),
-                )
-            )
-            if not ids:
-                return counts
-            await asyncio.gather(*(one(i) for i in ids))
-            if set(counts) <= {"wait"}:  # only waiting on other workers' tickets: let them finish
-                return counts
+        try:
+            while True:
+                free = self.concurrency - len(running)
+                ids: list[str] = []
+                if free > 0:
+                    ids = await self.writer.run(functools.partial(self._claim, limit=free))
+                running |= {asyncio.create_task(one(i)) for i in ids}
+                if not running:
+                    return counts
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    outcome = task.result()
+                    counts[outcome] = counts.get(outcome, 0) + 1
+        finally:
+            for task in running:  # cancelled mid-call (shutdown): the lease brings it back
+                task.cancel()
+
+    def _claim(self, conn: Connection, *, limit: int) -> list[str]:
+        return queue.claim(
+            conn, owner=self.owner, now=utcnow(), limit=limit, lease=timedelta(seconds=self.lease)
+        )
 
     async def next_due(self) -> datetime | None:
         async with self.readers() as session:
