@@ -209,6 +209,17 @@ def parser() -> argparse.ArgumentParser:
     ct = cosub.add_parser("check", help="check a connector's connection and credentials")
     ct.add_argument("project")
     ct.add_argument("name")
+    de = sub.add_parser("delivery", help="what the outbox sent, is sending, or gave up on")
+    desub = de.add_subparsers(dest="action", required=True)
+    dl = desub.add_parser("list", help="a project's deliveries, newest first, one JSON per line")
+    dl.add_argument("project")
+    dl.add_argument("--state", choices=("pending", "done", "failed"))
+    dl.add_argument("--limit", type=int, default=50)
+    dr = desub.add_parser(
+        "retry", help="start failed deliveries again (all of the project's, or the ids given)"
+    )
+    dr.add_argument("project")
+    dr.add_argument("ids", nargs="*")
     ro = sub.add_parser("route", help="routing rules: show them, or dry-run a report through them")
     rosub = ro.add_subparsers(dest="action", required=True)
     rs = rosub.add_parser("show", help="the project's effective rules (its own, then the defaults) as JSON")
@@ -275,6 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bugline import connectorcli
 
         return connectorcli.run(settings, args)
+    elif args.command == "delivery":
+        from bugline import connectorcli
+
+        return connectorcli.delivery(settings, args)
     elif args.command == "route":
         from bugline import connectorcli
 

@@ -1,5 +1,5 @@
-"""`bugline connector add|list|remove|check` and `bugline route show|dry-run|set`: scripted set-up
-of where reports go."""
+"""`bugline connector add|list|remove|check`, `bugline route show|dry-run|set` and `bugline delivery
+list|retry`: scripted set-up of where reports go, and the hand on failed deliveries."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Delivered
 from bugline.db.engine import make_sync_engine
-from bugline.db.models import Project, Report
+from bugline.db.models import Project, Report, utcnow
+from bugline.outbox import queue
 from bugline.outbox.plan import Subject, connectors_of, facts_of, plan_for
 from bugline.routing import Connection as Destination
 from bugline.routing import RoutingError, RoutingSettings, explain, lint, load_rules
@@ -136,3 +137,22 @@ def _read_rules(path: str) -> object:
 
 def _destinations(s: Session, project_id: str) -> tuple[Destination, ...]:
     return tuple(Destination(n, k, r, e) for _, n, k, r, e in connectors_of(s.connection(), project_id))
+
+
+def delivery(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_sync_engine(settings.effective_database_url)
+    try:
+        with Session(engine) as s, s.begin():
+            project = find_project(s, args.project)
+            if args.action == "list":
+                limit = max(1, min(500, args.limit))
+                for row in queue.listing(
+                    s.connection(), project_id=project.id, state=args.state, limit=limit
+                ):
+                    print(json.dumps(row))
+                return 0
+            count = queue.restart(s.connection(), project_id=project.id, now=utcnow(), ids=args.ids or None)
+            print(f"{count} failed deliver{'y' if count == 1 else 'ies'} queued again")
+            return 0
+    finally:
+        engine.dispose()

@@ -276,3 +276,44 @@ async def test_dry_run_and_forward_now_on_a_stored_report(bugline: Bugline) -> N
             await session.execute(
                 update(Delivery).where(Delivery.report_id == report_id).values(state="failed")
             )
+
+
+async def test_failed_deliveries_are_listed_and_retried_by_hand(bugline: Bugline) -> None:
+    agent = auth(await token_for(bugline, "agent"))
+    lead = auth(await token_for(bugline, "lead"))
+    base = f"/api/v1/projects/{bugline.project.id}"
+    async with FakeReceiver() as receiver:
+        assert (
+            await bugline.client.post(f"{base}/connectors", json=hook(receiver.url), headers=lead)
+        ).status_code == 201
+        receiver.script(Fault.status(403, body=b"hook disabled"))
+        res = await bugline.client.post("/api/v1/reports", json=report_body(), headers=headers(bugline))
+        number = res.json()["number"]
+        assert await bugline.delivered() == {"failed": 1}
+        res = await bugline.client.get(f"{base}/deliveries?state=failed", headers=agent)
+        assert res.status_code == 200
+        [failed] = res.json()["deliveries"]
+        assert (
+            failed["connector"] == {"name": "hook", "kind": "webhook"}
+            and failed["report"]["number"] == number
+        )
+        assert failed["status"] == 403 and "hook disabled" in failed["error"]
+        # Another tenant cannot see or retry it, even with its id.
+        other = await bugline.new_project(name="Umbrella")
+        stranger = auth(await token_for(bugline, "lead", project=other))
+        res = await bugline.client.post(
+            f"/api/v1/projects/{other.id}/deliveries/retry", json={"ids": [failed["id"]]}, headers=stranger
+        )
+        assert res.status_code == 202 and res.json() == {"retried": 0}
+        res = await bugline.client.post(
+            f"{base}/deliveries/retry", json={"ids": [failed["id"]]}, headers=agent
+        )
+        assert res.status_code == 202 and res.json() == {"retried": 1}
+        assert await bugline.app.state.bugline.outbox.drain() == {"created": 1}
+        res = await bugline.client.get(f"{base}/deliveries", headers=agent)
+        assert [d["state"] for d in res.json()["deliveries"]] == ["done"]
+        for query in ("state=lost", "limit=0", "limit=abc", "limit=100000"):
+            res = await bugline.client.get(f"{base}/deliveries?{query}", headers=agent)
+            assert res.status_code == 422, query
+        res = await bugline.client.post(f"{base}/deliveries/retry", json={"ids": "all"}, headers=agent)
+        assert res.status_code == 422

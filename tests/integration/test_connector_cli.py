@@ -93,3 +93,11 @@ def test_route_set_show_and_dry_run_errors(shop: Path) -> None:
     assert out.returncode == 2 and "routing.rules[0].when.severity" in out.stderr
     out = run(["route", "dry-run", "Shop", "#7"], shop)
     assert out.returncode == 2 and "no report '#7'" in out.stderr
+
+
+def test_delivery_list_and_retry(shop: Path) -> None:
+    assert run(["delivery", "list", "Shop", "--state", "failed"], shop).stdout.strip() == ""
+    out = run(["delivery", "retry", "Shop"], shop)
+    assert out.returncode == 0 and "0 failed deliveries queued again" in out.stdout
+    out = run(["delivery", "list", "Shop", "--state", "lost"], shop)
+    assert out.returncode == 2 and "invalid choice" in out.stderr

@@ -51,10 +51,17 @@ async def test_real_responses_match_the_document(bugline: Bugline) -> None:
     c = bugline.client
     h = {"X-Bugline-Key": bugline.key, "Origin": ORIGIN}
     image = png()
-    res = await c.post("/api/v1/reports", headers=h, json={
-        "actual": "x", "attachments": [{"name": "a.png", "type": "image/png", "size": len(image)},
-                                       {"name": "r.webm", "type": "video/webm", "size": 6_000_000,
-                                        "kind": "recording"}]})
+    res = await c.post(
+        "/api/v1/reports",
+        headers=h,
+        json={
+            "actual": "x",
+            "attachments": [
+                {"name": "a.png", "type": "image/png", "size": len(image)},
+                {"name": "r.webm", "type": "video/webm", "size": 6_000_000, "kind": "recording"},
+            ],
+        },
+    )
     check(doc, "/api/v1/reports", "post", res)
     created = res.json()
     rid, token = created["id"], created["status_token"]
@@ -62,24 +69,60 @@ async def test_real_responses_match_the_document(bugline: Bugline) -> None:
     check(doc, "/api/v1/reports", "post", await c.post("/api/v1/reports", headers=h, json={"actual": 1}))
     check(doc, "/api/v1/reports", "post", await c.post("/api/v1/reports", json={"actual": "x"}))
     rec = created["attachments"][1]["id"]
-    check(doc, "/api/v1/reports/{report_id}/attachments/{attachment_id}/parts", "post",
-          await c.post(f"/api/v1/reports/{rid}/attachments/{rec}/parts", headers=ht, json={"parts": [{"part_number": 2}]}))
-    check(doc, "/api/v1/reports/{report_id}/attachments/{attachment_id}/complete", "post",
-          await c.post(f"/api/v1/reports/{rid}/attachments/{rec}/complete", headers=ht,
-                       json={"parts": [{"part_number": 1, "etag": "nope"}]}))
-    check(doc, "/api/v1/reports/{report_id}/finalize", "post",
-          await c.post(f"/api/v1/reports/{rid}/finalize", headers=ht))
+    check(
+        doc,
+        "/api/v1/reports/{report_id}/attachments/{attachment_id}/parts",
+        "post",
+        await c.post(
+            f"/api/v1/reports/{rid}/attachments/{rec}/parts", headers=ht, json={"parts": [{"part_number": 2}]}
+        ),
+    )
+    check(
+        doc,
+        "/api/v1/reports/{report_id}/attachments/{attachment_id}/complete",
+        "post",
+        await c.post(
+            f"/api/v1/reports/{rid}/attachments/{rec}/complete",
+            headers=ht,
+            json={"parts": [{"part_number": 1, "etag": "nope"}]},
+        ),
+    )
+    check(
+        doc,
+        "/api/v1/reports/{report_id}/finalize",
+        "post",
+        await c.post(f"/api/v1/reports/{rid}/finalize", headers=ht),
+    )
     await upload(c, created["attachments"][0], image)
-    check(doc, "/api/v1/reports/{report_id}/attachments", "post",
-          await c.post(f"/api/v1/reports/{rid}/attachments", headers=ht,
-                       json={"attachments": [{"name": "b.png", "type": "image/png", "size": 10}]}))
-    check(doc, "/api/v1/reports/{report_id}/finalize", "post",
-          await c.post(f"/api/v1/reports/{rid}/finalize", headers=ht, json={"skip_rejected": True}))
+    check(
+        doc,
+        "/api/v1/reports/{report_id}/attachments",
+        "post",
+        await c.post(
+            f"/api/v1/reports/{rid}/attachments",
+            headers=ht,
+            json={"attachments": [{"name": "b.png", "type": "image/png", "size": 10}]},
+        ),
+    )
+    check(
+        doc,
+        "/api/v1/reports/{report_id}/finalize",
+        "post",
+        await c.post(f"/api/v1/reports/{rid}/finalize", headers=ht, json={"skip_rejected": True}),
+    )
     check(doc, "/api/v1/status/{token}", "get", await c.get(f"/api/v1/status/{token}"))
     check(doc, "/api/v1/status/{token}", "get", await c.get("/api/v1/status/" + "x" * 43))
-    check(doc, "/api/v1/reports/form", "post",
-          await c.post("/api/v1/reports/form", headers=h, data={"actual": "x"},
-                       files={"screenshot": ("s.png", image, "image/png")}))
+    check(
+        doc,
+        "/api/v1/reports/form",
+        "post",
+        await c.post(
+            "/api/v1/reports/form",
+            headers=h,
+            data={"actual": "x"},
+            files={"screenshot": ("s.png", image, "image/png")},
+        ),
+    )
     check(doc, "/healthz", "get", await c.get("/healthz"))
     check(doc, "/readyz", "get", await c.get("/readyz"))
 
@@ -96,8 +139,12 @@ async def test_agent_api_responses_match_the_document(bugline: Bugline) -> None:
     check(doc, "/api/v1/connector-kinds", "get", await c.get("/api/v1/connector-kinds"))
     t = "/api/v1/projects/{project_id}/connectors"
     check(doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=lead))
-    check(doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=lead))  # 422
-    check(doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=agent))  # 403
+    check(
+        doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=lead)
+    )  # 422
+    check(
+        doc, t, "post", await c.post(f"{base}/connectors", json=hook("https://x.example"), headers=agent)
+    )  # 403
     check(doc, t, "get", await c.get(f"{base}/connectors", headers=agent))
     check(doc, t, "get", await c.get("/api/v1/projects/nope/connectors", headers=agent))
     one = t + "/{connector_id}"
@@ -109,9 +156,18 @@ async def test_agent_api_responses_match_the_document(bugline: Bugline) -> None:
     check(doc, r, "put", await c.put(f"{base}/routing", json={"rules": []}, headers=lead))
     check(doc, r, "put", await c.put(f"{base}/routing", json={"rules": 3}, headers=lead))
     facts = {"severity": "high", "kind": "bug", "categories": [], "completeness": 80}
-    check(doc, r + "/dry-run", "post", await c.post(f"{base}/routing/dry-run", json={"facts": facts}, headers=agent))
+    check(
+        doc,
+        r + "/dry-run",
+        "post",
+        await c.post(f"{base}/routing/dry-run", json={"facts": facts}, headers=agent),
+    )
     check(doc, r + "/dry-run", "post", await c.post(f"{base}/routing/dry-run", json={}, headers=agent))
     fwd = "/api/v1/projects/{project_id}/reports/{report_id}/forward"
     check(doc, fwd, "post", await c.post(f"{base}/reports/nope/forward", headers=agent))
+    dl = "/api/v1/projects/{project_id}/deliveries"
+    check(doc, dl, "get", await c.get(f"{base}/deliveries?state=failed", headers=agent))
+    check(doc, dl, "get", await c.get(f"{base}/deliveries?state=nope", headers=agent))
+    check(doc, dl + "/retry", "post", await c.post(f"{base}/deliveries/retry", json={}, headers=agent))
     res = await c.delete(f"{base}/connectors/hook", headers=lead)
     assert res.status_code == 204 and "204" in doc["paths"][one]["delete"]["responses"]

@@ -256,6 +256,17 @@ async def _record(ctx: Context, plan: Plan, result: Result) -> str:
             reason = f"gave up after {d.attempts} attempts: {reason}"
         if not queue.give_up(conn, d.id, ctx.owner, now=now, error=reason, status=status):
             return "lost-lease"
+        # The alert: operators' log alerting picks this line up; the agent API and
+        # `bugline delivery list --state failed` show it, and "retry" starts it again.
+        log.error(
+            "delivery failed for good: project=%s report=%s connector=%s (%s) delivery=%s: %s",
+            d.project_id,
+            d.report_id,
+            c.name,
+            c.kind,
+            d.id,
+            reason,
+        )
         queue.record_event(
             conn,
             project_id=d.project_id,

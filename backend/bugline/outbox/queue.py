@@ -22,7 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bugline.db.models import Delivery, DeliveryState, ReportEvent, new_id
+from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, ReportEvent, new_id
 
 DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, ReportEvent.__table__)
@@ -215,3 +215,78 @@ def pending_count(conn: Connection, project_ids: Sequence[str] | None = None) ->
     if project_ids is not None:
         q = q.where(DELIVERIES.c.project_id.in_(project_ids))
     return int(conn.execute(q).scalar() or 0)
+
+
+def restart(
+    conn: Connection,
+    *,
+    project_id: str,
+    now: datetime,
+    ids: Sequence[str] | None = None,
+    report_id: str | None = None,
+) -> int:
+    """Failed deliveries start again from their first attempt ("retry by hand"); only the
+    project's own rows, and only failed ones (a pending or done delivery is left alone)."""
+    q = update(DELIVERIES).where(
+        DELIVERIES.c.project_id == project_id, DELIVERIES.c.state == DeliveryState.FAILED
+    )
+    if ids is not None:
+        q = q.where(DELIVERIES.c.id.in_(list(ids)))
+    if report_id is not None:
+        q = q.where(DELIVERIES.c.report_id == report_id)
+    result = conn.execute(
+        q.values(state=DeliveryState.PENDING, attempts=0, available_at=now, done_at=None, lease_owner=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def listing(conn: Connection, *, project_id: str, state: str | None, limit: int) -> list[dict[str, Any]]:
+    """The project's deliveries, newest first, with what an operator needs to act."""
+    c = cast(Table, ConnectorConfig.__table__)
+    r = cast(Table, Report.__table__)
+    q = (
+        select(
+            DELIVERIES.c.id,
+            DELIVERIES.c.state,
+            DELIVERIES.c.attempts,
+            DELIVERIES.c.last_error,
+            DELIVERIES.c.last_status,
+            DELIVERIES.c.available_at,
+            DELIVERIES.c.created_at,
+            DELIVERIES.c.done_at,
+            DELIVERIES.c.outcome,
+            DELIVERIES.c.rules,
+            DELIVERIES.c.report_id,
+            r.c.number,
+            c.c.name,
+            c.c.kind,
+        )
+        .join(c, c.c.id == DELIVERIES.c.connector_id)
+        .join(r, r.c.id == DELIVERIES.c.report_id)
+        .where(DELIVERIES.c.project_id == project_id)
+        .order_by(DELIVERIES.c.created_at.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        q = q.where(DELIVERIES.c.state == state)
+    out = []
+    for row in conn.execute(q):
+        out.append(
+            {
+                "id": row.id,
+                "state": row.state,
+                "attempts": row.attempts,
+                "outcome": row.outcome,
+                "error": row.last_error,
+                "status": row.last_status,
+                "next_attempt_at": row.available_at.isoformat()
+                if row.state == DeliveryState.PENDING
+                else None,
+                "created_at": row.created_at.isoformat(),
+                "done_at": row.done_at.isoformat() if row.done_at else None,
+                "rules": list(row.rules or []),
+                "report": {"id": row.report_id, "number": row.number},
+                "connector": {"name": row.name, "kind": row.kind},
+            }
+        )
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,8 +21,9 @@ from starlette.routing import Route
 from bugline.apitokens import Caller, authenticate
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Delivered
-from bugline.db.models import Delivery, DeliveryState, Project, Report, ReportStatus, utcnow
+from bugline.db.models import Project, Report, ReportStatus, utcnow
 from bugline.errors import ApiError
+from bugline.outbox import queue
 from bugline.outbox.plan import Subject, connectors_of, facts_of, forward, plan_for
 from bugline.routes.edge import app_state, client_ip, ip_identity, json_body
 from bugline.routing import Facts, RoutingError, RoutingSettings, explain, lint, load_rules
@@ -300,11 +301,7 @@ async def forward_report(request: Request) -> Response:
         if report.triage is None:
             raise ApiError(409, "not_triaged", "the report has no triage verdict yet; try again in a moment")
         now = utcnow()
-        retried = s.connection().execute(
-            update(Delivery)
-            .where(Delivery.report_id == report.id, Delivery.state == DeliveryState.FAILED)
-            .values(state=DeliveryState.PENDING, attempts=0, available_at=now, done_at=None)
-        ).rowcount
+        retried = queue.restart(s.connection(), project_id=project.id, now=now, report_id=report.id)
         added = forward(
             s.connection(),
             project_id=project.id,
@@ -314,12 +311,49 @@ async def forward_report(request: Request) -> Response:
             status=str(ReportStatus.RECEIVED),
             now=now,
         )
-        return {"retried": int(retried or 0), "added": added}
+        return {"retried": retried, "added": added}
 
     async with state.sessions() as session, session.begin():
         counts = await session.run_sync(act)
     state.outbox.poke()
     return JSONResponse(counts, status_code=202)
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] | None = Field(default=None, max_length=500)  # None: every failed delivery
+
+
+STATES = ("pending", "done", "failed")
+
+
+async def list_deliveries(request: Request) -> Response:
+    """The project's deliveries, newest first; ``?state=failed`` is the list to act on."""
+    _, project = await project_for(request, "agent")
+    state = request.query_params.get("state")
+    if state is not None and state not in STATES:
+        raise ApiError(422, "invalid_query", f"state must be one of {', '.join(STATES)}")
+    raw_limit = request.query_params.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
+        raise ApiError(422, "invalid_query", "limit must be a number from 1 to 500")
+    async with app_state(request).readers() as session:
+        rows = await session.run_sync(
+            lambda s: queue.listing(s.connection(), project_id=project.id, state=state, limit=int(raw_limit))
+        )
+    return JSONResponse({"deliveries": rows})
+
+
+async def retry_deliveries(request: Request) -> Response:
+    """Retry by hand: failed deliveries (all, or the ids given) start again from attempt one."""
+    _, project = await project_for(request, "agent")
+    body, _ = await json_body(request, RetryIn, MAX_BODY)
+    state = app_state(request)
+    async with state.sessions() as session, session.begin():
+        count = await session.run_sync(
+            lambda s: queue.restart(s.connection(), project_id=project.id, now=utcnow(), ids=body.ids)
+        )
+    state.outbox.poke()
+    return JSONResponse({"retried": count}, status_code=202)
 
 
 routes = [
@@ -341,4 +375,6 @@ routes = [
     Route(
         "/api/v1/projects/{project_id:str}/reports/{report_id:str}/forward", forward_report, methods=["POST"]
     ),
+    Route("/api/v1/projects/{project_id:str}/deliveries", list_deliveries, methods=["GET"]),
+    Route("/api/v1/projects/{project_id:str}/deliveries/retry", retry_deliveries, methods=["POST"]),
 ]

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bugline.routes.agent import ConnectorIn, ConnectorPatch, DryRunIn, RoutingIn
+from bugline.routes.agent import STATES, ConnectorIn, ConnectorPatch, DryRunIn, RetryIn, RoutingIn
 
-REQUEST_MODELS: list[type[BaseModel]] = [ConnectorIn, ConnectorPatch, DryRunIn, RoutingIn]
+REQUEST_MODELS: list[type[BaseModel]] = [ConnectorIn, ConnectorPatch, DryRunIn, RoutingIn, RetryIn]
 SECURITY: list[dict[str, list[str]]] = [{"apiToken": []}]
 SECURITY_SCHEME = {
     "apiToken": {
@@ -127,6 +127,32 @@ def operations(errors: Any) -> dict[str, Any]:
                 "responses": {"202": _json("Queued", "Forwarded"), **errors("401", "404", "409", "429")},
             }
         },
+        "/api/v1/projects/{project_id}/deliveries": {
+            "get": {
+                "summary": "The project's deliveries, newest first (state=failed: what needs a person)",
+                "security": SECURITY,
+                "parameters": [
+                    *project,
+                    {"name": "state", "in": "query", "required": False, "schema": {"enum": list(STATES)}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                    },
+                ],
+                "responses": {"200": _json("Deliveries", "DeliveryList"), **read, **errors("422")},
+            }
+        },
+        "/api/v1/projects/{project_id}/deliveries/retry": {
+            "post": {
+                "summary": "Retry failed deliveries by hand (all, or the ids given) from attempt one",
+                "security": SECURITY,
+                "parameters": project,
+                "requestBody": _body("RetryIn"),
+                "responses": {"202": _json("Queued again", "Retried"), **write},
+            }
+        },
     }
 
 
@@ -209,6 +235,38 @@ def response_schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["plan", "explanation"],
             "properties": {"plan": obj, "explanation": s},
+        },
+        "DeliveryList": {
+            "type": "object",
+            "required": ["deliveries"],
+            "properties": {
+                "deliveries": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "state", "attempts", "report", "connector", "created_at"],
+                        "properties": {
+                            "id": s,
+                            "state": {"enum": list(STATES)},
+                            "attempts": {"type": "integer"},
+                            "outcome": {"type": ["string", "null"]},
+                            "error": {"type": ["string", "null"]},
+                            "status": {"type": ["integer", "null"]},
+                            "next_attempt_at": {"type": ["string", "null"]},
+                            "created_at": s,
+                            "done_at": {"type": ["string", "null"]},
+                            "rules": {"type": "array", "items": s},
+                            "report": obj,
+                            "connector": obj,
+                        },
+                    },
+                }
+            },
+        },
+        "Retried": {
+            "type": "object",
+            "required": ["retried"],
+            "properties": {"retried": {"type": "integer"}},
         },
         "Forwarded": {
             "type": "object",
