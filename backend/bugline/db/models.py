@@ -222,6 +222,11 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
+    # The life after triage (issue 6): when the status last changed, first reached the team,
+    # and was resolved; the SLA timers and the monthly review read these.
+    status_changed_at: Mapped[datetime | None] = mapped_column()
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
     # Set while one finalize verifies the media, so concurrent ones don't repeat the work.
     finalizing_until: Mapped[datetime | None] = mapped_column()
 
@@ -431,3 +436,73 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Notification(Base):
+    """A message to a reporter, written in the transaction that caused it (a status change,
+    a triage verdict) and sent by the workers like a delivery: leased, retried, recorded.
+    The unique (report, kind, key) makes "none sent twice" a database rule."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("report_id", "kind", "key", name="uq_notifications_report_kind_key"),
+        Index("ix_notifications_state_available", "state", "available_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    reporter_id: Mapped[str | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))  # received | needs_info | escalated | resolved | ...
+    key: Mapped[str] = mapped_column(String(64), default="")  # what makes it distinct (the event id)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | skipped
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the public note, the timeframe, ...
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    leased_until: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class HookDelivery(Base):
+    """An inbound webhook delivery already processed: vendors retry and replay, and the same
+    delivery must change nothing the second time."""
+
+    __tablename__ = "hook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("connector_id", "delivery_key", name="uq_hook_deliveries_connector_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    connector_id: Mapped[str] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"))
+    delivery_key: Mapped[str] = mapped_column(String(200))  # the vendor's delivery id, or the body's hash
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Timer(Base):
+    """A moment something must happen to a report unless the report moves on first: an SLA
+    escalation, a 48-hour follow-up, the 14-day cannot-reproduce closure. Fired once: the
+    worker claims it with a conditional update, so restarts and several workers never fire
+    one twice."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("report_id", "key", name="uq_timers_report_key"),
+        Index("ix_timers_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(
+        String(30)
+    )  # first_response | escalation | resolution | follow_up | close
+    key: Mapped[str] = mapped_column(String(64))  # kind plus what makes it distinct ("follow_up:3")
+    due_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | fired | cancelled
+    fired_at: Mapped[datetime | None] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -45,6 +45,7 @@ from bugline.db.models import (
 )
 from bugline.grouping import Grouping, Match, assign, find_match, group_stats
 from bugline.intake.service import EVENTS, REPORTS
+from bugline.notify import queue as notify_queue
 from bugline.outbox.plan import Subject, forward
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
@@ -268,6 +269,19 @@ def apply(
             )
         )
     conn.execute(insert(EVENTS), events)
+    # The receipt (SOP: acknowledge, confirm we have what we need or ask for what is
+    # missing, promise no fix time); the notifications worker sends it.
+    notify_queue.enqueue(
+        conn,
+        project_id=pending.project_id,
+        report_id=pending.report_id,
+        reporter_id=reporter_id,
+        kind="needs_info" if new_status == ReportStatus.NEEDS_INFO else "received",
+        data={"questions": dict(result.completeness.questions)}
+        if new_status == ReportStatus.NEEDS_INFO
+        else {},
+        now=now,
+    )
     enqueued = 0
     if new_status == ReportStatus.RECEIVED:
         # Complete enough to act on: route it now, in this transaction (needs_info reports

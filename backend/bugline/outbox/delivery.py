@@ -38,8 +38,9 @@ from bugline.connectors.base import (
 )
 from bugline.connectors.document import Update
 from bugline.db.engine import Writer
-from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, utcnow
+from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, ReportStatus, utcnow
 from bugline.db.models import Ticket as TicketRow
+from bugline.lifecycle import status as lifecycle
 from bugline.outbox import queue, retry
 from bugline.outbox.document import build, load
 from bugline.storage.base import MediaStore
@@ -234,6 +235,16 @@ async def _record(ctx: Context, plan: Plan, result: Result) -> str:
                 kind="forwarded",
                 connector=c.name,
                 data=data,
+            )
+            # In the team's tool now: for the customer, that is the escalation (they hear it,
+            # with a timeframe); a later delivery of the same report changes nothing.
+            lifecycle.change(
+                conn,
+                [d.report_id],
+                ReportStatus.ESCALATED,
+                source=lifecycle.Source("connector", c.name, via=f"forwarded to {c.kind}"),
+                now=now,
+                only_from=(ReportStatus.RECEIVED, ReportStatus.REOPENED),
             )
             return outcome
         if isinstance(result, Retry) and not retry.exhausted(d.attempts):

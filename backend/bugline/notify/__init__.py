@@ -1,0 +1,1 @@
+"""Telling the customer: notifications written with the change that causes them, sent by workers."""

@@ -1,0 +1,57 @@
+"""Writing a notification into its queue: one insert, inside the transaction of the change
+that causes it; (report, kind, key) unique, so deciding twice sends once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bugline.db.models import Notification, new_id
+
+NOTIFICATIONS = cast(Table, Notification.__table__)
+
+# What a reporter hears about, by notification kind (templates in notify/templates/).
+KINDS = ("received", "needs_info", "escalated", "resolved", "cannot_reproduce", "closed", "reopened")
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    project_id: str,
+    report_id: str,
+    reporter_id: str | None,
+    kind: str,
+    key: str = "",
+    data: dict[str, Any] | None = None,
+    now: datetime,
+) -> bool:
+    """True when the notification is new. A report without a reporter is skipped here: there
+    is nobody to tell (a reporter without an email, or unsubscribed, is skipped at send time,
+    so the decision is still on record)."""
+    if reporter_id is None:
+        return False
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    row = {
+        "id": new_id(),
+        "project_id": project_id,
+        "report_id": report_id,
+        "reporter_id": reporter_id,
+        "kind": kind,
+        "key": key[:64],
+        "state": "pending",
+        "data": data or {},
+        "attempts": 0,
+        "available_at": now,
+        "created_at": now,
+    }
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(NOTIFICATIONS)
+        .on_conflict_do_nothing(index_elements=["report_id", "kind", "key"])
+        .returning(NOTIFICATIONS.c.id)
+    )
+    return conn.execute(stmt, [row]).first() is not None

@@ -1,0 +1,1 @@
+"""SLA targets per severity, and the timers that escalate what stalls."""
