@@ -24,7 +24,19 @@ from bugline.errors import ApiError, handle_api_error, handle_http_exception, ha
 from bugline.intake.backlog import Backlog
 from bugline.outbox.runner import Outbox
 from bugline.ratelimit import RateLimiter
-from bugline.routes import agent, demo, health, media, openapi, reports, status, uploadform, widget
+from bugline.routes import (
+    agent,
+    demo,
+    health,
+    hooks,
+    media,
+    openapi,
+    pages,
+    reports,
+    status,
+    uploadform,
+    widget,
+)
 from bugline.settings import Settings
 from bugline.state import AppState
 from bugline.storage.base import MediaStore, StoreError
@@ -105,6 +117,8 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *uploadform.routes,
         *status.routes,
         *agent.routes,
+        *hooks.routes,  # /hooks/{connector_id}: helpdesks' status webhooks
+        *pages.routes,  # the customer's pages: status, answers, still broken, unsubscribe
         *health.routes,
         *openapi.routes,
         *demo.routes,

@@ -81,6 +81,24 @@ class Settings:
         "Seconds the media links put into tickets stay valid (S3 presigned URLs allow at most 7 days).",
     )
 
+    smtp_host: str = _setting(
+        "", "SMTP server for customer notifications. Empty: notifications are recorded as not sent."
+    )
+    smtp_port: int = _setting(587, "SMTP port (587 with STARTTLS, 465 with implicit TLS).")
+    smtp_security: str = _setting(
+        "starttls", "starttls, tls, or none (none only for a relay on this machine)."
+    )
+    smtp_username: str = _setting("", "SMTP login, if the server wants one.")
+    smtp_password: str = _setting("", "SMTP password.")
+    smtp_ca_file: str = _setting("", "PEM file of CAs to trust for the SMTP server instead of the system's.")
+    mail_from: str = _setting(
+        "", "From address of customer notifications, like Acme Support <support@acme.com>."
+    )
+    notify_in_web: bool = _setting(
+        True,
+        "Send customer notifications and run SLA timers in each web process (off: `bugline worker` does).",
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'bugline.db').resolve()}"
@@ -121,6 +139,10 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an http(s) URL, got {value!r}")
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("BUGLINE_SECRET_KEY must be at least 32 characters")
+        if self.smtp_security not in ("starttls", "tls", "none"):
+            raise SettingsError("BUGLINE_SMTP_SECURITY must be one of starttls, tls, none")
+        if self.smtp_host and not self.mail_from:
+            raise SettingsError("BUGLINE_MAIL_FROM is needed when BUGLINE_SMTP_HOST is set")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise SettingsError("BUGLINE_LOG_LEVEL must be one of debug, info, warning, error")
         if self.upload_url_ttl > 7 * 24 * 3600:  # S3's limit for presigned URLs (SigV4)

@@ -143,6 +143,12 @@ class Connector(ABC):
     async def update(self, ticket: Ticket, change: Update, attempt: Attempt) -> Result:
         """Add a comment/update to a ticket this connector created earlier."""
 
+    async def escalate(self, ticket: Ticket, level: str, note: str, attempt: Attempt) -> Result:
+        """An SLA escalation: raise the ticket's priority to ``level`` and say why. Connectors
+        whose vendor has a priority field override this; the default adds ``note`` as an
+        update, which every connector can do."""
+        raise NotImplementedError
+
     @abstractmethod
     async def check(self) -> Result:
         """Check the connection and credentials without creating anything (the "send test"
