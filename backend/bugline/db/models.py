@@ -385,7 +385,9 @@ class Delivery(Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     connector_id: Mapped[str] = mapped_column(ForeignKey("connectors.id", ondelete="CASCADE"))
-    action: Mapped[str] = mapped_column(String(20), default="create")  # create | resend
+    # create (the report's ticket, or a comment on its group's), or a later word on the group's
+    # ticket that must be said once: escalate:<timer key>, reopen:<event id>
+    action: Mapped[str] = mapped_column(String(64), default="create")
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
     target: Mapped[dict[str, Any]] = mapped_column(default=dict)  # options and tags routing chose
     rules: Mapped[list[Any]] = mapped_column(default=list)  # the routing rules that chose it

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, insert, or_, select, update
 
 from bugline.db.models import Report, ReportEvent, ReportStatus, Ticket
 from bugline.notify import queue as notify_queue
+from bugline.outbox import plan
 from bugline.sla import policy
 
 REPORTS = cast(Table, Report.__table__)
@@ -178,6 +179,18 @@ def change(
                 kind=str(to),
                 key=str(event_id),
                 data={"note": public_note, "from": before, "severity": row.severity or "medium"},
+                now=now,
+            )
+        if to == ReportStatus.REOPENED and source.actor_type in ("reporter", "agent"):
+            # The team's tool must hear it too (a reopen that came from the tool itself
+            # needs no echo back).
+            said = f": {public_note}" if public_note else ""
+            plan.tell_tickets(
+                conn,
+                project_id=row.project_id,
+                report_id=row.id,
+                action=f"reopen:{event_id}",
+                note=f"Reopened: the customer says the problem is still there ({source.via}){said}",
                 now=now,
             )
         policy.on_status(

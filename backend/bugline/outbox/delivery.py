@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bugline.connectors import registry
 from bugline.connectors.base import (
     Attempt,
+    Connector,
     Delivered,
     Failed,
     InvalidSettings,
@@ -36,7 +37,7 @@ from bugline.connectors.base import (
     Target,
     Ticket,
 )
-from bugline.connectors.document import Update
+from bugline.connectors.document import ReportDocument, Update
 from bugline.db.engine import Writer
 from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, ReportStatus, utcnow
 from bugline.db.models import Ticket as TicketRow
@@ -173,19 +174,33 @@ async def process(ctx: Context, delivery_id: str) -> str:
             attempt = Attempt(key=ticket.id, number=max(d.attempts, 2 if plan.resumed else 1))
             result = await asyncio.wait_for(connector.deliver(doc, target, attempt), ctx.call_timeout)
         else:
-            note = _note(
-                doc.reference, doc.duplicates.reports, doc.duplicates.people, doc.duplicates.accounts
-            )
-            change = Update(report=doc, note=note)
             existing = Ticket(remote_id=ticket.remote_id or "", url=ticket.url or "", data=dict(ticket.data))
             attempt = Attempt(key=d.id, number=d.attempts)
-            result = await asyncio.wait_for(connector.update(existing, change, attempt), ctx.call_timeout)
+            result = await asyncio.wait_for(_word(connector, existing, doc, d, attempt), ctx.call_timeout)
     except TimeoutError:
         result = Retry(f"{c.kind}: no answer within {ctx.call_timeout:.0f} s")
     except Exception as exc:  # a connector bug must not kill the worker; it is retried, and logged
         log.exception("connector %s raised on delivery %s", c.kind, d.id)
         result = Retry(f"{c.kind}: internal error {type(exc).__name__}")
     return await _record(ctx, plan, result)
+
+
+async def _word(
+    connector: Connector, ticket: Ticket, doc: ReportDocument, d: Delivery, attempt: Attempt
+) -> Result:
+    """What a delivery says on a ticket that exists: another duplicate joined (create), an
+    SLA escalation (raise the priority where the vendor has one, else a comment), or the
+    customer's "still broken" (reopen)."""
+    note = str(d.target.get("note") or "")
+    if d.action.startswith("escalate"):
+        level = str(d.target.get("level") or doc.severity)
+        try:
+            return await connector.escalate(ticket, level, note, attempt)
+        except NotImplementedError:
+            pass
+    elif d.action == "create":
+        note = _note(doc.reference, doc.duplicates.reports, doc.duplicates.people, doc.duplicates.accounts)
+    return await connector.update(ticket, Update(report=doc, note=note), attempt)
 
 
 def _note(reference: str, reports: int, people: int, accounts: int) -> str:

@@ -13,7 +13,7 @@ from typing import Any, cast, get_args
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from bugline.db.models import ConnectorConfig, Report, Reporter
+from bugline.db.models import ConnectorConfig, Report, Reporter, Ticket
 from bugline.outbox.queue import Planned, enqueue
 from bugline.routing import Connection as Destination
 from bugline.routing import Facts, Plan, RoutingError, default_rules, load_rules, route
@@ -129,5 +129,39 @@ def forward(
         Planned(connector_id=ids[d.connector], options=d.options, tags=d.tags, rules=d.rules)
         for d in plan.targets
         if d.connector in ids
+    ]
+    return enqueue(conn, project_id=project_id, report_id=report_id, planned=planned, now=now)
+
+
+def tell_tickets(
+    conn: Connection,
+    *,
+    project_id: str,
+    report_id: str,
+    action: str,
+    note: str,
+    now: datetime,
+    level: str = "",
+    roles: tuple[str, ...] | None = None,
+) -> int:
+    """A word for every ticket the report's group already has (the customer says it is still
+    broken; an SLA escalation), one delivery per connector holding one; ``roles`` limits it
+    to connectors with one of those roles. ``action`` carries the key that makes it once
+    ("reopen:<event id>"). Returns how many deliveries were written."""
+    report = conn.execute(
+        select(Report.duplicate_group_id).where(Report.id == report_id, Report.project_id == project_id)
+    ).first()
+    if report is None:
+        return 0
+    group_key = report[0] or report_id
+    rows = conn.execute(
+        select(Ticket.connector_id, ConnectorConfig.roles)
+        .join(ConnectorConfig, ConnectorConfig.id == Ticket.connector_id)
+        .where(Ticket.project_id == project_id, Ticket.group_key == group_key, Ticket.state == "created")
+    ).all()
+    planned = [
+        Planned(connector_id=connector_id, action=action, note=note, level=level)
+        for connector_id, connector_roles in rows
+        if roles is None or set(roles) & set(connector_roles or ())
     ]
     return enqueue(conn, project_id=project_id, report_id=report_id, planned=planned, now=now)

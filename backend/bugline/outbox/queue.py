@@ -38,7 +38,9 @@ class Planned:
     options: dict[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
-    action: str = "create"
+    action: str = "create"  # or "escalate:<key>" / "reopen:<key>": a word on the group's ticket
+    note: str = ""  # what that word says ("No resolution after 24 hours: escalated to the lead")
+    level: str = ""  # escalate: the priority to raise the ticket to
 
 
 def enqueue(
@@ -53,7 +55,7 @@ def enqueue(
             "connector_id": p.connector_id,
             "action": p.action,
             "state": DeliveryState.PENDING,
-            "target": {"options": dict(p.options), "tags": list(p.tags)},
+            "target": {"options": dict(p.options), "tags": list(p.tags), "note": p.note, "level": p.level},
             "rules": list(p.rules),
             "attempts": 0,
             "available_at": now,

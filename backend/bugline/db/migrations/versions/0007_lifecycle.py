@@ -1,4 +1,4 @@
-"""lifecycle: notifications, inbound hook deliveries, timers, report status times
+"""lifecycle: notifications, inbound hook deliveries, timers, report status times, longer delivery actions
 
 Revision ID: 0007
 Revises: 0006
@@ -19,6 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.alter_column(
+            "action", existing_type=sa.String(length=20), type_=sa.String(length=64), existing_nullable=False
+        )
     op.create_table(
         "hook_deliveries",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -110,6 +114,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.alter_column(
+            "action", existing_type=sa.String(length=64), type_=sa.String(length=20), existing_nullable=False
+        )
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_column("resolved_at")
         batch_op.drop_column("escalated_at")
