@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from tests.support.vendors.server import Fault
 pytestmark = pytest.mark.anyio
 
 REPORTS = 60
+LEASE = 8  # BUGLINE_OUTBOX_LEASE (s): the holder is killed while its call (cut off at 80 %) is open
 SETTLE_TIMEOUT = 240.0  # generous: the machine is shared and retries back off
 
 
@@ -83,8 +83,9 @@ class Worker:
 
 
 @contextlib.contextmanager
-def workers(settings: Settings, count: int, logs: Path) -> Iterator[list[Worker]]:
-    """``count`` `bugline worker` processes with the app's settings; stopped with SIGTERM at the end."""
+def workers(settings: Settings, count: int, logs: Path, **extra: str) -> Iterator[list[Worker]]:
+    """``count`` `bugline worker` processes with the app's settings (plus ``extra`` BUGLINE_*
+    variables); stopped with SIGTERM at the end."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUGLINE_")}
     env |= {
         "BUGLINE_DATABASE_URL": settings.effective_database_url,
@@ -93,6 +94,7 @@ def workers(settings: Settings, count: int, logs: Path) -> Iterator[list[Worker]
         "BUGLINE_PUBLIC_URL": settings.effective_public_url,
         "BUGLINE_LOG_LEVEL": "info",
     }
+    env |= {f"BUGLINE_{name.upper()}": value for name, value in extra.items()}
     started: list[Worker] = []
     try:
         for n in range(count):
@@ -270,7 +272,7 @@ async def test_worker_killed_mid_delivery_is_taken_over_and_the_report_arrives_o
         # The receiver stores the first request, then holds its answer: the worker sending it
         # is mid-delivery when it is killed, and the report is already at the receiver.
         receiver.script(Fault.hang(600, process=True))
-        with workers(web.settings, 2, tmp_path) as ws:
+        with workers(web.settings, 2, tmp_path, outbox_lease=str(LEASE)) as ws:
             report_id = await submit(web, report_body())
             await receiver.arrival(1, "POST", "/hook", timeout=60)
             [d] = await deliveries(web, report_id)
@@ -286,15 +288,10 @@ async def test_worker_killed_mid_delivery_is_taken_over_and_the_report_arrives_o
             assert d.state == DeliveryState.PENDING and owner_pid(d.lease_owner) == holder.pid
             assert len(receiver.requests) == 1
 
-            # Let the lease run out. It is queue.LEASE (120 s), fixed in the code: move its end
-            # into the past instead of waiting, what the clock would do. No NOTIFY: nothing
-            # announces an expired lease, the survivor finds it on its own next look.
-            async with web.engine.begin() as conn:
-                await conn.execute(
-                    update(Delivery)
-                    .where(Delivery.id == d.id)
-                    .values(leased_until=utcnow() - timedelta(seconds=1))
-                )
+            # The lease runs out (nothing announces that: the survivor sleeps until the earliest
+            # lease ends, then looks) and the survivor sends the report again, same id.
+            assert d.leased_until is not None
+            lease_end = d.leased_until.timestamp()
             deadline = time.monotonic() + 60
             while (d := (await deliveries(web, report_id))[0]).state == DeliveryState.PENDING:
                 assert time.monotonic() < deadline, f"not taken over\n{tails(ws)}"
@@ -306,6 +303,8 @@ async def test_worker_killed_mid_delivery_is_taken_over_and_the_report_arrives_o
         assert d.attempts == 2 and owner_pid(d.lease_owner) == survivor.pid
         first, second = receiver.requests
         assert first.fault == "hang 600s after processing" and second.fault is None and second.status == 200
+        wall = time.time() - time.monotonic()  # the receiver records arrivals on the monotonic clock
+        assert second.at + wall >= lease_end - 0.01, "taken over while the dead worker's lease still ran"
         assert first.headers["bugline-webhook-id"] == second.headers["bugline-webhook-id"]
         assert [p["attempt"] for p in receiver.received] == [1, 2]
         [stored] = receiver.reports()
