@@ -25,18 +25,16 @@ The rules, from ../shared/specs/CONTRACTS.md section 7 (no vendor spec; the RFCs
 - No structured priority field: ``X-Priority`` and ``Importance`` (RFC 2156 section 5.3.4),
   which mail clients and several helpdesks show.
 
-The SMTP conversation is stdlib ``smtplib`` in a worker thread (``anyio.to_thread``); every
-step is bounded by ``timeout``. Files are read into memory first (at most
-``max_attachment_bytes``), then the whole message is built and sent in the thread.
+The SMTP conversation (``bugline.mail.smtp``, shared with customer notifications) is stdlib
+``smtplib`` in a worker thread (``anyio.to_thread``); every step is bounded by ``timeout``.
+Files are read into memory first (at most ``max_attachment_bytes``), then the whole message
+is built and sent in the thread.
 """
 
 from __future__ import annotations
 
 import email.policy
-import ipaddress
 import re
-import smtplib
-import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
@@ -63,10 +61,21 @@ from bugline.connectors.base import (
     checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
+from bugline.mail.smtp import (
+    ADDRESS,
+    IMPLICIT_TLS_PORT,
+    SUBMISSION_PORT,
+    Conversation,
+    Server,
+    ca_problem,
+    close,
+    expect,
+    ip,
+    is_local,
+    size_limit,
+)
 from bugline.render import common, html, text
 
-SUBMISSION_PORT = 587  # RFC 6409, with STARTTLS
-IMPLICIT_TLS_PORT = 465  # RFC 8314
 DEFAULT_ATTACHMENT_BYTES = 10_000_000  # 10 MB: most helpdesks take 20-50 MB per message
 MAX_ATTACHMENT_BYTES = 50_000_000  # files are held in memory while a message is built
 SENDER_NAME = "Bugline"
@@ -79,14 +88,7 @@ PRIORITIES: dict[Level, tuple[str, str]] = {
     "low": ("5 (Lowest)", "low"),
 }
 
-# An ASCII address without display name, comments or quoting (RFC 5321 dot-atom local part):
-# nothing a header could be broken with, and what smtplib can put in MAIL FROM / RCPT TO
-# without SMTPUTF8. The domain is kept short enough for every Message-ID to fit the 200
-# characters a ticket's remote id is stored in.
-_ADDRESS = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?=.{1,140}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
+_ADDRESS = ADDRESS  # plain ASCII addresses only (bugline.mail.smtp says why)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*$"
 )
@@ -175,10 +177,10 @@ class EmailConnector(Connector):
                 )
         if "host" in config:
             host = config["host"].strip("[]").lower()
-            if not (_HOSTNAME.match(host) or _ip(host)):
+            if not (_HOSTNAME.match(host) or ip(host)):
                 errors["host"] = "must be a host name or an IP address, without scheme or port"
             config["host"] = host
-            if config.get("security") == "none" and not _local(host):
+            if config.get("security") == "none" and not is_local(host):
                 errors["security"] = (
                     "none is only allowed for a relay on this machine (localhost, 127.0.0.1, ::1): "
                     "elsewhere the password and the reports would cross the network unencrypted"
@@ -202,7 +204,7 @@ class EmailConnector(Connector):
             errors["timeout"] = "must be between 1 and 60 seconds"
         ca_file = config.get("ca_file")
         if ca_file:
-            problem = _ca_problem(ca_file)
+            problem = ca_problem(ca_file)
             if problem:
                 errors["ca_file"] = problem
         if errors:
@@ -305,11 +307,11 @@ class EmailConnector(Connector):
             data = compose(letter)
         except (ValueError, TypeError) as exc:  # a header EmailMessage refuses: our bug, not the server's
             return Failed(f"email: could not build the message: {exc}"[:300])
-        talk = _Talk(self.config)
+        talk = Conversation(Server.of(self.config))
         try:
             smtp = talk.open()
             try:
-                limit = _size_limit(smtp)
+                limit = size_limit(smtp)
                 if limit and len(data) > limit and letter.files.attached:
                     reason = f"the mail server takes messages up to {common.human_size(limit)}"
                     letter = replace(letter, files=letter.files.all_linked(reason))
@@ -317,27 +319,27 @@ class EmailConnector(Connector):
                 talk.stage = "sending the message"
                 smtp.sendmail(letter.sender, [letter.to], data)
             finally:
-                _close(smtp)
+                close(smtp)
         except Exception as exc:  # every way a conversation ends early becomes Retry or Failed
             return talk.outcome(exc)
         return letter
 
     def _check(self) -> Result:
-        talk = _Talk(self.config)
+        talk = Conversation(Server.of(self.config))
         try:
             smtp = talk.open()
             try:
                 talk.stage = "NOOP"
-                _expect(smtp.noop(), 250)
+                expect(smtp.noop(), 250)
                 talk.stage = f"MAIL FROM:<{self.sender}>"
-                _expect(smtp.mail(self.sender), 250)
+                expect(smtp.mail(self.sender), 250)
                 talk.stage = f"RCPT TO:<{self.config['to']}>"
-                _expect(smtp.rcpt(self.config["to"]), 250, 251)
+                expect(smtp.rcpt(self.config["to"]), 250, 251)
                 smtp.rset()
-                limit = _size_limit(smtp)
+                limit = size_limit(smtp)
                 security = talk.security_label(smtp)
             finally:
-                _close(smtp)
+                close(smtp)
         except Exception as exc:
             return talk.outcome(exc)
         parts = [f"{talk.where} ({security})"]
@@ -505,183 +507,3 @@ def _detail(head: str, files: Files) -> str:
         reasons = sorted({why for _, why in files.linked})
         parts.append(f"{common.plural(len(files.linked), 'file')} linked ({'; '.join(reasons)})")
     return "; ".join(parts)
-
-
-# ---- the SMTP conversation -------------------------------------------------------------------
-
-
-class _Talk:
-    """One SMTP connection as configured, and what to say when it goes wrong: ``stage`` is
-    the step in progress, so a reason reads "timed out during STARTTLS with smtp.x:587"."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config = config
-        self.security: str = config.get("security") or "starttls"
-        self.host: str = config["host"]
-        default = IMPLICIT_TLS_PORT if self.security == "tls" else SUBMISSION_PORT
-        self.port: int = config.get("port") or default
-        self.timeout: float = float(config.get("timeout") or 30)
-        self.local_name = str(config["from_address"]).rpartition("@")[2].lower()
-        self.stage = "connecting"
-
-    @property
-    def where(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    def context(self) -> ssl.SSLContext:
-        ca_file = self.config.get("ca_file") or None
-        context = ssl.create_default_context(cafile=ca_file)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return context
-
-    def open(self) -> smtplib.SMTP:
-        """Connected, greeted, encrypted and logged in as configured."""
-        # EHLO names the sender's domain: smtplib's default (socket.getfqdn) can stall on DNS
-        # and tells the server this machine's internal name.
-        if self.security == "tls":
-            self.stage = "connecting with TLS"
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                self.host,
-                self.port,
-                local_hostname=self.local_name,
-                timeout=self.timeout,
-                context=self.context(),
-            )
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_name, timeout=self.timeout)
-        try:
-            self.stage = "EHLO"
-            smtp.ehlo_or_helo_if_needed()
-            if self.security == "starttls":
-                self.stage = "STARTTLS"
-                smtp.starttls(context=self.context())  # raises unless the server answers 220
-                self.stage = "EHLO after STARTTLS"
-                smtp.ehlo_or_helo_if_needed()
-            user = self.config.get("username")
-            if user:
-                self.stage = "login"
-                smtp.login(user, self.config.get("password") or "")
-        except BaseException:
-            _close(smtp)
-            raise
-        return smtp
-
-    def security_label(self, smtp: smtplib.SMTP) -> str:
-        sock = getattr(smtp, "sock", None)
-        version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
-        name = {"starttls": "STARTTLS", "tls": "implicit TLS", "none": "no TLS"}[self.security]
-        return f"{name}, {version}" if version else name
-
-    def outcome(self, exc: BaseException) -> Retry | Failed:
-        """What the outbox should do after ``exc``: 4xx and network trouble retry, 5xx and
-        configuration mistakes fail (a person has to act)."""
-        during = f"email: {self.stage} with {self.where}"
-        if isinstance(exc, smtplib.SMTPRecipientsRefused):
-            address, (code, answer) = next(iter(exc.recipients.items()), ("?", (0, b"")))
-            return _by_code(
-                code, f"{during}: the server refused the recipient {address}: {code} {_text(answer)}"
-            )
-        if isinstance(exc, smtplib.SMTPAuthenticationError):
-            said = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-            if 400 <= exc.smtp_code < 500:
-                return Retry(f"{during}: the login failed for now ({said})", status=exc.smtp_code)
-            user = self.config.get("username")
-            return Failed(
-                f"{during}: the server refused the login of {user!r} ({said}); check username and password",
-                status=exc.smtp_code,
-            )
-        if isinstance(exc, smtplib.SMTPResponseException):
-            return _by_code(exc.smtp_code, f"{during}: {exc.smtp_code} {_text(exc.smtp_error)}")
-        if isinstance(exc, smtplib.SMTPNotSupportedError):
-            hint = {
-                "STARTTLS": "; the server does not offer STARTTLS: use security=tls on its TLS port",
-                "login": "; the server offers no AUTH: leave username and password empty",
-            }.get(self.stage, "")
-            return Failed(f"{during}: {exc}{hint}")
-        if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
-            return Retry(f"{during}: timed out after {self.timeout:g} s")  # smtplib wraps read timeouts
-        if isinstance(exc, smtplib.SMTPServerDisconnected):
-            return Retry(f"{during}: the server closed the connection ({exc})"[:300])
-        if isinstance(exc, smtplib.SMTPException):
-            return Retry(f"{during}: {type(exc).__name__}: {exc}"[:300])
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return Failed(
-                f"{during}: the server's certificate is not trusted ({exc.verify_message}); "
-                "if it is signed by a private CA, set ca_file to that CA's PEM file"
-            )
-        if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
-            return Retry(f"{during}: the connection was cut during TLS ({exc})"[:300])
-        if isinstance(exc, ssl.SSLError):
-            return Failed(
-                f"{during}: TLS failed ({exc.reason or exc}); is security right for this port? "
-                f"tls is TLS from the first byte (port {IMPLICIT_TLS_PORT}), starttls upgrades a plain "
-                f"connection (port {SUBMISSION_PORT})"
-            )
-        if isinstance(exc, TimeoutError):
-            return Retry(f"{during}: timed out after {self.timeout:g} s")
-        if isinstance(exc, OSError):
-            return Retry(f"{during}: {type(exc).__name__}: {exc}"[:300])
-        raise exc  # not a conversation problem: a bug, which the outbox logs and retries
-
-
-def _by_code(code: int, reason: str) -> Retry | Failed:
-    """RFC 5321 section 4.2.1: 4yz transient, 5yz permanent. Anything else (a server that
-    answers nonsense) is treated as transient."""
-    reason = reason[:300]
-    if 500 <= code < 600:
-        return Failed(reason, status=code)
-    return Retry(reason, status=code or None)
-
-
-def _expect(reply: tuple[int, bytes], *codes: int) -> None:
-    code, answer = reply
-    if code not in codes:
-        raise smtplib.SMTPResponseException(code, answer)
-
-
-def _size_limit(smtp: smtplib.SMTP) -> int:
-    """The SIZE the server advertised in EHLO (RFC 1870), 0 for none or no limit."""
-    value = smtp.esmtp_features.get("size", "").strip()
-    return int(value) if value.isdigit() else 0
-
-
-def _close(smtp: smtplib.SMTP) -> None:
-    """QUIT politely; a message already accepted stays sent whatever QUIT does."""
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
-
-
-def _text(answer: bytes | str) -> str:
-    raw = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
-    return common.one_line(raw, 200)
-
-
-# ---- settings helpers ----------------------------------------------------------------------
-
-
-def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _local(host: str) -> bool:
-    address = _ip(host)
-    return host == "localhost" if address is None else address.is_loopback
-
-
-def _ca_problem(path: str) -> str:
-    """Why ``path`` cannot be used as the CA file, or ""."""
-    try:
-        context = ssl.create_default_context(cafile=path)
-    except FileNotFoundError:
-        return "no such file"
-    except (OSError, ssl.SSLError) as exc:
-        return f"cannot be read as PEM CA certificates ({type(exc).__name__})"
-    if not context.cert_store_stats()["x509"]:
-        return "holds no certificate"
-    return ""
