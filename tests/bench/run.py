@@ -27,14 +27,14 @@ from typing import Any
 
 import psycopg
 
-from tests.bench import duplicates, intake, triage, upload, widget_screenshot
+from tests.bench import duplicates, intake, outbox, triage, upload, widget_screenshot
 from tests.bench.common import PG_ADMIN_DSN, ROOT, event_loop_name, http_impl_name
 from tests.support.seaweed import find_weed
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 RESULTS_JSON = ROOT / ".bench" / "results.json"  # the raw numbers of the last run (git-ignored)
 COMMAND = "make bench"
-BENCHES = ["intake", "upload", "widget", "duplicates", "triage"]
+BENCHES = ["intake", "upload", "widget", "duplicates", "triage", "outbox"]
 HEADER = """# Benchmarks
 
 What `make bench` measures and what it found on the machine described below. The code is in
@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             triage_result = triage.run_triage(log)
             blocks["triage"] = triage.block(triage_result)
             raw["triage"] = dataclasses.asdict(triage_result) | {"ratio": triage_result.ratio}
+        if args.only in (None, "outbox"):
+            blocks["outbox"], raw["outbox"] = outbox.run_outbox(tmpdir, log)
     seconds = time.monotonic() - started
     blocks = {"run": run_block(info, date, seconds, list(blocks)), **blocks}
     print()
