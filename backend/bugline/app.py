@@ -34,6 +34,7 @@ from bugline.routes import (
     pages,
     reports,
     status,
+    statusbatch,
     uploadform,
     widget,
 )
@@ -115,6 +116,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     route_list: list[Any] = [
         *reports.routes,
         *uploadform.routes,
+        *statusbatch.routes,  # before status: /api/v1/status/batch is not a token
         *status.routes,
         *agent.routes,
         *hooks.routes,  # /hooks/{connector_id}: helpdesks' status webhooks

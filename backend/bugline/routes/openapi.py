@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 import bugline
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
-from bugline.routes import agentdoc
+from bugline.routes import agentdoc, statusbatchdoc
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -490,12 +490,16 @@ def response_schemas() -> dict[str, Any]:
 @cache
 def document() -> dict[str, Any]:
     _, defs = models_json_schema(
-        [(m, "validation") for m in [*REQUEST_MODELS, *agentdoc.REQUEST_MODELS]],
+        [
+            (m, "validation")
+            for m in [*REQUEST_MODELS, *agentdoc.REQUEST_MODELS, *statusbatchdoc.REQUEST_MODELS]
+        ],
         ref_template="#/components/schemas/{model}",
     )
     schemas = dict(defs.get("$defs", {}))
     schemas.update(response_schemas())
     schemas.update(agentdoc.response_schemas())
+    schemas.update(statusbatchdoc.response_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -503,7 +507,7 @@ def document() -> dict[str, Any]:
             "version": bugline.__version__,
             "description": "Bug reports in, status out. Errors are JSON: {error: {code, message, fields?}}.",
         },
-        "paths": operations() | agentdoc.operations(errors),
+        "paths": operations() | agentdoc.operations(errors) | statusbatchdoc.operations(errors, KEY_PARAMS),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
