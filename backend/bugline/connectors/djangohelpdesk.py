@@ -116,6 +116,14 @@ class DjangoHelpdeskConnector(Connector):
             required=False,
             default=list(DEFAULT_TYPES),
         ),
+        Setting(
+            "webhook_secret",
+            "a random secret (at least 16 characters) for the helpdesk's follow-up webhook: set "
+            "HELPDESK_FOLLOWUP_WEBHOOK_URLS to Bugline's /hooks/<connector id>?secret=<it>; Bugline "
+            "then reads the ticket back to confirm its status",
+            kind="secret",
+            required=False,
+        ),
     )
 
     @classmethod
@@ -222,6 +230,28 @@ class DjangoHelpdeskConnector(Connector):
             Ticket(remote_id="", url=self.config["url"] + "/"),
             detail=f"the token works; {count} tickets visible to its user",
         )
+
+    # ---- reading back (bugline.hooks) ----------------------------------------------------
+
+    async def fetch_ticket(self, ticket: Ticket) -> dict[str, Any] | Retry | Failed:
+        """The ticket as the helpdesk shows it now: ``status`` and every follow-up with its
+        ``public`` flag and ``new_status``. Its webhooks carry no signature, so the inbound hook
+        acts on what it reads back here, never on what the webhook claimed."""
+        ticket_id = _ticket_id(ticket)
+        if ticket_id is None:
+            return Failed(f"django-helpdesk: {ticket.remote_id!r} is not a ticket id")
+        return await self._get_ticket(ticket_id)
+
+    async def fetch_status(self, ticket: Ticket) -> str | Retry | Failed:
+        """The ticket's status code as text: 1 Open, 2 Reopened, 3 Resolved, 4 Closed, 5 Duplicate
+        (helpdesk/models.py ``Ticket.STATUS_CHOICES``)."""
+        current = await self.fetch_ticket(ticket)
+        if isinstance(current, Retry | Failed):
+            return current
+        status = current.get("status")
+        if not isinstance(status, int) or isinstance(status, bool):
+            return Retry(f"django-helpdesk get ticket {ticket.remote_id}: the answer had no status")
+        return str(status)
 
     # ---- creating -----------------------------------------------------------------------
 

@@ -98,6 +98,14 @@ class FreshdeskConnector(Connector):
             required=False,
         ),
         Setting("tags", "extra tags on every ticket, comma separated", kind="list", required=False),
+        Setting(
+            "webhook_secret",
+            "a random secret (at least 16 characters) the automation's Trigger webhook sends in an "
+            "X-Bugline-Hook-Secret header to Bugline's /hooks/<connector id>; Bugline then reads "
+            "the ticket back to confirm its status",
+            kind="secret",
+            required=False,
+        ),
     )
 
     @classmethod
@@ -281,6 +289,28 @@ class FreshdeskConnector(Connector):
         if isinstance(data, Retry | Failed):
             return data
         return Delivered(ticket, "note added")
+
+    async def fetch_ticket(self, ticket: Ticket) -> dict[str, Any] | Retry | Failed:
+        """``GET /api/v2/tickets/{id}`` ✅ (CONTRACTS.md section 3: "re-GET the ticket and confirm
+        its status"): Freshdesk's webhooks carry no signature, so the inbound hook acts on the
+        ``status``, ``tags`` and ``updated_at`` read back here."""
+        if not ticket.remote_id.isdigit():
+            return Failed(f"Freshdesk ticket id {ticket.remote_id!r} is not a number")
+        request = self.http.build_request(
+            "GET", f"{self.base}/api/v2/tickets/{ticket.remote_id}", headers=self._headers()
+        )
+        return await self._call(request, f"Freshdesk get ticket {ticket.remote_id}")
+
+    async def fetch_status(self, ticket: Ticket) -> str | Retry | Failed:
+        """The ticket's status code as text: 2 Open, 3 Pending, 4 Resolved, 5 Closed ✅
+        (python-freshdesk models.py); accounts may add custom statuses (6 and up) ❓."""
+        data = await self.fetch_ticket(ticket)
+        if isinstance(data, Retry | Failed):
+            return data
+        status = data.get("status")
+        if not isinstance(status, int) or isinstance(status, bool):
+            return Retry(f"Freshdesk get ticket {ticket.remote_id}: the answer has no status")
+        return str(status)
 
     async def check(self) -> Result:
         """``GET /api/v2/agents/me`` (View Me ⚠, developers.freshdesk.com/api/#me): the key's

@@ -83,6 +83,13 @@ class GitHubConnector(Connector):
             "assignees", "logins assigned to every new issue, comma-separated", kind="list", required=False
         ),
         Setting("labels", "labels added to every new issue, comma-separated", kind="list", required=False),
+        Setting(
+            "webhook_secret",
+            "the secret of the repository webhook (Issues events, application/json) that reports "
+            "closes and reopens to Bugline's /hooks/<connector id>",
+            kind="secret",
+            required=False,
+        ),
     )
 
     @classmethod

@@ -102,6 +102,13 @@ class JiraConnector(Connector):
             required=False,
             default=",".join(DEFAULT_PRIORITIES),
         ),
+        Setting(
+            "webhook_secret",
+            "the secret of the Jira admin webhook (issue updated) that reports status changes to "
+            "Bugline's /hooks/<connector id>; Jira signs only webhooks saved with a secret",
+            "secret",
+            required=False,
+        ),
     )
 
     @classmethod

@@ -124,6 +124,13 @@ class LinearConnector(Connector):
             "label_ids", "IDs (UUIDs) of labels every issue gets, comma separated", "list", required=False
         ),
         Setting("state_id", "ID (a UUID) of the workflow state new issues start in", required=False),
+        Setting(
+            "webhook_secret",
+            "the signing secret of the Linear webhook (Issues) that reports state changes to "
+            "Bugline's /hooks/<connector id>",
+            "secret",
+            required=False,
+        ),
     )
 
     @classmethod

@@ -103,6 +103,13 @@ class SlackConnector(Connector):
             kind="url",
             required=False,
         ),
+        Setting(
+            "webhook_secret",
+            "the Slack app's signing secret, to accept its interactive status buttons at "
+            "Bugline's /hooks/<connector id> (the app's Interactivity Request URL)",
+            kind="secret",
+            required=False,
+        ),
     )
 
     @classmethod

@@ -120,6 +120,13 @@ class ZendeskConnector(Connector):
             required=False,
         ),
         Setting("tags", "extra tags on every ticket, comma separated", kind="list", required=False),
+        Setting(
+            "webhook_secret",
+            "the signing secret of the Zendesk webhook that reports status changes to Bugline's "
+            "/hooks/<connector id> (Admin Center > Webhooks > the webhook > Signing secret)",
+            kind="secret",
+            required=False,
+        ),
     )
 
     @classmethod
