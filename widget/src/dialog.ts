@@ -14,7 +14,8 @@ import type {
 } from "./types";
 import { api, complete, declare, etagOf, Fail, finalize, putFiles, send, upload, withKey, xhr } from "./transport";
 import type { Draft as Upload } from "./draft";
-import type { Mine } from "./ui/myreports";
+import type { MineView } from "./ui/myreports";
+import { mine, pageOf, remember, titleOf } from "./mine";
 import { addStyles, mountHost } from "./shadow";
 import { fmt, hasStrings, loadStrings, strings, type Strings } from "./strings";
 import { attachments } from "./ui/attachments";
@@ -130,6 +131,9 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
   let recording: { blob: Blob; draft: Promise<Upload> } | null = null;
   let built = false;
   let isOpen = false;
+  let mineView: MineView | null = null; // "My reports", while it is shown
+  let mineLoading = false;
+  let mineStyled = false;
 
   const dlg = h("dialog", { class: "dlg", role: "dialog", "aria-modal": "true" });
   const status = h("p", { class: "status", role: "status", "aria-live": "polite" });
@@ -222,7 +226,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
         h("button", { type: "button", class: "btn", onclick: () => reset(true) }, s.another),
       ),
     );
-    const mineBtn = h("button", { type: "button", class: "btn", hidden: true, onclick: () => void showMine() }, s.mine);
+    const mineBtn = h("button", { type: "button", class: "btn", onclick: () => void showMine() }, s.mine);
     const top = h(
       "div",
       { class: "top" },
@@ -237,31 +241,34 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     return { mineBtn, trying, expected, actual, errorText, steps, frequency, people, email, name, identity, files, shotBtn, exactBtn, recBtn, captured, missingBox, missingList, progress, sendBtn, form, done, doneText, follow };
   }
 
-  const mineKey = () => "bugline:reports:" + ctx.config.key;
-
-  function mine(): Mine[] {
-    try {
-      return JSON.parse(localStorage.getItem(mineKey()) || "[]");
-    } catch {
-      return [];
-    }
-  }
-
-  function remember(m: Mine) {
-    try {
-      localStorage.setItem(mineKey(), JSON.stringify([m, ...mine().filter((x) => x.id != m.id)].slice(0, 20)));
-    } catch {
-      /* storage blocked: nothing to list later */
-    }
-    f.mineBtn.hidden = false;
-  }
-
+  /** "My reports": this browser's reports (mine.ts) with their statuses, in place of the form. */
   async function showMine() {
+    if (mineView || mineLoading) return mineView?.section.querySelector("h3")?.focus();
+    mineLoading = true;
     try {
       const mod = await import("./ui/myreports");
-      if (!dlg.querySelector(".mine")) mod.showMine({ dlg, hide: [f.form, f.done], entries: mine(), s, lang: s.lang, back: () => f.mineBtn.focus() });
+      if (!isOpen) return;
+      if (!mineStyled) addStyles(root, mod.MINE_CSS, ctx.config.nonce);
+      mineStyled = true;
+      const { api: base, key } = ctx.config;
+      mineView = mod.showMine({
+        dlg,
+        hide: [f.form, f.done],
+        entries: mine(key),
+        s,
+        lang: s.lang,
+        fmt,
+        announce,
+        load: (tokens) => mod.fetchAnswers(base, key, tokens),
+        back: () => {
+          mineView = null;
+          f.mineBtn.focus();
+        },
+      });
     } catch {
       announce(s.mineFailed);
+    } finally {
+      mineLoading = false;
     }
   }
 
@@ -335,7 +342,6 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     f.shotBtn.hidden = !ctx.config.capture.screenshot;
     f.exactBtn.hidden = !ctx.config.capture.screenshot || !navigator.mediaDevices?.getDisplayMedia;
     if (ctx.config.capture.screenshot) prepareScreenshot();
-    f.mineBtn.hidden = !mine().length;
     const md = navigator.mediaDevices as MediaDevices | undefined;
     f.recBtn.hidden = !(ctx.config.capture.recording && md && typeof md.getDisplayMedia === "function" && typeof MediaRecorder !== "undefined");
     capture = ctx.load<CaptureModule>("capture").catch(() => null);
@@ -360,6 +366,8 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     isOpen = false;
     if (dlg.open) dlg.close();
     dlg.removeAttribute("open");
+    mineView?.close(); // opened again, the dialog shows the form (or the done view)
+    mineView = null;
     if (!f.done.hidden) reset(false);
     const target = returnFocus;
     returnFocus = null;
@@ -571,7 +579,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
         drafted = await rec.draft.then((d) => d.finish(report, files.filter((x) => x.file != rec.blob), progress)).catch(() => undefined);
       }
       result = drafted || (await send(ctx.config, { report, files, idempotencyKey }, progress));
-      if (result.ok) remember({ id: result.id, number: result.number, statusUrl: result.statusUrl, title: String(report.actual || report.trying_to_do || "").slice(0, 120), at: Date.now() });
+      if (result.ok) remember(ctx.config.key, { id: result.id, number: result.number, title: titleOf(report), token: result.statusToken, created: Date.now() });
     } catch (err) {
       result = { ok: false, queued: false, message: err instanceof Error ? err.message : String(err) };
     }
@@ -581,7 +589,7 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
     f.progress.hidden = true;
     if (result.ok) {
       const text = fmt(s.sent, { number: result.number });
-      showDone(text, result.statusUrl);
+      showDone(text, pageOf(result.statusUrl));
       ctx.emit("submitted", { id: result.id, number: result.number, status: result.status, statusUrl: result.statusUrl });
     } else if (result.queued) {
       showDone(navigator.onLine === false ? s.queued : s.queuedRetry, "");

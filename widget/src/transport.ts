@@ -3,6 +3,7 @@
 // outbox (queue.ts); resume() sends it again later with the same Idempotency-Key.
 import type { Config, FileToSend, SendResult, Submission } from "./types";
 import * as q from "./queue";
+import { remember, titleOf } from "./mine";
 
 export type Headers_ = Record<string, string>;
 
@@ -287,7 +288,11 @@ async function drain(config: Config, lease: boolean): Promise<void> {
         it.next = Date.now() + Math.max(backoff(it.attempts), r.after);
         it.lease = 0;
         await q.put(it);
-      } else await q.remove(it.key);
+      } else {
+        // Sent later: it belongs in "My reports" like one sent at once.
+        if (!(r instanceof Fail) && r.ok) remember(cfg.key, { id: r.id, number: r.number, title: titleOf(it.report), token: r.statusToken, created: Date.now() });
+        await q.remove(it.key);
+      }
     }
   }
   const left = await q.all();

@@ -1,6 +1,6 @@
 // Keep Tab and Shift+Tab inside the dialog (a native modal <dialog> would let focus reach the
 // browser's own UI), counting only what is really tabbable, radio groups once.
-const SELECTOR = 'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
+const SELECTOR = 'a[href],summary,button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
 
 export function tabbables(container: HTMLElement): HTMLElement[] {
   const seen = new Set<string>();
