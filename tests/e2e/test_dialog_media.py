@@ -1,4 +1,4 @@
-"""Screenshots, recordings and "My reports" through the widget's dialog, in real Chromium against
+"""Screenshots and recordings through the widget's dialog, in real Chromium against
 a real Bugline server (the `stack` of test_widget.py: uvicorn, SQLite, SeaweedFS S3).
 
 The recording test runs headed Chromium on a private Xvfb display, which shares its own tab
@@ -221,88 +221,6 @@ def test_recording_uploads_while_recording(stack: Stack, pages: Any, headed_brow
     obj = s3_client(stack).get_object(Bucket=stack.bucket, Key=video.storage_key)
     body = obj["Body"].read()
     assert len(body) == video.size and body[:4] == bytes.fromhex("1A45DFA3")
-
-
-def send_one(dialog: Any, text: str, sent: str) -> int:
-    dialog.locator("textarea[name=actual]").fill(text)
-    dialog.locator("button[type=submit]").click()
-    expect(dialog.get_by_role("status")).to_have_text(re.compile("^" + re.escape(sent) + r"\d+$"))
-    return int(dialog.get_by_role("status").inner_text().rsplit(" ", 1)[1].lstrip("#"))
-
-
-@pytest.mark.parametrize(
-    ("locale", "labels"),
-    [
-        (
-            "en-US",
-            {
-                "open": "Report a bug",
-                "mine": "My reports",
-                "another": "Report something else",
-                "sent": "Sent: report #",
-                "received": "Received",
-                "needs_info": "Needs info",
-                "failed": "Couldn't load",
-                "back": "Back",
-            },
-        ),
-        (
-            "fr-FR",
-            {
-                "open": "Signaler un bug",
-                "mine": "Mes signalements",
-                "another": "Signaler autre chose",
-                "sent": "Envoyé : signalement n° ",
-                "received": "Reçu",
-                "needs_info": "Informations demandées",
-                "failed": "Chargement impossible",
-                "back": "Retour",
-            },
-        ),
-    ],
-)
-def test_my_reports(stack: Stack, pages: Any, locale: str, labels: dict[str, str]) -> None:
-    page = pages(locale)
-    url = stack.page()
-    page.goto(url)
-    loaded(page)
-    dialog = open_dialog(page, labels["open"])
-    mine = dialog.get_by_role("button", name=labels["mine"])
-    expect(mine).to_be_hidden()  # nothing sent from this browser yet
-
-    tag = locale[:2]
-    first = send_one(dialog, f"First problem ({tag})", labels["sent"])
-    dialog.get_by_role("button", name=labels["another"]).click()
-    second = send_one(dialog, f"Second problem ({tag})", labels["sent"])
-    by_number(stack, first), by_number(stack, second)  # both triaged before the list reads their status
-    stored = page.evaluate(f"JSON.parse(localStorage.getItem('bugline:reports:{stack.key}'))")
-    assert [m["number"] for m in stored] == [second, first], "newest first"
-    assert all(set(m) == {"id", "number", "statusUrl", "title", "at"} for m in stored)
-
-    # Kept across page loads; a broken link fails softly, on its own line.
-    page.evaluate(
-        f"""() => {{ const k = 'bugline:reports:{stack.key}'; const l = JSON.parse(localStorage.getItem(k));
-              l.push({{id: 'gone', number: 999, statusUrl: '{stack.api}/api/v1/status/{"x" * 30}',
-                       title: 'Old one', at: 1}}); localStorage.setItem(k, JSON.stringify(l)); }}"""
-    )
-    page.reload()
-    loaded(page)
-    dialog = open_dialog(page, labels["open"])
-    dialog.get_by_role("button", name=labels["mine"]).click()
-    items = dialog.locator(".mine li")
-    expect(items).to_have_count(3)
-    expect(items.nth(0)).to_contain_text(f"#{second}")
-    expect(items.nth(0)).to_contain_text(f"Second problem ({tag})")
-    # One line of words: accepted, and triage asked for the missing facts.
-    expect(items.nth(0).locator(".mine-status")).to_have_text(labels["needs_info"])
-    expect(items.nth(1)).to_contain_text(f"#{first}")
-    expect(items.nth(1).locator(".mine-status")).to_have_text(labels["needs_info"])
-    expect(items.nth(2).locator(".mine-status")).to_have_text(labels["failed"])
-    assert dialog.locator(".mine a").count() == 0, "the list links nowhere"
-    expect(dialog.locator("form")).to_be_hidden()
-    dialog.get_by_role("button", name=labels["back"]).click()
-    expect(dialog.locator(".mine")).to_have_count(0)
-    expect(dialog.locator("form")).to_be_visible()
 
 
 def test_the_whole_journey_screenshot_file_and_recording_in_one_report(

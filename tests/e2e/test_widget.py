@@ -232,7 +232,9 @@ def test_report_with_checklist_capture_and_attachment(stack: Stack, new_page: An
     dialog.get_by_role("button", name="Send report").click()
 
     expect(dialog.get_by_role("status")).to_have_text(re.compile(r"^Sent: report #\d+$"))
-    expect(dialog.get_by_role("link", name="Follow its progress")).to_have_attribute("href", re.compile("/status/"))
+    # The reporter's status page, {public_url}/s/{status token}.
+    follow = re.compile("^" + re.escape(stack.api) + r"/s/[\w-]{43}$")
+    expect(dialog.get_by_role("link", name="Follow its progress")).to_have_attribute("href", follow)
     submitted = page.evaluate("window.submitted")
     assert submitted["number"] >= 1
 
