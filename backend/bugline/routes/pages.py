@@ -1,7 +1,533 @@
-"""(being written: issue 6)"""
+"""The customer's pages, server-rendered, no script: a report's status and public timeline,
+answering the team's questions, "still broken", and unsubscribing (the public links of
+issue 6; ``bugline.notify.links`` builds them for the mails).
+
+    GET       /s/{status_token}          status and public timeline
+    GET/POST  /s/{status_token}/answer   the triage engine's questions; answers re-run triage
+    GET/POST  /s/{status_token}/reopen   "still broken": GET only shows, POST reopens
+    GET/POST  /u/{token}                 unsubscribe; POST also takes RFC 8058 one-click
+
+GET never changes anything: mail scanners fetch every link in a message. Every POST carries
+a signed form token from the page that showed the form (``pages.formtoken``), is rate
+limited per client IP like the API (``edge.limit_ip``) and has its body capped. Any token
+that finds nothing gets the same 404 page, whatever its shape.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-routes: list[Any] = []
+from sqlalchemy import Connection, insert, select, update
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStatus, utcnow
+from bugline.errors import ApiError
+from bugline.lifecycle import status as lifecycle
+from bugline.notify import links
+from bugline.pages import answers as answer_flow
+from bugline.pages import formtoken, timeline
+from bugline.pages.formbody import FormError, clean, read_form
+from bugline.pages.view import page
+from bugline.routes.edge import app_state, limit_ip
+from bugline.state import AppState
+from bugline.tokens import token_hash
+
+# Status tokens are URL-safe base64 of an HMAC (tokens.status_token): anything else finds nothing.
+STATUS_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+MAX_EVENTS = 500  # the newest public events of one report: a page, not an export
+# Eight answers of up to 20,000 characters each, percent-encoded (a non-Latin character is
+# nine bytes on the wire), would not fit: a long answer or two do, which is what people write.
+ANSWER_BODY = 1024 * 1024
+REOPEN_BODY = 64 * 1024
+UNSUBSCRIBE_BODY = 8 * 1024
+COMMENT_CAP = 2_000
+REOPENABLE = (ReportStatus.RESOLVED, ReportStatus.CLOSED, ReportStatus.CANNOT_REPRODUCE)
+ANSWER, REOPEN, UNSUBSCRIBE = "answer", "reopen", "unsubscribe"
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+def _page(state: AppState, name: str, **context: Any) -> Response:
+    return page(name, public_url=state.settings.effective_public_url, **context)
+
+
+def _message(
+    state: AppState,
+    status: int,
+    title: str,
+    text: str,
+    *,
+    back: str = "",
+    project_name: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return _page(
+        state,
+        "message.html",
+        status=status,
+        title=title,
+        text=text,
+        back=back,
+        project_name=project_name,
+        headers=headers,
+    )
+
+
+def _not_found(state: AppState) -> Response:
+    # One page for every token that finds nothing, whatever its shape: nothing to learn by probing.
+    return _message(
+        state,
+        404,
+        "Link not found",
+        "This link does not lead to a report. Please check that you copied the whole link from your email.",
+    )
+
+
+def _limited(request: Request) -> Response | None:
+    try:
+        limit_ip(request)
+    except ApiError as exc:
+        return _message(
+            app_state(request),
+            exc.status,
+            "Too many requests",
+            "Please wait a minute and try again.",
+            headers=exc.headers,
+        )
+    return None
+
+
+def _form_error(state: AppState, exc: FormError, back: str, project_name: str) -> Response:
+    return _message(
+        state, exc.status, "We could not read that", exc.message, back=back, project_name=project_name
+    )
+
+
+def _forged(state: AppState, back: str, project_name: str) -> Response:
+    return _message(
+        state,
+        403,
+        "Please use the form on the page",
+        "We could not confirm that this came from the form on our page, so nothing was changed. "
+        "Please open the page again and send it from there.",
+        back=back,
+        project_name=project_name,
+    )
+
+
+async def _report(state: AppState, token: str) -> tuple[Report, Project] | None:
+    """The report a status token leads to. The token is looked up by its SHA-256 (only the
+    hash is stored), so no secret is compared character by character."""
+    if not STATUS_TOKEN.match(token):
+        return None
+    async with state.readers() as session:
+        row = (
+            await session.execute(
+                select(Report, Project)
+                .join(Project, Project.id == Report.project_id)
+                .where(Report.status_token_hash == token_hash(token))
+            )
+        ).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+def _urls(state: AppState, token: str) -> dict[str, str]:
+    base = f"/s/{token}"
+    return {"status_url": base, "answer_url": f"{base}/answer", "reopen_url": f"{base}/reopen"}
+
+
+def _reference(report: Report) -> str:
+    return f"#{report.number}"
+
+
+def _title(report: Report) -> str:
+    return report.title or report.actual[:120] or "Your bug report"
+
+
+def _about(report: Report, project: Project) -> dict[str, Any]:
+    label, meaning = timeline.status_words(report.status)
+    return {
+        "project_name": project.name,
+        "reference": _reference(report),
+        "report_title": _title(report),
+        "report_status": report.status,
+        "status_label": label,
+        "status_meaning": meaning,
+    }
+
+
+# --- status page ------------------------------------------------------------------------
+
+
+async def status_page(request: Request) -> Response:
+    state = app_state(request)
+    if (limited := _limited(request)) is not None:
+        return limited
+    token = request.path_params["token"]
+    found = await _report(state, token)
+    if found is None:
+        return _not_found(state)
+    report, project = found
+    async with state.readers() as session:
+        events = list(
+            (
+                await session.execute(
+                    select(ReportEvent)
+                    .where(ReportEvent.report_id == report.id, ReportEvent.public.is_(True))
+                    .order_by(ReportEvent.id.desc())
+                    .limit(MAX_EVENTS)
+                )
+            ).scalars()
+        )
+    events.reverse()
+    return _page(
+        state,
+        "status.html",
+        **_about(report, project),
+        **_urls(state, token),
+        entries=timeline.entries(events),
+        questions=answer_flow.questions(report) if report.status == ReportStatus.NEEDS_INFO else [],
+        can_answer=report.status in answer_flow.OPEN_TO_ANSWERS,
+        can_reopen=report.status in (ReportStatus.RESOLVED, ReportStatus.CLOSED),
+        created_at=report.created_at,
+    )
+
+
+# --- answering the questions ------------------------------------------------------------
+
+
+def _answer_form(
+    state: AppState,
+    report: Report,
+    project: Project,
+    token: str,
+    *,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    secret = state.settings.secret_key
+    return _page(
+        state,
+        "answer.html",
+        status=status,
+        **_about(report, project),
+        **_urls(state, token),
+        questions=answer_flow.questions(report),
+        more=answer_flow.MORE,
+        typed=typed or {},
+        errors=errors or {},
+        form_token=formtoken.issue(secret, ANSWER, report.id, utcnow()),
+    )
+
+
+def _nothing_to_answer(
+    state: AppState, report: Report, project: Project, token: str, status: int
+) -> Response:
+    label, _ = timeline.status_words(report.status)
+    return _message(
+        state,
+        status,
+        "No questions right now",
+        f"Report {_reference(report)} is not waiting for your answers (its status: {label}), so there "
+        "is nothing to add here.",
+        back=f"/s/{token}",
+        project_name=project.name,
+    )
+
+
+async def answer_page(request: Request) -> Response:
+    state = app_state(request)
+    if (limited := _limited(request)) is not None:
+        return limited
+    token = request.path_params["token"]
+    found = await _report(state, token)
+    if found is None:
+        return _not_found(state)
+    report, project = found
+    if request.method == "GET":
+        if report.status not in answer_flow.OPEN_TO_ANSWERS:
+            return _nothing_to_answer(state, report, project, token, 200)
+        return _answer_form(state, report, project, token)
+    return await _answer_post(request, state, report, project, token)
+
+
+async def _answer_post(
+    request: Request, state: AppState, report: Report, project: Project, token: str
+) -> Response:
+    back = f"/s/{token}"
+    try:
+        form = await read_form(request, ANSWER_BODY)
+    except FormError as exc:
+        return _form_error(state, exc, back, project.name)
+    checked = formtoken.check(state.settings.secret_key, ANSWER, report.id, form.get("form_token"), utcnow())
+    if checked is formtoken.Check.INVALID:
+        return _forged(state, back, project.name)
+    if report.status not in answer_flow.OPEN_TO_ANSWERS:
+        return _nothing_to_answer(state, report, project, token, 409)
+    asked = answer_flow.questions(report)
+    given = answer_flow.read(form, asked, report)
+    if checked is formtoken.Check.EXPIRED:
+        # Genuine but old: the same form again with everything typed, and a fresh token.
+        errors = {"": "This page was open for a long time, so please check your answers and send them again."}
+        return _answer_form(state, report, project, token, status=403, typed=given.typed, errors=errors)
+    if given.errors:
+        return _answer_form(state, report, project, token, status=422, typed=given.typed, errors=given.errors)
+    before, now = report.status, utcnow()
+    stored = await state.writer.run(
+        lambda conn: answer_flow.store(
+            conn,
+            report_id=report.id,
+            project_id=report.project_id,
+            reporter_id=report.reporter_id,
+            before=before,
+            answers=given,
+            now=now,
+        )
+    )
+    if stored is None:  # answered twice at once, or the team moved it meanwhile
+        return _nothing_to_answer(state, report, project, token, 409)
+    if stored.retriage:
+        state.backlog.poke()  # triage it again now; complete, it is routed like any report
+    if stored.tell:
+        state.outbox.poke()
+    label, meaning = timeline.status_words(stored.status)
+    return _page(
+        state,
+        "answered.html",
+        **{
+            **_about(report, project),
+            "report_status": stored.status,
+            "status_label": label,
+            "status_meaning": meaning,
+        },
+        **_urls(state, token),
+        retriage=stored.retriage,
+    )
+
+
+# --- still broken -----------------------------------------------------------------------
+
+
+def _reopen_form(
+    state: AppState,
+    report: Report,
+    project: Project,
+    token: str,
+    *,
+    status: int = 200,
+    comment: str = "",
+    error: str = "",
+) -> Response:
+    return _page(
+        state,
+        "reopen.html",
+        status=status,
+        **_about(report, project),
+        **_urls(state, token),
+        comment=comment,
+        error=error,
+        comment_cap=COMMENT_CAP,
+        form_token=formtoken.issue(state.settings.secret_key, REOPEN, report.id, utcnow()),
+    )
+
+
+def _not_reopenable(state: AppState, report: Report, project: Project, token: str, status: int) -> Response:
+    label, _ = timeline.status_words(report.status)
+    return _message(
+        state,
+        status,
+        "Nothing to reopen",
+        f"Report {_reference(report)} is not marked as fixed (its status: {label}), so it is still open "
+        "with us and there is nothing to reopen. Nothing was changed.",
+        back=f"/s/{token}",
+        project_name=project.name,
+    )
+
+
+async def reopen_page(request: Request) -> Response:
+    state = app_state(request)
+    if (limited := _limited(request)) is not None:
+        return limited
+    token = request.path_params["token"]
+    found = await _report(state, token)
+    if found is None:
+        return _not_found(state)
+    report, project = found
+    if request.method == "GET":  # shows, never changes: mail scanners fetch every link
+        if report.status not in REOPENABLE:
+            return _not_reopenable(state, report, project, token, 200)
+        return _reopen_form(state, report, project, token)
+    back = f"/s/{token}"
+    try:
+        form = await read_form(request, REOPEN_BODY)
+    except FormError as exc:
+        return _form_error(state, exc, back, project.name)
+    checked = formtoken.check(state.settings.secret_key, REOPEN, report.id, form.get("form_token"), utcnow())
+    if checked is formtoken.Check.INVALID:
+        return _forged(state, back, project.name)
+    comment = clean(form.get("comment", ""))
+    if report.status not in REOPENABLE:
+        return _not_reopenable(state, report, project, token, 409)
+    if checked is formtoken.Check.EXPIRED:
+        return _reopen_form(
+            state,
+            report,
+            project,
+            token,
+            status=403,
+            comment=comment,
+            error="This page was open for a long time, so please send it again.",
+        )
+    if len(comment) > COMMENT_CAP:
+        return _reopen_form(
+            state,
+            report,
+            project,
+            token,
+            status=422,
+            comment=comment,
+            error=f"Your comment is {len(comment):,} characters long; please shorten it to "
+            f"{COMMENT_CAP:,} or fewer.",
+        )
+    now = utcnow()
+    changed = await state.writer.run(
+        lambda conn: lifecycle.change(
+            conn,
+            [report.id],
+            ReportStatus.REOPENED,
+            source=lifecycle.Source("reporter", None, via="still-broken link"),
+            now=now,
+            public_note=comment,
+            only_from=REOPENABLE,
+        )
+    )
+    if not changed:  # reopened twice at once, or moved meanwhile
+        return _not_reopenable(state, report, project, token, 409)
+    state.outbox.poke()  # lifecycle told the group's tickets; send it now
+    label, meaning = timeline.status_words(ReportStatus.REOPENED)
+    return _page(
+        state,
+        "reopened.html",
+        **{**_about(report, project), "status_label": label, "status_meaning": meaning},
+        **_urls(state, token),
+    )
+
+
+# --- unsubscribe ------------------------------------------------------------------------
+
+ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 section 3.1
+
+
+async def unsubscribe_page(request: Request) -> Response:
+    state = app_state(request)
+    if (limited := _limited(request)) is not None:
+        return limited
+    token = request.path_params["token"]
+    reporter_id = links.verify_unsubscribe(state.settings.secret_key, token)
+    if reporter_id is None:
+        return _not_found(state)
+    async with state.readers() as session:
+        row = (
+            await session.execute(
+                select(Reporter, Project)
+                .join(Project, Project.id == Reporter.project_id)
+                .where(Reporter.id == reporter_id)
+            )
+        ).one_or_none()
+    if row is None:
+        return _not_found(state)
+    reporter, project = row
+    context = {"project_name": project.name, "email": _masked(reporter.email or "")}
+    if request.method == "GET":
+        return _page(
+            state,
+            "unsubscribe.html",
+            **context,
+            done=reporter.unsubscribed,
+            form_token=formtoken.issue(state.settings.secret_key, UNSUBSCRIBE, reporter.id, utcnow()),
+        )
+    try:
+        form = await read_form(request, UNSUBSCRIBE_BODY)
+    except FormError as exc:
+        return _form_error(state, exc, "", project.name)
+    one_click = form.get(ONE_CLICK[0]) == ONE_CLICK[1]
+    if not one_click:
+        # Our own confirm button; a one-click POST from a mail client needs no form token (RFC 8058).
+        checked = formtoken.check(
+            state.settings.secret_key, UNSUBSCRIBE, reporter.id, form.get("form_token"), utcnow()
+        )
+        if checked is not formtoken.Check.VALID:
+            return _forged(state, f"/u/{token}", project.name)
+    await state.writer.run(lambda conn: _unsubscribe(conn, reporter.id, reporter.project_id, one_click))
+    return _page(state, "unsubscribe.html", **context, done=True, form_token="")
+
+
+def _unsubscribe(conn: Connection, reporter_id: str, project_id: str, one_click: bool) -> bool:
+    """Sets the flag once; the team sees it on the reporter's open reports (an internal note:
+    the customer will not hear about them by email any more)."""
+    now = utcnow()
+    moved = conn.execute(
+        update(Reporter)
+        .where(Reporter.id == reporter_id, Reporter.unsubscribed.is_(False))
+        .values(unsubscribed=True, updated_at=now)
+    ).rowcount
+    if not moved:
+        return False
+    open_reports = conn.execute(
+        select(Report.id)
+        .where(
+            Report.project_id == project_id,
+            Report.reporter_id == reporter_id,
+            Report.status.in_(list(lifecycle.OPEN)),
+        )
+        .order_by(Report.created_at.desc())
+        .limit(50)
+    ).scalars()
+    rows = [
+        {
+            "project_id": project_id,
+            "report_id": report_id,
+            "at": now,
+            "kind": "unsubscribed",
+            "actor_type": "reporter",
+            "actor": reporter_id,
+            "public": False,
+            "data": {"via": "one-click (RFC 8058)" if one_click else "unsubscribe page"},
+        }
+        for report_id in open_reports
+    ]
+    if rows:
+        conn.execute(insert(ReportEvent), rows)
+    return True
+
+
+def _masked(email: str) -> str:
+    """ "a***@example.com": enough to recognise one's own address, not to harvest it."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return ""
+    return f"{local[:1]}***@{domain}"
+
+
+# --- anything else under /s/ and /u/ ----------------------------------------------------
+
+
+async def not_found(request: Request) -> Response:
+    """Paths that match no page (a token with a slash in it, a traversal attempt): the same 404
+    page as an unknown token."""
+    return _not_found(app_state(request))
+
+
+routes = [
+    Route("/s/{token}", status_page, methods=["GET"]),
+    Route("/s/{token}/answer", answer_page, methods=["GET", "POST"]),
+    Route("/s/{token}/reopen", reopen_page, methods=["GET", "POST"]),
+    Route("/u/{token}", unsubscribe_page, methods=["GET", "POST"]),
+    Route("/s/{rest:path}", not_found, methods=["GET", "POST"]),
+    Route("/u/{rest:path}", not_found, methods=["GET", "POST"]),
+]

@@ -1,0 +1,61 @@
+"""Rendering the customer's pages: one Jinja2 environment (autoescaped), and the headers
+every one of them carries.
+
+The URLs hold capabilities (a status token, an unsubscribe token), so no page may leak its
+URL (``Referrer-Policy: no-referrer``), be stored by a cache (``no-store``) or be indexed
+(``X-Robots-Tag``). The pages run no script at all and load only our own stylesheet; forms
+post only back to us (CSP ``form-action 'self'``), and nobody may frame them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import HTMLResponse
+
+HERE = Path(__file__).resolve().parent.parent
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+def when(at: datetime) -> str:
+    """ "3 March 2025, 14:05 UTC": unambiguous in every locale's reading of numbers."""
+    at = at.astimezone(UTC)
+    return f"{at.day} {at:%B %Y, %H:%M} UTC"
+
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates" / "pages"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["when"] = when
+
+
+def prefix(public_url: str) -> str:
+    """The path the app is served under ("" at a host's root), for links and the stylesheet:
+    path-absolute links work whichever host name the customer used."""
+    return urlsplit(public_url).path.rstrip("/")
+
+
+def page(
+    name: str, *, public_url: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
+    base = prefix(public_url)
+    context.setdefault("project_name", "")
+    html = templates.get_template(name).render(base=base, stylesheet=f"{base}/static/pages.css", **context)
+    return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
