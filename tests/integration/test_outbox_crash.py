@@ -18,14 +18,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 
 from bugline.db.engine import make_sessionmaker
 from bugline.db.migrate import upgrade
@@ -312,3 +312,24 @@ async def test_worker_killed_mid_delivery_is_taken_over_and_the_report_arrives_o
         [ticket] = await tickets(web)
         assert ticket.state == "created" and ticket.report_id == report_id and ticket.remote_id == "T-1"
         assert await forwarded_events(web) == {report_id: 1}
+
+
+async def test_a_claim_leases_no_more_than_its_limit_and_workers_get_disjoint_batches(web: Bugline) -> None:
+    async with FakeReceiver() as receiver:
+        await add_webhook(web, receiver)
+        rng = random.Random(11)
+        for i in range(40):
+            await submit(web, distinct_report(i, rng))
+        await web.triaged()  # 40 deliveries due at once, as after an outage; nothing sends them
+        writer = web.app.state.bugline.writer
+
+        def take(owner: str) -> Callable[[Connection], list[str]]:
+            return lambda conn: queue.claim(conn, owner=owner, now=utcnow(), limit=8)
+
+        first = await writer.run(take("first"))
+        assert len(first) == 8
+        batches = await asyncio.gather(*(writer.run(take(f"w{n}")) for n in range(3)))
+        assert [len(b) for b in batches] == [8, 8, 8]
+        taken = [i for b in [first, *batches] for i in b]
+        assert len(set(taken)) == len(taken) == 32  # disjoint
+        assert receiver.received == []

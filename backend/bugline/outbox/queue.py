@@ -93,16 +93,20 @@ def _due(now: datetime) -> Any:
 
 def claim(conn: Connection, *, owner: str, now: datetime, limit: int, lease: timedelta = LEASE) -> list[str]:
     """Lease up to ``limit`` due deliveries for ``owner`` for ``lease``; returns their ids."""
+    # A CTE, not ``id IN (subquery)``: PostgreSQL may run an IN-subquery again for every row
+    # it joins (a nested-loop semi join, its choice on a table it thinks small), and each run
+    # locks another batch, so one claim took every due row. A CTE that locks rows runs once.
     pick = (
         select(DELIVERIES.c.id)
         .where(_due(now))
         .order_by(DELIVERIES.c.available_at)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer and ignores it
+        .cte("picked")
     )
     result = conn.execute(
         update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(pick.scalar_subquery()), _due(now))
+        .where(DELIVERIES.c.id.in_(select(pick.c.id)), _due(now))
         .values(attempts=DELIVERIES.c.attempts + 1, leased_until=now + lease, lease_owner=owner)
         .returning(DELIVERIES.c.id)
     )
