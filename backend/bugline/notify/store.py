@@ -1,0 +1,226 @@
+"""The notifications table as the sender uses it: lease, read what a mail needs, record.
+
+Leases are ``bugline.leases`` (the outbox's pattern). One more rule for claims: a
+notification waits while an older one of the same report is still pending, so a customer
+reads "we have your report" before "it is fixed", even with several workers sending and a
+retry in between. Outcomes are written only under the lease, with their timeline event in
+the same transaction: ``notified`` (kind, to, message id), ``notify_skipped`` (kind, reason)
+or ``notify_failed`` (kind, error), all internal: agents see them, the customer does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, exists, insert, select
+
+from bugline.db.models import Notification, Project, Report, Reporter, ReportEvent
+from bugline.leases import Leases
+from bugline.notify.context import Facts
+
+NOTIFICATIONS = cast(Table, Notification.__table__)
+REPORTS = cast(Table, Report.__table__)
+REPORTERS = cast(Table, Reporter.__table__)
+PROJECTS = cast(Table, Project.__table__)
+EVENTS = cast(Table, ReportEvent.__table__)
+LEASES = Leases(NOTIFICATIONS)
+ACTOR = "notifications"
+
+
+def _no_older_pending() -> Any:
+    older = NOTIFICATIONS.alias("older")
+    return ~exists(
+        select(older.c.id).where(
+            older.c.report_id == NOTIFICATIONS.c.report_id,
+            older.c.state == "pending",
+            older.c.created_at < NOTIFICATIONS.c.created_at,
+        )
+    ).correlate(NOTIFICATIONS)
+
+
+def claim(conn: Connection, *, owner: str, now: datetime, limit: int, lease: timedelta) -> list[str]:
+    return LEASES.claim(conn, owner=owner, now=now, limit=limit, lease=lease, where=_no_older_pending())
+
+
+def next_due(conn: Connection) -> datetime | None:
+    return LEASES.next_due(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A leased notification and everything its mail is made of."""
+
+    id: str
+    project_id: str
+    report_id: str
+    kind: str
+    attempts: int
+    facts: Facts
+    email: str
+    unsubscribed: bool
+    locales: tuple[Any, ...]  # the reporter's, then the browser's
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        value = self.facts.project_settings.get("notifications")
+        return value if isinstance(value, Mapping) else {}
+
+
+def load(conn: Connection, notification_id: str, owner: str) -> Loaded | None:
+    """The notification if ``owner`` still holds its lease, with its report, reporter and project."""
+    n = NOTIFICATIONS.c
+    row = conn.execute(
+        select(
+            n.id,
+            n.project_id,
+            n.report_id,
+            n.kind,
+            n.attempts,
+            n.data,
+            REPORTS.c.number,
+            REPORTS.c.title,
+            REPORTS.c.actual,
+            REPORTS.c.status,
+            REPORTS.c.severity,
+            REPORTS.c.category,
+            REPORTS.c.created_at,
+            REPORTS.c.environment,
+            PROJECTS.c.name.label("project_name"),
+            PROJECTS.c.settings.label("project_settings"),
+            REPORTERS.c.id.label("reporter_id"),
+            REPORTERS.c.email,
+            REPORTERS.c.name.label("reporter_name"),
+            REPORTERS.c.locale,
+            REPORTERS.c.unsubscribed,
+        )
+        .join(REPORTS, REPORTS.c.id == n.report_id)
+        .join(PROJECTS, PROJECTS.c.id == n.project_id)
+        .outerjoin(REPORTERS, REPORTERS.c.id == n.reporter_id)
+        .where(LEASES.mine(notification_id, owner))
+    ).first()
+    if row is None:
+        return None
+    return Loaded(
+        id=row.id,
+        project_id=row.project_id,
+        report_id=row.report_id,
+        kind=row.kind,
+        attempts=row.attempts,
+        facts=Facts(
+            kind=row.kind,
+            project_name=row.project_name,
+            project_settings=dict(row.project_settings or {}),
+            report_id=row.report_id,
+            number=row.number,
+            title=row.title or (row.actual or "")[:120],
+            status=row.status,
+            severity=row.severity,
+            category=row.category,
+            created_at=row.created_at,
+            reporter_id=row.reporter_id,
+            reporter_name=row.reporter_name or "",
+            reporter_email=row.email or "",
+            data=dict(row.data or {}),
+        ),
+        email=(row.email or "").strip(),
+        unsubscribed=bool(row.unsubscribed) if row.reporter_id else False,
+        locales=(row.locale, (row.environment or {}).get("locale")),
+    )
+
+
+def report_facts(conn: Connection, project_id: str, report_id: str, kind: str) -> Facts | None:
+    """A stored report as a notification of ``kind`` would see it (for previews): the data of
+    the report's latest notification of that kind, when it has one."""
+    row = conn.execute(
+        select(
+            REPORTS.c.id,
+            REPORTS.c.number,
+            REPORTS.c.title,
+            REPORTS.c.actual,
+            REPORTS.c.status,
+            REPORTS.c.severity,
+            REPORTS.c.category,
+            REPORTS.c.created_at,
+            REPORTS.c.triage,
+            PROJECTS.c.name.label("project_name"),
+            PROJECTS.c.settings.label("project_settings"),
+            REPORTERS.c.name.label("reporter_name"),
+        )
+        .join(PROJECTS, PROJECTS.c.id == REPORTS.c.project_id)
+        .outerjoin(REPORTERS, REPORTERS.c.id == REPORTS.c.reporter_id)
+        .where(REPORTS.c.id == report_id, REPORTS.c.project_id == project_id)
+    ).first()
+    if row is None:
+        return None
+    data = conn.execute(
+        select(NOTIFICATIONS.c.data)
+        .where(NOTIFICATIONS.c.report_id == report_id, NOTIFICATIONS.c.kind == kind)
+        .order_by(NOTIFICATIONS.c.created_at.desc())
+        .limit(1)
+    ).scalar()
+    if data is None:
+        questions = ((row.triage or {}).get("completeness") or {}).get("questions") or {}
+        data = {"questions": questions} if kind in ("received", "needs_info") else {}
+    return Facts(
+        kind=kind,
+        project_name=row.project_name,
+        project_settings=dict(row.project_settings or {}),
+        report_id=row.id,
+        number=row.number,
+        title=row.title or (row.actual or "")[:120],
+        status=row.status,
+        severity=row.severity,
+        category=row.category,
+        created_at=row.created_at,
+        reporter_id=None,
+        reporter_name=row.reporter_name or "",
+        data=dict(data),
+    )
+
+
+# ---- outcomes (under the lease, with their timeline event) ----------------------------------
+
+
+def sent(conn: Connection, loaded: Loaded, owner: str, *, now: datetime, message_id: str, to: str) -> bool:
+    if not LEASES.settle(
+        conn, loaded.id, owner, state="sent", sent_at=now, message_id=message_id, last_error=None
+    ):
+        return False
+    _event(conn, loaded, now, "notified", {"kind": loaded.kind, "to": to, "message_id": message_id})
+    return True
+
+
+def skipped(conn: Connection, loaded: Loaded, owner: str, *, now: datetime, reason: str) -> bool:
+    if not LEASES.settle(conn, loaded.id, owner, state="skipped", last_error=reason[:2000]):
+        return False
+    _event(conn, loaded, now, "notify_skipped", {"kind": loaded.kind, "reason": reason})
+    return True
+
+
+def failed(conn: Connection, loaded: Loaded, owner: str, *, now: datetime, error: str) -> bool:
+    if not LEASES.settle(conn, loaded.id, owner, state="failed", last_error=error[:2000]):
+        return False
+    _event(conn, loaded, now, "notify_failed", {"kind": loaded.kind, "error": error[:500]})
+    return True
+
+
+def again(conn: Connection, loaded: Loaded, owner: str, *, at: datetime, error: str) -> bool:
+    return LEASES.again(conn, loaded.id, owner, at=at, error=error)
+
+
+def _event(conn: Connection, loaded: Loaded, now: datetime, kind: str, data: dict[str, Any]) -> None:
+    conn.execute(
+        insert(EVENTS).values(
+            project_id=loaded.project_id,
+            report_id=loaded.report_id,
+            at=now,
+            kind=kind,
+            actor_type="system",
+            actor=ACTOR,
+            public=False,
+            data=data,
+        )
+    )
