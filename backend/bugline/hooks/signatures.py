@@ -72,7 +72,7 @@ def fresh(sent: float, now: datetime, window: float, what: str) -> None:
 def epoch_seconds(text: str, what: str) -> float:
     """Whole or fractional epoch seconds, as Slack sends them."""
     text = text.strip()
-    if not text or len(text) > 20 or not text.replace(".", "", 1).isdigit():
+    if not text or len(text) > 20 or not text.isascii() or not text.replace(".", "", 1).isdigit():
         raise Rejected(f"{what} must be Unix time in seconds")
     return float(text)
 
