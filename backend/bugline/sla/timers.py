@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from bugline.db.models import Timer, new_id
 
@@ -76,5 +77,8 @@ def claim_due(conn: Connection, *, now: datetime, limit: int) -> list[Timer]:
     ]
     if not ids:
         return []
-    rows = conn.execute(select(Timer).where(Timer.id.in_(ids)).order_by(Timer.due_at))
-    return [r[0] for r in rows]
+    # Through an ORM session on the caller's connection: Connection.execute(select(Timer))
+    # would give rows of columns, not Timer objects. The objects outlive the session detached,
+    # with every column loaded.
+    with Session(bind=conn) as s:
+        return list(s.execute(select(Timer).where(Timer.id.in_(ids)).order_by(Timer.due_at)).scalars())
