@@ -156,7 +156,7 @@ test("hostile or odd answers are shown as text and never as links or markup", as
         page_url: "javascript:alert(1)",
         timeline: [
           null as unknown as Answer["timeline"][0],
-          { at: "not a date", kind: "answered" },
+          { at: "not a date", kind: "custom_kind" },
           { at: "2026-03-03T10:00:00+00:00", kind: "status_changed", status: "in_progress", note: "<b>soon</b>" },
         ],
       }),
@@ -171,7 +171,7 @@ test("hostile or odd answers are shown as text and never as links or markup", as
   assert.equal(a.one(".mine-status").textContent, "waiting on vendor");
   assert.equal(a.find("a").length, 0, "only http(s) links");
   const [odd, moved] = a.one("ol").children;
-  assert.equal(odd.textContent, "answered", "an unknown kind, its words; no readable time, none shown");
+  assert.equal(odd.textContent, "custom kind", "an unknown kind, its words; no readable time, none shown");
   assert.equal(moved.one("time").textContent, moment("en").format(Date.parse("2026-03-03T10:00:00+00:00")));
   assert.equal(moved.one(".mine-note").textContent, "<b>soon</b>");
   assert.equal(a.find("b").length, 0);
@@ -208,6 +208,8 @@ test("labels: every status has words in each language; unknown ones read as word
   }
   assert.equal(eventLabel(en, { at: "", kind: "created", status: "awaiting_media" }), "Sent");
   assert.equal(eventLabel(en, { at: "", kind: "status_changed", status: "needs_info" }), "Needs info");
+  assert.equal(eventLabel(en, { at: "", kind: "answered" }), "You added details");
+  assert.equal(eventLabel(fr, { at: "", kind: "answered" }), "Vous avez ajouté des précisions");
   assert.equal(eventLabel(en, { at: "", kind: "answers_received" }), "answers received");
 });
 

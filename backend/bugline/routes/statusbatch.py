@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bugline.db.models import Report, ReportEvent
+from bugline.notify import links
 from bugline.routes.edge import app_state, json_body, require_project
 from bugline.tokens import token_hash
 
@@ -39,14 +40,11 @@ class StatusBatchIn(BaseModel):
     tokens: list[Token] = Field(max_length=MAX_TOKENS)
 
 
-def page_url(public_url: str, token: str) -> str:
-    """The reporter's status page, {public_url}/s/{token} (the public links fixed for issue 6)."""
-    return f"{public_url}/s/{token}"
-
-
 def timeline_entry(event: ReportEvent) -> dict[str, Any]:
-    # Public events only, and of those only the status they show and the agent's public note:
-    # actors, sources, reasons and anything else a caller put in ``data`` stay inside.
+    # Public events only, and of those only the status they show and the public note (the
+    # team's, or the customer's own reopen comment), as the status page shows them
+    # (bugline.pages.timeline): actors, sources, reasons, answers and anything else a caller
+    # put in ``data`` stay inside.
     data = event.data if isinstance(event.data, dict) else {}
     out: dict[str, Any] = {"at": _iso(event.at), "kind": event.kind}
     status = data.get("to", data.get("status"))
@@ -84,7 +82,7 @@ async def status_batch(request: Request) -> Response:
                 )
                 for event in rows.scalars():
                     events[event.report_id].append(event)
-        public_url = state.settings.effective_public_url
+        public_url, secret = state.settings.effective_public_url, state.settings.secret_key
         for report in reports:
             token = by_hash[report.status_token_hash]
             answered[token] = {
@@ -95,7 +93,8 @@ async def status_batch(request: Request) -> Response:
                 "status": str(report.status),
                 "created_at": _iso(report.created_at),
                 "updated_at": _iso(report.updated_at),
-                "page_url": page_url(public_url, token),
+                # {public_url}/s/{token}, built where the mails and the pages build it.
+                "page_url": links.status_url(public_url, secret, report.id),
                 "timeline": [timeline_entry(e) for e in events[report.id][-MAX_EVENTS:]],
             }
     return JSONResponse(

@@ -79,6 +79,7 @@ const ar: Strings = {
   minePageOf: "صفحة حالة البلاغ رقم {number}",
   mineHistory: "السجل ({count})",
   event_created: "أُرسل",
+  event_answered: "أضفت تفاصيل",
   status_awaiting_media: "جارٍ الرفع",
   status_received: "تم الاستلام",
   status_needs_info: "بحاجة إلى معلومات",

@@ -80,6 +80,7 @@ const en = {
   minePageOf: "Status page of report #{number}",
   mineHistory: "History ({count})",
   event_created: "Sent",
+  event_answered: "You added details",
   status_awaiting_media: "Uploading",
   status_received: "Received",
   status_needs_info: "Needs info",

@@ -79,6 +79,7 @@ const fr: Strings = {
   minePageOf: "Page de suivi du signalement n° {number}",
   mineHistory: "Historique ({count})",
   event_created: "Envoyé",
+  event_answered: "Vous avez ajouté des précisions",
   status_awaiting_media: "Envoi en cours",
   status_received: "Reçu",
   status_needs_info: "Informations demandées",

@@ -95,9 +95,11 @@ export function statusLabel(s: Strings, status: string): string {
   return typeof label == "string" ? label : status.replace(/_/g, " ");
 }
 
-/** A timeline entry's words: "Sent" for the report's creation, else the status it moved to. */
+/** A timeline entry's words: its own for some kinds ("Sent", "You added details"), else the
+ *  status it moved to; an unknown kind as words. */
 export function eventLabel(s: Strings, e: Entry): string {
-  if (e.kind == "created") return s.event_created;
+  const own = (s as unknown as Record<string, string>)["event_" + e.kind];
+  if (typeof own == "string") return own;
   return typeof e.status == "string" ? statusLabel(s, e.status) : String(e.kind).replace(/_/g, " ");
 }
 

@@ -1,0 +1,22 @@
+var T=`
+.mine{padding:8px 20px 20px}
+.mine h3{font-size:17px;margin:4px 0 8px}
+.mine-empty{color:var(--bl-muted)}
+.mine-list{list-style:none;padding:0;margin:0}
+.mine-item{padding:10px 0;border-bottom:1px solid var(--bl-border)}
+.mine-head{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 8px}
+.mine-num{color:var(--bl-muted);font-variant-numeric:tabular-nums}
+.mine-title{flex:1;min-width:8em;font-weight:600;overflow-wrap:anywhere}
+.mine-status{font-size:13px;white-space:nowrap;border-radius:999px;padding:2px 10px;background:color-mix(in srgb,var(--bugline-accent) 15%,transparent)}
+.mine-status[data-status=resolved],.mine-status[data-status=closed]{background:color-mix(in srgb,var(--bugline-fg) 10%,transparent)}
+.mine-status[data-status=error],.mine-status[data-status=gone]{background:none;border:1px solid var(--bl-border);color:var(--bl-muted)}
+.mine-meta{margin:4px 0 0;font-size:13px;color:var(--bl-muted)}
+.mine-meta a{color:var(--bugline-accent);margin-inline-start:10px}
+.mine details{margin-top:6px;font-size:14px}
+.mine summary{cursor:pointer;padding:4px 0;width:max-content}
+.mine summary:focus-visible{outline:3px solid var(--bugline-accent);outline-offset:2px}
+.mine ol{margin:4px 0 0;padding-inline-start:20px}
+.mine li li{padding:2px 0}
+.mine time{color:var(--bl-muted);margin-inline-end:8px}
+.mine-note{margin:2px 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
+`,v=/^https?:\/\//i;async function E(e,t,o,a=fetch){let n=new Map;if(!o.length)return n;let d=await a(e+"/api/v1/status/batch?key="+encodeURIComponent(t),{method:"POST",headers:{"Content-Type":"application/json"},body:JSON.stringify({tokens:o}),credentials:"omit"});if(!d.ok)throw new Error("HTTP "+d.status);let c=await d.json();for(let m of Array.isArray(c?.reports)?c.reports:[])m&&typeof m.token=="string"&&typeof m.status=="string"&&n.set(m.token,m);return n}function w(e,t){let o=e["status_"+t];return typeof o=="string"?o:t.replace(/_/g," ")}function k(e,t){let o=e["event_"+t.kind];return typeof o=="string"?o:typeof t.status=="string"?w(e,t.status):String(t.kind).replace(/_/g," ")}function r(e,t="",o=""){let a=document.createElement(e);return t&&(a.className=t),o&&(a.textContent=o),a}function M(e,t,o,a){let{s:n}=t,d=r("li","mine-item"),c=r("span","mine-title",e.title||"#"+e.number);c.dir="auto";let m=r("span","mine-status",n.mineLoading),f=r("div","mine-head");f.append(r("span","mine-num","#"+e.number),c,m);let g=r("p","mine-meta",e.created?t.fmt(n.mineSentOn,{date:o.format(e.created)}):"");d.append(f,g);let u=(p,i)=>{m.textContent=p,m.dataset.status=i};return{li:d,failed:()=>u(n.mineFailed,"error"),fill(p){if(!p)return u(n.mineGone,"gone");if(p.title&&(c.textContent=p.title),u(w(n,p.status),p.status),typeof p.page_url=="string"&&v.test(p.page_url)){let s=r("a","",n.minePage);s.href=p.page_url,s.target="_blank",s.rel="noopener noreferrer",s.setAttribute("aria-label",t.fmt(n.minePageOf,{number:e.number})),g.append(s)}let i=Array.isArray(p.timeline)?p.timeline:[];if(!i.length)return;let l=r("details"),x=r("ol");for(let s of i){if(!s||typeof s!="object")continue;let y=r("li"),h=Date.parse(String(s.at));if(h){let b=r("time","",a.format(h));b.dateTime=s.at,y.append(b)}if(y.append(k(n,s)),typeof s.note=="string"&&s.note){let b=r("p","mine-note",s.note);b.dir="auto",y.append(b)}x.append(y)}l.append(r("summary","",t.fmt(n.mineHistory,{count:i.length})),x),d.append(l)}}}function S(e){let{s:t}=e,o=e.hide.map(i=>i.hidden);e.hide.forEach(i=>i.hidden=!0);let a=r("section","mine"),n=r("h3","",t.mine);n.id="bl-mine-title",n.tabIndex=-1,a.setAttribute("aria-labelledby",n.id),a.append(n);let d=new Intl.DateTimeFormat(e.lang,{dateStyle:"medium"}),c=new Intl.DateTimeFormat(e.lang,{dateStyle:"medium",timeStyle:"short"}),m=e.entries.map(i=>M(i,e,d,c));if(m.length){let i=r("ul","mine-list");i.append(...m.map(l=>l.li)),a.append(i)}else a.append(r("p","mine-empty",t.mineEmpty));let f=()=>{a.remove(),e.hide.forEach((i,l)=>i.hidden=o[l])},g=r("button","btn",t.back);g.type="button",g.onclick=()=>{f(),e.back()};let u=r("div","actions");u.append(g),a.append(u),e.dlg.insertBefore(a,e.hide[0]),n.focus();let p=Promise.resolve();if(m.length){e.announce(t.mineLoading);let i=l=>a.isConnected&&e.announce(l);p=e.load(e.entries.map(l=>l.token)).then(l=>{m.forEach((x,s)=>x.fill(l.get(e.entries[s].token))),i("")}).catch(()=>{m.forEach(l=>l.failed()),i(t.mineFailed)})}return{section:a,close:f,ready:p}}export{T as MINE_CSS,k as eventLabel,E as fetchAnswers,S as showMine,w as statusLabel};
