@@ -435,3 +435,29 @@ async def test_the_running_loop_fires_and_stops(bugline: Bugline) -> None:
             "escalation:2",
         ]
         assert woken  # the outbox was woken for the escalation's deliveries
+
+
+async def test_a_timer_whose_effects_fail_is_set_aside_and_the_others_fire(
+    bugline: Bugline, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bugline.sla import scheduler as module
+
+    clock = await new_clock(bugline)
+    async with FakeReceiver() as desk, FakeReceiver() as lead:
+        await desk_and_lead(bugline, desk, lead)
+        report_id = await forwarded(bugline, clock, "critical")
+
+        def broken(ctx: module.Ctx) -> str:
+            ctx.event("sla_escalated", {"level": 2})  # written, then the failure: rolled back
+            raise RuntimeError("connector table unreadable")
+
+        monkeypatch.setattr(module, "escalate", broken)
+        clock.at(2 * HOUR)
+        assert await scheduler(bugline, clock).tick() == {"breached": 1, "failed": 1}
+        assert await scheduler(bugline, clock).tick() == {}
+        failed = (await timers(bugline, report_id))["escalation:2"]
+        assert failed.state == "failed" and "connector table unreadable" in failed.data["error"]
+        assert "escalation:2" in caplog.text
+        # Nothing of the failed one was half-written.
+        assert [e.data["key"] for e in await events(bugline, report_id)] == ["first_response"]
+        assert [a for _, a, _ in await deliveries(bugline, report_id)] == ["create"]

@@ -324,8 +324,11 @@ class Scheduler:
     async def run(self) -> None:
         while True:
             try:
-                await self.tick()
+                # A read first: an idle scheduler writes nothing (SQLite has one write lock).
                 nxt = await self.next_due()
+                if nxt is not None and nxt <= self.clock():
+                    await self.tick()
+                    nxt = await self.next_due()
                 sleep = self.interval
                 if nxt is not None:
                     sleep = max(0.0, min(self.interval, (nxt - self.clock()).total_seconds()))
