@@ -269,3 +269,31 @@ async def test_get_changes_nothing(bugline: Bugline) -> None:
         await bugline.client.get(f"/s/{created['status_token']}/answer")
         await bugline.client.get(f"/s/{created['status_token']}")
     await unchanged(bugline, created["id"], before)
+
+
+async def test_a_duplicate_rejoins_its_group_and_comments_on_its_ticket(bugline: Bugline) -> None:
+    """A vague duplicate of a forwarded report waits for its answers inside the group; once
+    answered it is triaged again, lands in the same group (counted once) and, complete now,
+    becomes a comment on the group's ticket rather than a second ticket."""
+    async with FakeReceiver() as receiver:
+        await add_webhook(bugline, receiver)
+        first = await submit(bugline, report_body())
+        await bugline.delivered()
+        context = report_body()["context"]
+        created = await submit(bugline, {**VAGUE, "reporter": REPORTER, "context": context})
+        await bugline.triaged()
+        waiting = await report(bugline, created["id"])
+        group_id = (await report(bugline, first["id"])).duplicate_group_id
+        assert waiting.status == "needs_info" and waiting.duplicate_group_id == group_id
+        _, token_value = await answer_page(bugline, created["status_token"])
+        res = await post_form(
+            bugline, f"/s/{created['status_token']}/answer", {**GOOD_ANSWERS, "form_token": token_value}
+        )
+        assert res.status_code == 200
+        assert await bugline.delivered() == {"updated": 1}
+        answered = await report(bugline, created["id"])
+        assert answered.duplicate_group_id == group_id and answered.status == "escalated"
+        assert [p["type"] for p in receiver.received] == ["report.forwarded", "report.duplicate"]
+        async with make_sessionmaker(bugline.engine)() as session:
+            group = await session.get(DuplicateGroup, group_id)
+            assert group is not None and (group.report_count, group.reporter_count) == (2, 2)
