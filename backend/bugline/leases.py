@@ -5,7 +5,7 @@ dies just lets its lease run out.
 A work table has ``id``, ``state`` (one value meaning "to do"), ``available_at``,
 ``leased_until``, ``lease_owner`` and ``attempts``.
 
-- ``claim`` is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` that sets
+- ``claim`` is one ``WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE …`` that sets
   ``leased_until`` and counts the attempt (PostgreSQL; SQLite has one writer and ignores
   the locking clause).
 - ``settle`` writes an outcome only while the caller still holds the lease (``lease_owner``
@@ -49,16 +49,21 @@ class Leases:
         ``where`` narrows the rows that may be taken."""
         c = self.table.c
         condition = self.due(now) if where is None else and_(self.due(now), where)
+        # A CTE, not ``id IN (subquery)``: PostgreSQL may run an IN-subquery again for every
+        # row it joins (a nested-loop semi join, its choice on a table it thinks small), and
+        # each run locks another batch, so one claim took every due row. A CTE that locks rows
+        # runs once. (Found on the outbox; bugline.outbox.queue.claim says the same.)
         pick = (
             select(c.id)
             .where(condition)
             .order_by(c.available_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer and ignores it
+            .cte("picked")
         )
         result = conn.execute(
             update(self.table)
-            .where(c.id.in_(pick.scalar_subquery()), self.due(now))
+            .where(c.id.in_(select(pick.c.id)), self.due(now))
             .values(attempts=c.attempts + 1, leased_until=now + lease, lease_owner=owner)
             .returning(c.id)
         )

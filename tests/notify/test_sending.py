@@ -225,3 +225,16 @@ async def test_a_project_can_turn_notifications_off(mailroom: Mailroom) -> None:
     assert await mailroom.notified() == {"skipped": 1}
     [n] = await mailroom.notifications(report_id)
     assert n.last_error == "the project turned customer notifications off"
+
+
+async def test_claims_take_their_limit_in_disjoint_batches(mailroom: Mailroom) -> None:
+    for i in range(6):
+        await mailroom.submit(report_body(title=f"Batch {i}", reporter=person(f"batch{i}@example.com")))
+    await mailroom.b.delivered()
+    writer = mailroom.b.app.state.bugline.writer
+    lease = timedelta(seconds=20)
+    first = await writer.run(lambda conn: store.claim(conn, owner="a", now=utcnow(), limit=2, lease=lease))
+    second = await writer.run(lambda conn: store.claim(conn, owner="b", now=utcnow(), limit=2, lease=lease))
+    assert len(first) == 2 and len(second) == 2 and not set(first) & set(second)
+    rest = await writer.run(lambda conn: store.claim(conn, owner="c", now=utcnow(), limit=10, lease=lease))
+    assert len(rest) == 2 and not set(rest) & (set(first) | set(second))
