@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -22,6 +22,7 @@ from bugline.db.engine import (
 )
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
 from bugline.intake.backlog import Backlog
+from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
 from bugline.ratelimit import RateLimiter
 from bugline.routes import (
@@ -39,6 +40,7 @@ from bugline.routes import (
     widget,
 )
 from bugline.settings import Settings
+from bugline.sla.scheduler import Scheduler
 from bugline.state import AppState
 from bugline.storage.base import MediaStore, StoreError
 from bugline.web.cors import CorsMiddleware
@@ -79,6 +81,16 @@ def make_outbox(
     )
 
 
+def wake(outbox: Outbox, notifier: Notifier) -> Callable[[], None]:
+    """What runs after triage or a timer wrote rows for the outbox and the notifications."""
+
+    def poke() -> None:
+        outbox.poke()
+        notifier.poke()
+
+    return poke
+
+
 def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starlette:
     settings = settings.with_secret()
     media_store = store or make_store(settings)
@@ -89,9 +101,14 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
             state.backlog.start()  # triage of accepted reports, right after intake pokes it
         if settings.outbox_in_web:
             state.outbox.start()  # forwarding of triaged reports, right after triage decides
+        if settings.notify_in_web:
+            state.notifier.start()  # the customer's mails
+            state.sla.start()  # escalations, follow-ups, closures when their time comes
         yield
         await state.backlog.stop()
+        await state.sla.stop()
         await state.outbox.stop()
+        await state.notifier.stop()
         await state.close()
 
     url = settings.effective_database_url
@@ -100,6 +117,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     writer = Writer(url, engine)
     readers = make_readers(reader)
     outbox = make_outbox(settings, writer, readers, media_store)
+    notifier = Notifier(writer, readers, settings)
     state = AppState(
         settings=settings,
         engine=engine,
@@ -110,8 +128,10 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         store=media_store,
         per_key=RateLimiter(settings.rate_limit_per_key),
         per_ip=RateLimiter(settings.rate_limit_per_ip),
-        backlog=Backlog(writer, readers, after=outbox.poke),
+        backlog=Backlog(writer, readers, after=wake(outbox, notifier)),
         outbox=outbox,
+        notifier=notifier,
+        sla=Scheduler(writer, readers, after=wake(outbox, notifier)),
     )
     route_list: list[Any] = [
         *reports.routes,

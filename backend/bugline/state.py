@@ -8,10 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
 from bugline.intake.backlog import Backlog
+from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
 from bugline.projectcache import ProjectCache
 from bugline.ratelimit import RateLimiter
 from bugline.settings import Settings
+from bugline.sla.scheduler import Scheduler
 from bugline.storage.base import MediaStore
 
 
@@ -28,6 +30,8 @@ class AppState:
     per_ip: RateLimiter
     backlog: Backlog  # accepted reports waiting for triage, and the loop that drains them
     outbox: Outbox  # triaged reports waiting to be forwarded, and the loop that sends them
+    notifier: Notifier  # customer notifications waiting to be mailed, and the loop that sends them
+    sla: Scheduler  # SLA timers: escalations, follow-ups, the 14-day closure
     projects: ProjectCache = field(default_factory=ProjectCache)
     # Wrong API tokens per minute per client IP before 429: enough for a typo, useless for guessing.
     failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(20))

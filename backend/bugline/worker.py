@@ -1,5 +1,5 @@
-"""``bugline worker``: a process that triages accepted reports and forwards triaged ones,
-apart from the web processes.
+"""``bugline worker``: a process that triages accepted reports, forwards triaged ones, mails
+the customers and runs the SLA timers, apart from the web processes.
 
 The web processes accept reports and, by default, triage and forward them too (one process
 is all the embedded default needs). Under load, run workers and set
@@ -15,10 +15,12 @@ import contextlib
 import logging
 import signal
 
-from bugline.app import make_outbox, make_store
+from bugline.app import make_outbox, make_store, wake
 from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers
 from bugline.intake.backlog import Backlog
+from bugline.notify.runner import Notifier
 from bugline.settings import Settings
+from bugline.sla.scheduler import Scheduler
 
 log = logging.getLogger("bugline.worker")
 
@@ -34,7 +36,10 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     writer = Writer(url, engine)
     readers = make_readers(reader)
     outbox = make_outbox(settings, writer, readers, make_store(settings))
-    backlog = Backlog(writer, readers, interval=1.0, after=outbox.poke)
+    notifier = Notifier(writer, readers, settings)
+    after = wake(outbox, notifier)
+    backlog = Backlog(writer, readers, interval=1.0, after=after)
+    sla = Scheduler(writer, readers, after=after)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -43,11 +48,15 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     log.info("worker %s started", outbox.owner)
     backlog.start()
     outbox.start()
+    notifier.start()
+    sla.start()
     try:
         await stop.wait()
     finally:
         await backlog.stop()
+        await sla.stop()
         await outbox.stop()
+        await notifier.stop()
         writer.dispose()
         await engine.dispose()
         if reader is not engine:
