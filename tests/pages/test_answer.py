@@ -120,6 +120,7 @@ async def test_answers_complete_the_report_and_it_is_forwarded(bugline: Bugline)
         status = await bugline.client.get(f"/s/{token}")
         assert "You added details" in status.text and "Steps to reproduce" in status.text
         assert "Every time" in status.text and "With the team" in status.text
+        assert "after your answers" in status.text
         # Nothing left to answer: the page says so and a second POST changes nothing.
         again = await bugline.client.get(f"/s/{token}/answer")
         assert again.status_code == 200 and "No questions right now" in again.text
@@ -190,6 +191,7 @@ async def test_oversized_and_invalid_answers_come_back_with_messages(bugline: Bu
     assert res.status_code == 422
     secure_page(res)
     assert "20,001 characters" in res.text and "20,000 or fewer" in res.text
+    assert "What you expected to happen: This answer is 20,001 characters long" in res.text  # the summary
     assert "Please choose one of the options" in res.text
     assert 'aria-invalid="true"' in res.text and 'href="#f-expected"' in res.text
     assert long in res.text  # nothing typed is lost

@@ -72,6 +72,8 @@ def entry(event: ReportEvent) -> Entry:
         return Entry(event.at, "You added details", "", answers=_answers(data.get("answers")))
     status = data.get("to", data.get("status"))
     title = status_words(status)[0] if isinstance(status, str) else "Update"
+    if event.actor_type == "reporter" and status == ReportStatus.RECEIVED:
+        by = "after your answers"  # needs_info -> received: the answers sent it back to triage
     note = data.get("note")
     note = note.strip()[:MAX_NOTE] if isinstance(note, str) else ""
     label = ("Your comment" if event.actor_type == "reporter" else "Note from the team") if note else ""

@@ -219,6 +219,7 @@ def _answer_form(
         **_urls(state, token),
         questions=answer_flow.questions(report),
         more=answer_flow.MORE,
+        labels={name: f.label for name, f in answer_flow.BY_NAME.items()},
         typed=typed or {},
         errors=errors or {},
         form_token=formtoken.issue(secret, ANSWER, report.id, utcnow()),
