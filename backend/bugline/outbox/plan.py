@@ -13,6 +13,7 @@ from typing import Any, cast, get_args
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from bugline.connectors.configs import DEFAULT_ROLES
 from bugline.db.models import ConnectorConfig, Report, Reporter, Ticket
 from bugline.outbox.queue import Planned, enqueue
 from bugline.routing import Connection as Destination
@@ -157,11 +158,17 @@ def tell_tickets(
     rows = conn.execute(
         select(Ticket.connector_id, ConnectorConfig.roles)
         .join(ConnectorConfig, ConnectorConfig.id == Ticket.connector_id)
-        .where(Ticket.project_id == project_id, Ticket.group_key == group_key, Ticket.state == "created")
+        .where(
+            Ticket.project_id == project_id,
+            Ticket.group_key == group_key,
+            Ticket.state == "created",
+            ConnectorConfig.enabled.is_(True),  # a disabled connector would only fail
+        )
     ).all()
     planned = [
         Planned(connector_id=connector_id, action=action, note=note, level=level)
         for connector_id, connector_roles in rows
-        if roles is None or set(roles) & set(connector_roles or ())
+        # No roles means "helpdesk", as routing reads it (routing.facts.Connection).
+        if roles is None or set(roles) & set(connector_roles or DEFAULT_ROLES)
     ]
     return enqueue(conn, project_id=project_id, report_id=report_id, planned=planned, now=now)
