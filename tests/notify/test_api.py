@@ -105,7 +105,7 @@ async def test_a_template_for_one_language(mailroom: Mailroom) -> None:
     assert mailroom.mails_to("de1@example.com")[0].message["Subject"].startswith("Danke! #")
     assert mailroom.mails_to("en1@example.com")[0].message["Subject"].startswith("We have your report #")
     res = await mailroom.b.client.put(
-        f"{base(mailroom)}/templates/received", json={"subject": "x", "locale": "fr"}, headers=auth(lead)
+        f"{base(mailroom)}/templates/received", json={"subject": "x", "locale": "es"}, headers=auth(lead)
     )
     assert res.status_code == 422 and res.json()["error"]["code"] == "invalid_locale"
 
@@ -169,14 +169,16 @@ async def test_settings_name_the_team_and_the_default_language(mailroom: Mailroo
     assert res.status_code == 200, res.text
     stored = (await stored_settings(mailroom))["notifications"]
     assert stored["locale"] == "de" and stored["templates"] == {"received": {"subject": "Hi"}}  # kept
-    body = report_body(reporter={"id": "u-t", "email": "team@example.com", "locale": "fr"})
-    body["context"] = {**body["context"], "locale": "fr-FR"}
+    body = report_body(reporter={"id": "u-t", "email": "team@example.com", "locale": "es"})
+    body["context"] = {**body["context"], "locale": "es-ES"}
     report_id = await mailroom.submit(body)
     await mailroom.notified()
     await mailroom.change([report_id], "escalated")
     await mailroom.notified()
     mail = mailroom.mails_to("team@example.com")[-1]
-    assert mail.message["Subject"].endswith("wurde an das Payments-Team übergeben")  # French -> default: de
+    assert mail.message["Subject"].endswith(
+        "wurde an das Payments-Team übergeben"
+    )  # Spanish -> the default: de
     assert mail.message["From"] == "Acme <support@acme-mail.test>"
     res = await mailroom.b.client.put(
         f"{base(mailroom)}/settings", json={"reply_to": "nope"}, headers=auth(lead)
@@ -189,7 +191,7 @@ async def test_the_overview_lists_what_a_template_may_use(mailroom: Mailroom) ->
     res = await mailroom.b.client.get(f"{base(mailroom)}/templates", headers=auth(agent))
     assert res.status_code == 200
     body = res.json()
-    assert body["kinds"][0] == "received" and body["locales"] == ["de", "en"]
+    assert body["kinds"][0] == "received" and body["locales"] == ["de", "en", "fr"]
     assert "questions" in body["variables"] and "safe" not in body["filters"]
 
 

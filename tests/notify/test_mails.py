@@ -218,8 +218,9 @@ async def test_a_german_reporter_gets_german(mailroom: Mailroom) -> None:
     ("reporter_locale", "browser", "project", "subject_start"),
     [
         (None, "de-AT", None, "Ihre Meldung"),  # the browser's language when the reporter has none
-        ("fr-FR", "fr-FR", None, "We have your report"),  # no French: English
-        ("fr-FR", "fr-FR", "de", "Ihre Meldung"),  # ...or the project's default
+        ("es-ES", "es-ES", None, "We have your report"),  # no Spanish: English
+        ("es-ES", "es-ES", "de", "Ihre Meldung"),  # ...or the project's default
+        ("fr-CA", "en-US", "de", "Nous avons bien reçu"),  # French (Canada) reads French
         ("de", "de", "en", "Ihre Meldung"),  # the reporter's own language beats the default
     ],
 )

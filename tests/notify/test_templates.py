@@ -28,7 +28,7 @@ def samples() -> dict[str, dict[str, Any]]:
     return {kind: values(kind) for kind in KINDS}
 
 
-@pytest.mark.parametrize("locale", ["en", "de"])
+@pytest.mark.parametrize("locale", ["en", "de", "fr"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_renders_in_every_language(kind: str, locale: str) -> None:
     out = templates.render(kind, locale, values(kind, locale))
@@ -43,8 +43,8 @@ def test_every_kind_renders_in_every_language(kind: str, locale: str) -> None:
     assert out.overridden == () and out.problems == ()
 
 
-def test_languages_are_folders_and_german_is_shipped() -> None:
-    assert locales.builtin() == ("de", "en")
+def test_languages_are_folders_and_german_and_french_are_shipped() -> None:
+    assert locales.builtin() == ("de", "en", "fr")
     for loc in locales.builtin():
         assert locales.phrases(loc).get("team")
 
@@ -54,8 +54,9 @@ def test_languages_are_folders_and_german_is_shipped() -> None:
     [
         (("de-DE", "en-GB"), {}, "de"),  # the reporter's own language first
         ((None, "de_AT"), {}, "de"),  # then the browser's, regional tag to its language
-        (("fr-FR", None), {}, "en"),  # no French: English
-        (("fr-FR", None), {"locale": "de"}, "de"),  # ...or the project's default
+        (("es-ES", None), {}, "en"),  # no Spanish: English
+        (("es-ES", None), {"locale": "de"}, "de"),  # ...or the project's default
+        (("fr-FR", None), {}, "fr"),
         (("de", None), {"locales": ["en"]}, "en"),  # a project that only writes English
         (("DE", None), {}, "de"),
         (("not a tag!", "de-CH,de;q=0.9"), {}, "de"),
@@ -69,21 +70,22 @@ def test_the_reporters_language_when_the_project_has_it(
 
 
 @pytest.mark.parametrize(
-    ("delta", "en", "de"),
+    ("delta", "en", "de", "fr"),
     [
-        (timedelta(minutes=30), "within 30 minutes", "innerhalb von 30 Minuten"),
-        (timedelta(hours=1), "within an hour", "innerhalb einer Stunde"),
-        (timedelta(hours=4), "within 4 hours", "innerhalb von 4 Stunden"),
-        (timedelta(hours=25), "within 25 hours", "innerhalb von 25 Stunden"),
-        (timedelta(days=1), "within a working day", "innerhalb eines Werktags"),
-        (timedelta(days=3), "within 3 working days", "innerhalb von 3 Werktagen"),
-        (timedelta(weeks=1), "within a week", "innerhalb einer Woche"),
-        (timedelta(weeks=2), "within 2 weeks", "innerhalb von 2 Wochen"),
+        (timedelta(minutes=30), "within 30 minutes", "innerhalb von 30 Minuten", "sous 30 minutes"),
+        (timedelta(hours=1), "within an hour", "innerhalb einer Stunde", "sous une heure"),
+        (timedelta(hours=4), "within 4 hours", "innerhalb von 4 Stunden", "sous 4 heures"),
+        (timedelta(hours=25), "within 25 hours", "innerhalb von 25 Stunden", "sous 25 heures"),
+        (timedelta(days=1), "within a working day", "innerhalb eines Werktags", "sous un jour ouvré"),
+        (timedelta(days=3), "within 3 working days", "innerhalb von 3 Werktagen", "sous 3 jours ouvrés"),
+        (timedelta(weeks=1), "within a week", "innerhalb einer Woche", "sous une semaine"),
+        (timedelta(weeks=2), "within 2 weeks", "innerhalb von 2 Wochen", "sous 2 semaines"),
     ],
 )
-def test_timeframes_in_both_languages(delta: timedelta, en: str, de: str) -> None:
+def test_timeframes_in_every_language(delta: timedelta, en: str, de: str, fr: str) -> None:
     assert locales.phrases("en").within(delta) == en
     assert locales.phrases("de").within(delta) == de
+    assert locales.phrases("fr").within(delta) == fr
 
 
 def test_the_customers_words_cannot_become_markup_or_headers() -> None:
@@ -243,10 +245,10 @@ def test_links_follow_the_public_paths() -> None:
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
-        ({"locale": "fr"}, "notifications.locale"),
+        ({"locale": "es"}, "notifications.locale"),
         ({"locales": ["en", "xx"]}, "notifications.locales"),
         ({"team": ""}, "notifications.team"),
-        ({"team": {"fr": "l'équipe"}}, "notifications.team"),
+        ({"team": {"es": "el equipo"}}, "notifications.team"),
         ({"teams": {"billing": 3}}, "notifications.teams.billing"),
         ({"reply_to": "not an address"}, "notifications.reply_to"),
         ({"enabled": "yes"}, "notifications.enabled"),
