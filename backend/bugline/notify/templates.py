@@ -359,7 +359,7 @@ def render(
                 parts[part] = render_override(source, part, values)
                 overridden.append(part)
                 continue
-            except (TemplateError, SecurityError, ValueError, TypeError, RecursionError) as exc:
+            except Exception as exc:  # whatever a project's template does, the mail still goes out
                 problems.append(f"{part}: {common.one_line(str(exc), 300)}")
         parts[part] = builtin_part(kind, part, locale, values)
     subject = common.one_line(parts["subject"], SUBJECT_LIMIT)
@@ -414,7 +414,7 @@ def check_override(key: str, raw: Any, samples: Mapping[str, Mapping[str, Any]])
             continue
         try:
             out = render_override(source, part, {**samples[kind], "kind": kind, "locale": locale or "en"})
-        except (TemplateError, SecurityError, ValueError, TypeError, RecursionError) as exc:
+        except Exception as exc:  # any way it fails to render is a reason to refuse it
             errors[path] = f"does not render: {common.one_line(str(exc), 300)}"
             continue
         if part == "subject" and not common.one_line(out, SUBJECT_LIMIT):
