@@ -105,8 +105,8 @@ async def test_resolved_in_the_real_helpdesk_reaches_every_reporter(
         )
         assert await statuses(bugline, reports) == ["closed", "closed"]
         for report_id in reports:
-            told = [n for n in await notifications(bugline, report_id) if n.kind == "closed"]
-            assert len(told) == 1 and told[0].data.get("note", "") == ""
+            closing = [n for n in await notifications(bugline, report_id) if n.kind == "closed"]
+            assert len(closing) == 1 and closing[0].data.get("note", "") == ""
             everything = await events(bugline, report_id)
             assert all(secret_words not in str(n.data) for n in await notifications(bugline, report_id))
             assert all(secret_words not in str(e.data) for e in everything if e.public)
