@@ -16,8 +16,18 @@ from tests.support.media import png, upload
 
 pytestmark = pytest.mark.anyio
 
-# Pages for people, not API: the demo page, its static files, and the redirect to it.
-NOT_API = {"/", "/demo"}
+# Pages for people, not API: the demo page and the redirect to it, and the customer's pages
+# (status, answers, still broken, unsubscribe), with their catch-alls that answer 404.
+NOT_API = {
+    "/",
+    "/demo",
+    "/s/{token}",
+    "/s/{token}/answer",
+    "/s/{token}/reopen",
+    "/u/{token}",
+    "/s/{rest:path}",
+    "/u/{rest:path}",
+}
 
 
 def route_table(app: Any) -> set[tuple[str, str]]:
