@@ -137,9 +137,7 @@ async def start_mailroom(settings: Settings, smtp: SmtpServer | None) -> AsyncIt
     async for b in start_bugline(settings):
         await _settle_leftovers(b)
         with_notify_routes(b)
-        state = b.app.state.bugline
-        notifier = Notifier(state.writer, state.readers, state.settings, lease=20)
-        yield Mailroom(b, smtp, notifier)
+        yield Mailroom(b, smtp, b.app.state.bugline.notifier)  # the app's own, as app.py makes it
 
 
 @pytest.fixture
