@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 import bugline
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
-from bugline.routes import agentdoc, statusbatchdoc
+from bugline.routes import agentdoc, hooksdoc, statusbatchdoc
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -500,6 +500,7 @@ def document() -> dict[str, Any]:
     schemas.update(response_schemas())
     schemas.update(agentdoc.response_schemas())
     schemas.update(statusbatchdoc.response_schemas())
+    schemas.update(hooksdoc.response_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -507,7 +508,10 @@ def document() -> dict[str, Any]:
             "version": bugline.__version__,
             "description": "Bug reports in, status out. Errors are JSON: {error: {code, message, fields?}}.",
         },
-        "paths": operations() | agentdoc.operations(errors) | statusbatchdoc.operations(errors, KEY_PARAMS),
+        "paths": operations()
+        | agentdoc.operations(errors)
+        | statusbatchdoc.operations(errors, KEY_PARAMS)
+        | hooksdoc.operations(errors),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
