@@ -157,6 +157,11 @@ class Bugline:
         await self.triaged()
         return dict(await self.app.state.bugline.outbox.drain())
 
+    async def notified(self) -> dict[str, int]:
+        """Triages, forwards, then sends every due customer notification, as the app's loops do."""
+        await self.delivered()
+        return dict(await self.app.state.bugline.notifier.drain())
+
     async def new_project(self, origins: list[str] | None = None, name: str = "Other") -> Project:
         return await add_project(self.engine, origins if origins is not None else [ORIGIN], name)
 

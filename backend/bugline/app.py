@@ -31,6 +31,7 @@ from bugline.routes import (
     health,
     hooks,
     media,
+    notifyapi,
     openapi,
     pages,
     reports,
@@ -117,7 +118,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     writer = Writer(url, engine)
     readers = make_readers(reader)
     outbox = make_outbox(settings, writer, readers, media_store)
-    notifier = Notifier(writer, readers, settings)
+    notifier = Notifier(writer, readers, settings, lease=settings.outbox_lease)
     state = AppState(
         settings=settings,
         engine=engine,
@@ -139,6 +140,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *statusbatch.routes,  # before status: /api/v1/status/batch is not a token
         *status.routes,
         *agent.routes,
+        *notifyapi.routes,  # notification templates, previews and settings (agent API)
         *hooks.routes,  # /hooks/{connector_id}: helpdesks' status webhooks
         *pages.routes,  # the customer's pages: status, answers, still broken, unsubscribe
         *health.routes,

@@ -36,7 +36,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     writer = Writer(url, engine)
     readers = make_readers(reader)
     outbox = make_outbox(settings, writer, readers, make_store(settings))
-    notifier = Notifier(writer, readers, settings)
+    notifier = Notifier(writer, readers, settings, lease=settings.outbox_lease)
     after = wake(outbox, notifier)
     backlog = Backlog(writer, readers, interval=1.0, after=after)
     sla = Scheduler(writer, readers, after=after)

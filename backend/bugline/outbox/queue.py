@@ -16,18 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, ReportEvent, new_id
+from bugline.leases import Leases
 
 DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, ReportEvent.__table__)
 CHANNEL = "bugline_outbox"  # PostgreSQL LISTEN/NOTIFY channel that wakes idle workers
 LEASE = timedelta(seconds=120)  # default; BUGLINE_OUTBOX_LEASE
+LEASES = Leases(DELIVERIES, pending=DeliveryState.PENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,56 +85,19 @@ def enqueue(
     return added
 
 
-def _due(now: datetime) -> Any:
-    return and_(
-        DELIVERIES.c.state == DeliveryState.PENDING,
-        DELIVERIES.c.available_at <= now,
-        or_(DELIVERIES.c.leased_until.is_(None), DELIVERIES.c.leased_until < now),
-    )
-
-
 def claim(conn: Connection, *, owner: str, now: datetime, limit: int, lease: timedelta = LEASE) -> list[str]:
-    """Lease up to ``limit`` due deliveries for ``owner`` for ``lease``; returns their ids."""
-    # A CTE, not ``id IN (subquery)``: PostgreSQL may run an IN-subquery again for every row
-    # it joins (a nested-loop semi join, its choice on a table it thinks small), and each run
-    # locks another batch, so one claim took every due row. A CTE that locks rows runs once.
-    pick = (
-        select(DELIVERIES.c.id)
-        .where(_due(now))
-        .order_by(DELIVERIES.c.available_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer and ignores it
-        .cte("picked")
-    )
-    result = conn.execute(
-        update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(select(pick.c.id)), _due(now))
-        .values(attempts=DELIVERIES.c.attempts + 1, leased_until=now + lease, lease_owner=owner)
-        .returning(DELIVERIES.c.id)
-    )
-    return [row[0] for row in result]
+    """Lease up to ``limit`` due deliveries for ``owner`` for ``lease``; returns their ids
+    (bugline.leases: a CTE with FOR UPDATE SKIP LOCKED, shared with the notifications)."""
+    return LEASES.claim(conn, owner=owner, now=now, limit=limit, lease=lease)
 
 
 def next_due(conn: Connection) -> datetime | None:
     """When the earliest pending delivery becomes due (or its lease runs out)."""
-    value = conn.execute(
-        select(func.min(func.coalesce(DELIVERIES.c.leased_until, DELIVERIES.c.available_at))).where(
-            DELIVERIES.c.state == DeliveryState.PENDING
-        )
-    ).scalar()
-    if isinstance(value, str):  # SQLite returns the aggregate untyped
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+    return LEASES.next_due(conn)
 
 
 def _mine(delivery_id: str, owner: str) -> Any:
-    return and_(
-        DELIVERIES.c.id == delivery_id,
-        DELIVERIES.c.lease_owner == owner,
-        DELIVERIES.c.state == DeliveryState.PENDING,
-    )
+    return LEASES.mine(delivery_id, owner)
 
 
 def finish(

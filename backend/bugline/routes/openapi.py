@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 import bugline
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
-from bugline.routes import agentdoc, hooksdoc, statusbatchdoc
+from bugline.routes import agentdoc, hooksdoc, notifydoc, statusbatchdoc
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -492,7 +492,12 @@ def document() -> dict[str, Any]:
     _, defs = models_json_schema(
         [
             (m, "validation")
-            for m in [*REQUEST_MODELS, *agentdoc.REQUEST_MODELS, *statusbatchdoc.REQUEST_MODELS]
+            for m in [
+                *REQUEST_MODELS,
+                *agentdoc.REQUEST_MODELS,
+                *statusbatchdoc.REQUEST_MODELS,
+                *notifydoc.REQUEST_MODELS,
+            ]
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -501,6 +506,7 @@ def document() -> dict[str, Any]:
     schemas.update(agentdoc.response_schemas())
     schemas.update(statusbatchdoc.response_schemas())
     schemas.update(hooksdoc.response_schemas())
+    schemas.update(notifydoc.response_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -511,7 +517,8 @@ def document() -> dict[str, Any]:
         "paths": operations()
         | agentdoc.operations(errors)
         | statusbatchdoc.operations(errors, KEY_PARAMS)
-        | hooksdoc.operations(errors),
+        | hooksdoc.operations(errors)
+        | notifydoc.operations(errors),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
