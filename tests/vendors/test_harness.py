@@ -53,8 +53,9 @@ def linear() -> GraphQLValidator:
 # -- the specs folder -----------------------------------------------------------------------------
 
 
-def test_specs_are_found_beside_the_repo() -> None:
-    assert specs.specs_dir() == REPO.parent / "shared" / "specs"
+def test_specs_are_found_in_the_shared_folder() -> None:
+    assert specs.specs_dir() in specs.CANDIDATES  # beside the repo, or where CI's clone finds it
+    assert (specs.specs_dir() / "CONTRACTS.md").is_file()
     assert spec_path("github").name == "github-issues-subset.openapi.json"
 
 

@@ -1,4 +1,6 @@
-"""Where the vendors' machine-readable specs live: ``<repo root>/../shared/specs``.
+"""Where the vendors' machine-readable specs live: ``<repo root>/../shared/specs``, or the
+shared folder named by ``BUGLINE_SHARED_DIR``, or the workplace's ``/work/shared`` (CI runs a
+fresh clone that may not sit beside the shared folder).
 
 The specs are shared read-only material and are never copied into the project. A missing
 folder or file is a test failure (``SpecsMissing``), never a skip: a fake vendor that cannot
@@ -7,10 +9,16 @@ check requests against the vendor's own spec would let wrong requests pass unnot
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SPECS = REPO_ROOT.parent / "shared" / "specs"
+CANDIDATES = [
+    *([Path(os.environ["BUGLINE_SHARED_DIR"]) / "specs"] if os.environ.get("BUGLINE_SHARED_DIR") else []),
+    REPO_ROOT.parent / "shared" / "specs",
+    Path("/work/shared/specs"),
+]
+SPECS = next((c for c in CANDIDATES if c.is_dir()), CANDIDATES[0])
 
 # One spec file per vendor (CONTRACTS.md section 8 says which subset each is and where it came from).
 FILES: dict[str, str] = {
@@ -30,8 +38,9 @@ def specs_dir() -> Path:
     """The shared specs folder; raises ``SpecsMissing`` naming the path it looked at."""
     if not SPECS.is_dir():
         raise SpecsMissing(
-            f"vendor specs folder {SPECS} not found: the tests read the vendors' specs from "
-            "<repo root>/../shared/specs (see CONTRACTS.md); put the shared folder back beside the repo"
+            f"vendor specs folder {SPECS} not found (candidates: {', '.join(map(str, CANDIDATES))}): the tests read "
+            "the vendors' specs from the shared folder (see CONTRACTS.md); put it beside the repo or "
+            "name it in BUGLINE_SHARED_DIR"
         )
     return SPECS
 
