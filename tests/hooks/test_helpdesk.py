@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from bugline.connectors.djangohelpdesk import DjangoHelpdeskConnector
 from bugline.db.engine import make_sessionmaker
@@ -38,6 +38,9 @@ async def add_desk_connector(b: Bugline, hooked: HookedDesk) -> ConnectorConfig:
     }
 
     def write(conn: Any) -> None:
+        # The helpdesk's webhook URL names one connector id for the whole session; a test that
+        # ran before on this database left its connector (and its tickets) under that id.
+        conn.execute(delete(ConnectorConfig).where(ConnectorConfig.id == hooked.connector_id))
         conn.execute(
             insert(ConnectorConfig).values(**values, config=config, roles=["helpdesk"], enabled=True)
         )
