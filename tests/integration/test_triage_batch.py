@@ -360,6 +360,7 @@ async def test_receipts_are_the_rows_the_notification_queue_writes(bugline: Bugl
                     report_id=row["report_id"],
                     reporter_id=row["reporter_id"],
                     kind=row["kind"],
+                    key=row["key"],
                     data=row["data"],
                     now=written[0].created_at,
                 )

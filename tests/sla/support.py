@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from bugline.db.engine import Writer, make_sessionmaker
 from bugline.db.models import (
@@ -21,6 +21,7 @@ from bugline.db.models import (
     utcnow,
 )
 from bugline.lifecycle import status as lifecycle
+from bugline.sla import policy
 from bugline.sla.scheduler import Scheduler
 from tests.conftest import Bugline
 from tests.integration.test_intake import report_body
@@ -91,12 +92,19 @@ async def forwarded(b: Bugline, clock: Clock, severity: str, **body: Any) -> str
     helpdesk (the forwarding is the status change that arms its timers)."""
     report_id = await submit(b, report_body(**body))
     await b.triaged()
-    await write(
-        b,
-        lambda conn: conn.execute(
+
+    def triaged_as(conn: Connection) -> None:
+        # As if triage had judged it ``severity`` at the clock's start: its hook arms the
+        # timers from the receipt, so the ones it armed for the real time and severity go.
+        conn.execute(
             update(Report).where(Report.id == report_id).values(severity=severity, accepted_at=clock.start)
-        ),
-    )
+        )
+        conn.execute(delete(Timer).where(Timer.report_id == report_id))
+        policy.on_accepted(
+            conn, project_id=b.project.id, report_id=report_id, severity=severity, status="received", now=clock()
+        )
+
+    await write(b, triaged_as)
     outcome = await b.app.state.bugline.outbox.drain()
     assert outcome.get("created", 0) + outcome.get("updated", 0) >= 1, outcome
     return report_id

@@ -9,7 +9,7 @@ import logging
 import pytest
 from sqlalchemy import Connection, update
 
-from bugline.db.models import Project, Report
+from bugline.db.models import Project
 from bugline.lifecycle import status as lifecycle
 from bugline.sla import policy
 from bugline.sla.targets import targets_for
@@ -50,33 +50,32 @@ async def test_triage_acceptance_arms_from_the_receipt_once(bugline: Bugline) ->
     clock = await new_clock(bugline)
     report_id = await submit(bugline, report_body())
     await bugline.triaged()  # no connector: nothing forwards it, the triage hook arms it
-    await write(
-        bugline,
-        lambda conn: conn.execute(
-            update(Report).where(Report.id == report_id).values(severity="high", accepted_at=clock.start)
-        ),
-    )
+    r = await report(bugline, report_id)
+    assert r.status == "received" and r.accepted_at is not None and r.severity is not None
+    targets = targets_for({})
+    start, severity = r.accepted_at, r.severity
+    expected = {
+        "resolution": start + targets.resolution(severity),
+        "follow_up:1": start + 48 * HOUR,
+        **{f"escalation:{e.level}": start + e.after for e in targets.escalations(severity)},
+    }
+    first_response = targets.first_response(severity)
+    if first_response is not None:
+        expected["first_response"] = start + first_response
+    first = await pending(bugline, report_id)
+    assert first == expected  # measured from the receipt, not from when triage ran
 
     def accept(conn: Connection) -> None:
         policy.on_accepted(
             conn,
             project_id=bugline.project.id,
             report_id=report_id,
-            severity="high",
+            severity=severity,
             status="received",
-            now=clock.at(5 * MINUTE),  # triage ran a little after the receipt
+            now=clock.at(5 * MINUTE),
         )
 
-    await write(bugline, accept)
-    first = await pending(bugline, report_id)
-    assert first == {
-        "first_response": clock.start + HOUR,
-        "escalation:2": clock.start + 4 * HOUR,
-        "escalation:3": clock.start + 8 * HOUR,
-        "resolution": clock.start + 8 * HOUR,
-        "follow_up:1": clock.start + 48 * HOUR,
-    }
-    await write(bugline, accept)
+    await write(bugline, accept)  # accepted again (a retried transaction): still one round
     await change(bugline, report_id, "escalated", clock)  # and forwarding later: still one round
     assert await pending(bugline, report_id) == first
 

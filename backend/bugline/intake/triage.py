@@ -39,7 +39,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -51,14 +50,15 @@ from bugline.db.models import (
     Report,
     Reporter,
     ReportStatus,
-    new_id,
     utcnow,
 )
 from bugline.grouping import Grouping, Match, find_match, group_stats
 from bugline.grouping.index import Batch, Newcomer, Pool, gather
 from bugline.intake.service import EVENTS, REPORTS
-from bugline.notify.queue import NOTIFICATIONS
+from bugline.notify import queue as notify_queue
 from bugline.outbox.plan import Subject, connectors_of, forward
+from bugline.sla import policy as sla_policy
+from bugline.sla import timers as sla_timers
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
@@ -351,20 +351,36 @@ def _decide(
         conn.execute(insert(EVENTS), events)
     # The receipt (SOP: acknowledge, confirm we have what we need or ask for what is
     # missing, promise no fix time); the notifications worker sends it.
-    receipts(
+    # Keyed by this triage round, so a re-triage after the customer's answers writes a new
+    # mail (the remaining questions, or "we have what we need").
+    notify_queue.enqueue_many(
         conn,
         [
-            (
+            notify_queue.Wanted(
                 p.project_id,
                 p.report_id,
                 n.reporter_id,
                 "needs_info" if s == ReportStatus.NEEDS_INFO else "received",
+                now.isoformat(),
                 {"questions": dict(r.completeness.questions)} if s == ReportStatus.NEEDS_INFO else {},
             )
             for p, n, r, _, s in decided
         ],
         now,
     )
+    for pending, _, result, _, new_status in decided:
+        if new_status == ReportStatus.NEEDS_INFO:
+            # Waiting for the customer: no clock runs (a re-triage may bring it back here).
+            sla_timers.cancel(conn, pending.report_id, sla_policy.SLA_KINDS)
+        else:
+            sla_policy.on_accepted(
+                conn,
+                project_id=pending.project_id,
+                report_id=pending.report_id,
+                severity=result.severity.level,
+                status=new_status,
+                now=now,
+            )
     configured: dict[str, bool] = {}  # project -> has connectors (read once per batch)
     applied = []
     for pending, _, result, grouping, new_status in decided:
@@ -386,41 +402,6 @@ def _decide(
                 )
         applied.append(Applied(result, grouping, str(new_status), list(grouping.retriage), enqueued))
     return applied
-
-
-def receipts(
-    conn: Connection, wanted: Sequence[tuple[str, str, str | None, str, dict[str, Any]]], now: datetime
-) -> int:
-    """``notify.queue.enqueue`` for several reports in one INSERT: the same rows, the same
-    rules (nobody to tell without a reporter; (report, kind, key) unique). Returns how many
-    are new. (A copy of enqueue's row; tests/integration/test_triage_batch.py checks the two
-    write the same. It belongs in notify/queue.py as enqueue_many.)"""
-    rows = [
-        {
-            "id": new_id(),
-            "project_id": project_id,
-            "report_id": report_id,
-            "reporter_id": reporter_id,
-            "kind": kind,
-            "key": "",
-            "state": "pending",
-            "data": data,
-            "attempts": 0,
-            "available_at": now,
-            "created_at": now,
-        }
-        for project_id, report_id, reporter_id, kind, data in wanted
-        if reporter_id is not None
-    ]
-    if not rows:
-        return 0
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(NOTIFICATIONS)
-        .on_conflict_do_nothing(index_elements=["report_id", "kind", "key"])
-        .returning(NOTIFICATIONS.c.id)
-    )
-    return len(conn.execute(statement, rows).all())
 
 
 def verdict_values(
@@ -624,6 +605,15 @@ async def _refresh(
                             },
                         )
                     ],
+                )
+                # Pending SLA targets move to the new severity's times.
+                sla_policy.on_severity(
+                    conn,
+                    project_id=project_id,
+                    report_id=report.id,
+                    before=report.severity,
+                    after=new.level,
+                    now=now,
                 )
 
     if changes:

@@ -3,6 +3,8 @@ that causes it; (report, kind, key) unique, so deciding twice sends once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -31,27 +33,48 @@ def enqueue(
     """True when the notification is new. A report without a reporter is skipped here: there
     is nobody to tell (a reporter without an email, or unsubscribed, is skipped at send time,
     so the decision is still on record)."""
-    if reporter_id is None:
-        return False
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    row = {
-        "id": new_id(),
-        "project_id": project_id,
-        "report_id": report_id,
-        "reporter_id": reporter_id,
-        "kind": kind,
-        "key": key[:64],
-        "state": "pending",
-        "data": data or {},
-        "attempts": 0,
-        "available_at": now,
-        "created_at": now,
-    }
+    return enqueue_many(conn, [Wanted(project_id, report_id, reporter_id, kind, key, data or {})], now) == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    project_id: str
+    report_id: str
+    reporter_id: str | None
+    kind: str
+    key: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def enqueue_many(conn: Connection, wanted: Sequence[Wanted], now: datetime) -> int:
+    """Several notifications in one INSERT (triage's batches); returns how many are new."""
+    rows = []
+    for w in wanted:
+        if w.kind not in KINDS:
+            raise ValueError(f"unknown notification kind {w.kind!r}")
+        if w.reporter_id is None:
+            continue
+        rows.append(
+            {
+                "id": new_id(),
+                "project_id": w.project_id,
+                "report_id": w.report_id,
+                "reporter_id": w.reporter_id,
+                "kind": w.kind,
+                "key": w.key[:64],
+                "state": "pending",
+                "data": w.data,
+                "attempts": 0,
+                "available_at": now,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(NOTIFICATIONS)
         .on_conflict_do_nothing(index_elements=["report_id", "kind", "key"])
         .returning(NOTIFICATIONS.c.id)
     )
-    return conn.execute(stmt, [row]).first() is not None
+    return len(conn.execute(stmt, rows).all())
