@@ -21,6 +21,7 @@ from bugline.db.engine import (
     make_sessionmaker,
 )
 from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
+from bugline.hooks.poll import Poller
 from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
@@ -105,9 +106,11 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         if settings.notify_in_web:
             state.notifier.start()  # the customer's mails
             state.sla.start()  # escalations, follow-ups, closures when their time comes
+            state.poller.start()  # ticket status from helpdesks whose webhooks may not come
         yield
         await state.backlog.stop()
         await state.sla.stop()
+        await state.poller.stop()
         await state.outbox.stop()
         await state.notifier.stop()
         await state.close()
@@ -133,6 +136,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         outbox=outbox,
         notifier=notifier,
         sla=Scheduler(writer, readers, after=wake(outbox, notifier)),
+        poller=Poller(writer, readers, outbox.http, interval=settings.poll_interval),
     )
     route_list: list[Any] = [
         *reports.routes,

@@ -94,6 +94,11 @@ class Settings:
     mail_from: str = _setting(
         "", "From address of customer notifications, like Acme Support <support@acme.com>."
     )
+    poll_interval: int = _setting(
+        60,
+        "Seconds between read-backs of ticket status from helpdesks whose webhooks are not reliable "
+        "(django-helpdesk); 0 turns it off.",
+    )
     notify_in_web: bool = _setting(
         True,
         "Send customer notifications and run SLA timers in each web process (off: `bugline worker` does).",
@@ -139,6 +144,8 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an http(s) URL, got {value!r}")
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("BUGLINE_SECRET_KEY must be at least 32 characters")
+        if self.poll_interval < 0:
+            raise SettingsError("BUGLINE_POLL_INTERVAL must be 0 (off) or a number of seconds")
         if self.smtp_security not in ("starttls", "tls", "none"):
             raise SettingsError("BUGLINE_SMTP_SECURITY must be one of starttls, tls, none")
         if self.smtp_host and not self.mail_from:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
+from bugline.hooks.poll import Poller
 from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
@@ -32,6 +33,7 @@ class AppState:
     outbox: Outbox  # triaged reports waiting to be forwarded, and the loop that sends them
     notifier: Notifier  # customer notifications waiting to be mailed, and the loop that sends them
     sla: Scheduler  # SLA timers: escalations, follow-ups, the 14-day closure
+    poller: Poller  # ticket status read back from helpdesks that push unreliably
     projects: ProjectCache = field(default_factory=ProjectCache)
     # Wrong API tokens per minute per client IP before 429: enough for a typo, useless for guessing.
     failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(20))

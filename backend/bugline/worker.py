@@ -17,6 +17,7 @@ import signal
 
 from bugline.app import make_outbox, make_store, wake
 from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers
+from bugline.hooks.poll import Poller
 from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
 from bugline.settings import Settings
@@ -40,6 +41,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     after = wake(outbox, notifier)
     backlog = Backlog(writer, readers, interval=1.0, after=after)
     sla = Scheduler(writer, readers, after=after)
+    poller = Poller(writer, readers, outbox.http, interval=settings.poll_interval)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -50,11 +52,13 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     outbox.start()
     notifier.start()
     sla.start()
+    poller.start()
     try:
         await stop.wait()
     finally:
         await backlog.stop()
         await sla.stop()
+        await poller.stop()
         await outbox.stop()
         await notifier.stop()
         writer.dispose()
