@@ -54,6 +54,7 @@ from bugline.connectors.base import (
     Target,
     Ticket,
     account_url,
+    checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.connectors.http import content_type, failure, json_body, send
@@ -131,12 +132,7 @@ class ZendeskConnector(Connector):
 
     @classmethod
     def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        try:
-            out = super().validate(raw)
-        except InvalidSettings as exc:
-            errors.update(exc.errors)
-            out = {}
+        out, errors = checked_settings(cls.settings, raw)
         if "url" not in errors and raw.get("url"):
             try:
                 out["url"] = account_url(str(raw["url"]), "zendesk.com")
