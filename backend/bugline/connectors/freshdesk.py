@@ -17,7 +17,6 @@ retry comes later than that, and a failed search is a Retry, never a blind creat
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -39,7 +38,7 @@ from bugline.connectors.base import (
     checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
-from bugline.connectors.http import content_type, failure, json_body, send
+from bugline.connectors.http import basic_json_headers, content_type, failure, json_body, send
 from bugline.render import common, html
 
 # CONTRACTS.md "Suggested severity mapping": 4 Urgent, 3 High, 2 Medium, 1 Low ✅.
@@ -137,11 +136,7 @@ class FreshdeskConnector(Connector):
 
     def _headers(self) -> dict[str, str]:
         # Basic api_key:X ✅ (fresh-samples create_ticket.py: auth = (api_key, "x")).
-        pair = f"{self.config['api_key']}:X".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Accept": "application/json",
-        }
+        return basic_json_headers(self.config["api_key"], "X")
 
     def agent_url(self, ticket_id: int | str) -> str:
         return f"{self.base}/a/tickets/{ticket_id}"  # the agent UI's ticket page ❓

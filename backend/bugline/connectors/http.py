@@ -9,6 +9,7 @@ Jira adds ``X-RateLimit-Reset`` as an ISO-8601 time.
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from datetime import datetime
@@ -28,6 +29,12 @@ def content_type(value: str) -> str:
     headers of its own, so it goes out as application/octet-stream."""
     value = value.strip()
     return value if _MEDIA_TYPE.match(value) else "application/octet-stream"
+
+
+def basic_json_headers(user: str, password: str) -> dict[str, str]:
+    """HTTP Basic credentials (RFC 7617) and a JSON Accept, as Zendesk, Jira and Freshdesk take."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}", "Accept": "application/json"}
 
 
 # 408 and 425 are the server asking to try again; 409 is often a race on the vendor side.

@@ -34,7 +34,6 @@ does not attach the same update twice.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import tempfile
@@ -137,11 +136,7 @@ class JiraConnector(Connector):
     # ---- requests ---------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        pair = f"{self.config['email']}:{self.config['api_token']}".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Accept": "application/json",
-        }
+        return vendor.basic_json_headers(self.config["email"], self.config["api_token"])
 
     def _url(self, path: str) -> str:
         return f"{self.config['url']}{path}"

@@ -33,7 +33,6 @@ accepted only for 127.0.0.1/localhost, which is what the tests' fake Zendesk lis
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Mapping
@@ -57,7 +56,7 @@ from bugline.connectors.base import (
     checked_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
-from bugline.connectors.http import content_type, failure, json_body, send
+from bugline.connectors.http import basic_json_headers, content_type, failure, json_body, send
 from bugline.render import common, html, outline
 from bugline.render.outline import Para, Section
 
@@ -158,11 +157,7 @@ class ZendeskConnector(Connector):
 
     def _headers(self) -> dict[str, str]:
         # Basic {email}/token:{api_token} ✅ (support article 4408831452954).
-        pair = f"{self.config['email']}/token:{self.config['api_token']}".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Accept": "application/json",
-        }
+        return basic_json_headers(f"{self.config['email']}/token", self.config["api_token"])
 
     def agent_url(self, ticket_id: int | str) -> str:
         # The agent UI link is ❓ in CONTRACTS.md (the API answers only the API URL).
