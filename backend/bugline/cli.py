@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -273,6 +274,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bugline.worker import run_worker
 
         asyncio.run(run_worker(settings))
+        # Stopped in order; now leave even if a thread is still blocked in a vendor call (an
+        # SMTP connect, a storage read): its delivery's lease brings it back to another worker,
+        # and a worker that lingers past SIGTERM only gets killed by its supervisor later.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     elif args.command == "demo":
         ensure_demo(settings)
     elif args.command == "create-project":

@@ -42,9 +42,10 @@ async def polled(bugline: Bugline, hooked_desk: HookedDesk) -> None:
         ).scalar_one()
     state = bugline.app.state.bugline
     async with httpx.AsyncClient(timeout=10) as http:
-        assert await poll(state.writer, state.readers, http) == {"unchanged": 1}  # still Open
+        # Other tests' helpdesk tickets may be polled too: count only what this ticket can do.
+        assert "changed" not in await poll(state.writer, state.readers, http)  # still Open
         await anyio.to_thread.run_sync(lambda: patch_status(hooked_desk, int(ticket.remote_id or 0), 3))
-        assert await poll(state.writer, state.readers, http) == {"changed": 1}
+        assert (await poll(state.writer, state.readers, http)).get("changed") == 1
         assert await statuses(bugline, [report_id]) == ["resolved"]
         [change] = [
             e for e in await events(bugline, report_id, "status_changed") if e.data["to"] == "resolved"
@@ -57,13 +58,13 @@ async def polled(bugline: Bugline, hooked_desk: HookedDesk) -> None:
         await state.writer.run(
             lambda conn: lifecycle.change(conn, [report_id], "reopened", source=customer, now=utcnow())
         )
-        assert await poll(state.writer, state.readers, http) == {"unchanged": 1}
+        assert "changed" not in await poll(state.writer, state.readers, http)
         assert await statuses(bugline, [report_id]) == ["reopened"]
         # The helpdesk is down: nothing changes, nothing is lost.
         hooked_desk.desk.process.send_signal(19)  # SIGSTOP: it stops answering
         try:
             async with httpx.AsyncClient(timeout=1) as slow:
-                assert await poll(state.writer, state.readers, slow) == {"unreadable": 1}
+                assert (await poll(state.writer, state.readers, slow)).get("unreadable", 0) >= 1
         finally:
             hooked_desk.desk.process.send_signal(18)  # SIGCONT
         assert await statuses(bugline, [report_id]) == ["reopened"]
