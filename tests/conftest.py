@@ -20,12 +20,13 @@ from typing import Any, TypeVar
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bugline.app import create_app
 from bugline.db.engine import make_sessionmaker
 from bugline.db.migrate import upgrade
-from bugline.db.models import Project
+from bugline.db.models import Delivery, Notification, Project, Timer
 from bugline.settings import Settings
 from bugline.storage.s3 import S3Store
 from bugline.tokens import public_key
@@ -173,9 +174,27 @@ async def add_project(engine: AsyncEngine, origins: list[str], name: str) -> Pro
     return project
 
 
+async def settle_leftovers(engine: AsyncEngine) -> None:
+    """Work earlier tests left waiting in the session's shared database (a delivery backing
+    off, a mail, a timer) is not this test's: set it aside, so each test's drains count only
+    its own work."""
+    async with make_sessionmaker(engine)() as session, session.begin():
+        left = "left by an earlier test"
+        await session.execute(
+            update(Delivery).where(Delivery.state == "pending").values(state="failed", last_error=left)
+        )
+        await session.execute(
+            update(Notification)
+            .where(Notification.state == "pending")
+            .values(state="skipped", last_error=left)
+        )
+        await session.execute(update(Timer).where(Timer.state == "pending").values(state="cancelled"))
+
+
 async def start_bugline(settings: Settings, store: Any = None) -> AsyncIterator[Bugline]:
     app = create_app(settings, store=store)
     state = app.state.bugline
+    await settle_leftovers(state.engine)
     project = await add_project(state.engine, [ORIGIN], "Acme")
     async with httpx.AsyncClient(transport=Router(app), base_url=PUBLIC_URL, timeout=60) as client:
         yield Bugline(app, client, state.settings, project, state.engine)

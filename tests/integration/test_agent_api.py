@@ -15,6 +15,7 @@ from bugline.db.models import ConnectorConfig, Delivery, Membership, Project, Us
 from bugline.tokens import hash_password
 from tests.conftest import Bugline
 from tests.integration.test_intake import headers, report_body
+from tests.integration.test_outbox import deliveries
 from tests.support.vendors.receiver import SECRET, FakeReceiver
 from tests.support.vendors.server import Fault
 
@@ -256,14 +257,17 @@ async def test_dry_run_and_forward_now_on_a_stored_report(bugline: Bugline) -> N
         receiver.script(Fault.status(401))  # wrong credentials at first: the delivery fails
         res = await bugline.client.post("/api/v1/reports", json=report_body(), headers=headers(bugline))
         report_id = res.json()["id"]
-        assert await bugline.delivered() == {"failed": 1}
+        # The session's database holds other tests' deliveries too: count this report's.
+        assert (await bugline.delivered()).get("failed", 0) >= 1
+        assert [d.state for d in await deliveries(bugline, report_id)] == ["failed"]
         res = await bugline.client.post(
             f"{base}/routing/dry-run", json={"report_id": report_id}, headers=auth(token)
         )
         assert res.status_code == 200 and [t["connector"] for t in res.json()["plan"]["targets"]] == ["hook"]
         res = await bugline.client.post(f"{base}/reports/{report_id}/forward", headers=auth(token))
         assert res.status_code == 202 and res.json() == {"retried": 1, "added": 0}
-        assert await bugline.app.state.bugline.outbox.drain() == {"created": 1}
+        assert (await bugline.app.state.bugline.outbox.drain()).get("created", 0) >= 1
+        assert [d.state for d in await deliveries(bugline, report_id)] == ["done"]
         assert len(receiver.reports()) == 1
         # Another project's agent cannot forward it.
         other = await bugline.new_project(name="Initech")
@@ -288,8 +292,10 @@ async def test_failed_deliveries_are_listed_and_retried_by_hand(bugline: Bugline
         ).status_code == 201
         receiver.script(Fault.status(403, body=b"hook disabled"))
         res = await bugline.client.post("/api/v1/reports", json=report_body(), headers=headers(bugline))
-        number = res.json()["number"]
-        assert await bugline.delivered() == {"failed": 1}
+        number, report_id = res.json()["number"], res.json()["id"]
+        # The session's database holds other tests' deliveries too: count this report's.
+        assert (await bugline.delivered()).get("failed", 0) >= 1
+        assert [d.state for d in await deliveries(bugline, report_id)] == ["failed"]
         res = await bugline.client.get(f"{base}/deliveries?state=failed", headers=agent)
         assert res.status_code == 200
         [failed] = res.json()["deliveries"]
@@ -309,7 +315,7 @@ async def test_failed_deliveries_are_listed_and_retried_by_hand(bugline: Bugline
             f"{base}/deliveries/retry", json={"ids": [failed["id"]]}, headers=agent
         )
         assert res.status_code == 202 and res.json() == {"retried": 1}
-        assert await bugline.app.state.bugline.outbox.drain() == {"created": 1}
+        assert (await bugline.app.state.bugline.outbox.drain()).get("created", 0) >= 1
         res = await bugline.client.get(f"{base}/deliveries", headers=agent)
         assert [d["state"] for d in res.json()["deliveries"]] == ["done"]
         for query in ("state=lost", "limit=0", "limit=abc", "limit=100000"):
