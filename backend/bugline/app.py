@@ -12,6 +12,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from bugline.dashboard.auth import DashError, LoginRequired
+from bugline.dashboard.view import handle_dash_error, handle_login_required
 from bugline.db.engine import (
     AsyncSession,
     Writer,
@@ -28,6 +30,7 @@ from bugline.outbox.runner import Outbox
 from bugline.ratelimit import RateLimiter
 from bugline.routes import (
     agent,
+    dashboard,
     demo,
     health,
     hooks,
@@ -35,7 +38,9 @@ from bugline.routes import (
     notifyapi,
     openapi,
     pages,
+    reportapi,
     reports,
+    reportsapi,
     status,
     statusbatch,
     uploadform,
@@ -144,9 +149,12 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *statusbatch.routes,  # before status: /api/v1/status/batch is not a token
         *status.routes,
         *agent.routes,
+        *reportsapi.routes,  # the agent API's report list, then read / update / forward
+        *reportapi.routes,
         *notifyapi.routes,  # notification templates, previews and settings (agent API)
         *hooks.routes,  # /hooks/{connector_id}: helpdesks' status webhooks
         *pages.routes,  # the customer's pages: status, answers, still broken, unsubscribe
+        *dashboard.routes,  # the agents' pages: sign-in, inbox, report, projects, review
         *health.routes,
         *openapi.routes,
         *demo.routes,
@@ -157,6 +165,8 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         ApiError: handle_api_error,
         HTTPException: handle_http_exception,
         StoreError: handle_store_error,
+        DashError: handle_dash_error,
+        LoginRequired: handle_login_required,
     }
     app = Starlette(
         routes=route_list,

@@ -46,6 +46,14 @@ class RateLimiter:
             return 0.0
         return (1 - bucket.tokens) / self.rate
 
+    def wait(self, identity: str) -> float:
+        """Seconds until ``identity`` may go again (0 when it may), taking nothing."""
+        bucket = self._buckets.get(identity)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.capacity, bucket.tokens + (self.clock() - bucket.updated) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
     def _sweep(self, now: float) -> None:
         full_after = self.capacity / self.rate
         self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}

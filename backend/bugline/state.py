@@ -37,6 +37,10 @@ class AppState:
     projects: ProjectCache = field(default_factory=ProjectCache)
     # Wrong API tokens per minute per client IP before 429: enough for a typo, useless for guessing.
     failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(20))
+    # Dashboard sign-ins: every attempt per client IP, and failures per email address, so a
+    # password cannot be guessed from one address nor one account from many addresses.
+    login_ip: RateLimiter = field(default_factory=lambda: RateLimiter(10))
+    login_email: RateLimiter = field(default_factory=lambda: RateLimiter(5))
 
     async def close(self) -> None:
         self.writer.dispose()

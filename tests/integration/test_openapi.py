@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 from starlette.routing import Route
 
+from bugline.routes import dashboard
 from tests.conftest import ORIGIN, Bugline
 from tests.support.media import png, upload
 
@@ -27,7 +28,7 @@ NOT_API = {
     "/u/{token}",
     "/s/{rest:path}",
     "/u/{rest:path}",
-}
+} | {route.path for route in dashboard.routes if isinstance(route, Route)}  # the agents' pages
 
 
 def route_table(app: Any) -> set[tuple[str, str]]:

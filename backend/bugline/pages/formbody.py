@@ -45,6 +45,14 @@ def clean(value: str) -> str:
 
 async def read_form(request: Request, limit: int) -> dict[str, str]:
     """The form's fields (the first value of each name), or FormError."""
+    fields: dict[str, str] = {}
+    for name, value in await read_pairs(request, limit):
+        fields.setdefault(name, value)
+    return fields
+
+
+async def read_pairs(request: Request, limit: int, max_fields: int = MAX_FIELDS) -> list[tuple[str, str]]:
+    """Every (name, value) of the form in order, repeated names kept, or FormError."""
     ctype = request.headers.get("content-type", "")
     kind = ctype.split(";", 1)[0].strip().lower()
     if kind not in (URLENCODED, MULTIPART):
@@ -55,31 +63,27 @@ async def read_form(request: Request, limit: int) -> dict[str, str]:
         if exc.status == 413:
             raise FormError(413, "What you sent is too long for this form.") from None
         raise FormError(exc.status, "We could not read what you sent.") from None
-    pairs = _urlencoded(body) if kind == URLENCODED else _multipart(ctype, body)
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        fields.setdefault(name, value)
-    return fields
+    return _urlencoded(body, max_fields) if kind == URLENCODED else _multipart(ctype, body, max_fields)
 
 
-def _urlencoded(body: bytes) -> list[tuple[str, str]]:
+def _urlencoded(body: bytes, max_fields: int) -> list[tuple[str, str]]:
     try:
         text = body.decode("ascii")  # percent-encoded: anything else is not from a browser form
         return parse_qsl(
-            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS
+            text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=max_fields
         )
     except (UnicodeDecodeError, ValueError):
         raise FormError(400, "We could not read what you sent.") from None
 
 
-def _multipart(ctype: str, body: bytes) -> list[tuple[str, str]]:
+def _multipart(ctype: str, body: bytes, max_fields: int) -> list[tuple[str, str]]:
     head = f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if not isinstance(message, EmailMessage) or not message.is_multipart():
         raise FormError(400, "We could not read what you sent.")
     pairs: list[tuple[str, str]] = []
     for part in message.iter_parts():
-        if len(pairs) >= MAX_FIELDS:
+        if len(pairs) >= max_fields:
             raise FormError(400, "What you sent has too many fields.")
         if not isinstance(part, EmailMessage):
             continue

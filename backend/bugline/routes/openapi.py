@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 import bugline
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
-from bugline.routes import agentdoc, hooksdoc, notifydoc, statusbatchdoc
+from bugline.routes import agentdoc, hooksdoc, notifydoc, reportapidoc, reportsapidoc, statusbatchdoc
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -497,6 +497,8 @@ def document() -> dict[str, Any]:
                 *agentdoc.REQUEST_MODELS,
                 *statusbatchdoc.REQUEST_MODELS,
                 *notifydoc.REQUEST_MODELS,
+                *reportsapidoc.REQUEST_MODELS,
+                *reportapidoc.REQUEST_MODELS,
             ]
         ],
         ref_template="#/components/schemas/{model}",
@@ -507,6 +509,8 @@ def document() -> dict[str, Any]:
     schemas.update(statusbatchdoc.response_schemas())
     schemas.update(hooksdoc.response_schemas())
     schemas.update(notifydoc.response_schemas())
+    schemas.update(reportsapidoc.response_schemas())
+    schemas.update(reportapidoc.response_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -518,7 +522,9 @@ def document() -> dict[str, Any]:
         | agentdoc.operations(errors)
         | statusbatchdoc.operations(errors, KEY_PARAMS)
         | hooksdoc.operations(errors)
-        | notifydoc.operations(errors),
+        | notifydoc.operations(errors)
+        | reportsapidoc.operations(errors)
+        | reportapidoc.operations(errors),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
