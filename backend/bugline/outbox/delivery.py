@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal, cast
 
 import httpx
@@ -309,9 +309,3 @@ async def _record(ctx: Context, plan: Plan, result: Result) -> str:
         log.warning("delivery %s: lease lost before the outcome was recorded; another worker has it", d.id)
     return outcome
 
-
-def due_soon(now: datetime, at: datetime | None, ceiling: float) -> float:
-    """Seconds to sleep until ``at`` (the next due delivery), at most ``ceiling``."""
-    if at is None:
-        return ceiling
-    return max(0.0, min(ceiling, (at - now).total_seconds()))
