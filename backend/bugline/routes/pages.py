@@ -16,6 +16,7 @@ that finds nothing gets the same 404 page, whatever its shape.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -135,6 +136,50 @@ async def _report(state: AppState, token: str) -> tuple[Report, Project] | None:
     return (row[0], row[1]) if row is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A customer's page request whose status token led to a report."""
+
+    state: AppState
+    report: Report
+    project: Project
+    token: str
+
+    @property
+    def back(self) -> str:
+        return f"/s/{self.token}"
+
+
+async def _open(request: Request) -> Opened | Response:
+    """Every page's prologue: rate limit, then the report the token leads to, or the one 404."""
+    state = app_state(request)
+    if (limited := _limited(request)) is not None:
+        return limited
+    token = request.path_params["token"]
+    found = await _report(state, token)
+    if found is None:
+        return _not_found(state)
+    return Opened(state, found[0], found[1], token)
+
+
+async def _posted(
+    request: Request, opened: Opened, purpose: str, limit: int
+) -> tuple[dict[str, str], formtoken.Check] | Response:
+    """A POST's form and its form token's check; an unreadable or forged form is answered here
+    (a genuine but expired token is the caller's to handle: it shows the form again)."""
+    state, project = opened.state, opened.project
+    try:
+        form = await read_form(request, limit)
+    except FormError as exc:
+        return _form_error(state, exc, opened.back, project.name)
+    checked = formtoken.check(
+        state.settings.secret_key, purpose, opened.report.id, form.get("form_token"), utcnow()
+    )
+    if checked is formtoken.Check.INVALID:
+        return _forged(state, opened.back, project.name)
+    return form, checked
+
+
 def _urls(state: AppState, token: str) -> dict[str, str]:
     base = f"/s/{token}"
     return {"status_url": base, "answer_url": f"{base}/answer", "reopen_url": f"{base}/reopen"}
@@ -164,14 +209,10 @@ def _about(report: Report, project: Project) -> dict[str, Any]:
 
 
 async def status_page(request: Request) -> Response:
-    state = app_state(request)
-    if (limited := _limited(request)) is not None:
-        return limited
-    token = request.path_params["token"]
-    found = await _report(state, token)
-    if found is None:
-        return _not_found(state)
-    report, project = found
+    opened = await _open(request)
+    if not isinstance(opened, Opened):
+        return opened
+    state, report, project, token = opened.state, opened.report, opened.project, opened.token
     async with state.readers() as session:
         events = list(
             (
@@ -242,32 +283,23 @@ def _nothing_to_answer(
 
 
 async def answer_page(request: Request) -> Response:
-    state = app_state(request)
-    if (limited := _limited(request)) is not None:
-        return limited
-    token = request.path_params["token"]
-    found = await _report(state, token)
-    if found is None:
-        return _not_found(state)
-    report, project = found
+    opened = await _open(request)
+    if not isinstance(opened, Opened):
+        return opened
+    state, report, project, token = opened.state, opened.report, opened.project, opened.token
     if request.method == "GET":
         if report.status not in answer_flow.OPEN_TO_ANSWERS:
             return _nothing_to_answer(state, report, project, token, 200)
         return _answer_form(state, report, project, token)
-    return await _answer_post(request, state, report, project, token)
+    return await _answer_post(request, opened)
 
 
-async def _answer_post(
-    request: Request, state: AppState, report: Report, project: Project, token: str
-) -> Response:
-    back = f"/s/{token}"
-    try:
-        form = await read_form(request, ANSWER_BODY)
-    except FormError as exc:
-        return _form_error(state, exc, back, project.name)
-    checked = formtoken.check(state.settings.secret_key, ANSWER, report.id, form.get("form_token"), utcnow())
-    if checked is formtoken.Check.INVALID:
-        return _forged(state, back, project.name)
+async def _answer_post(request: Request, opened: Opened) -> Response:
+    state, report, project, token = opened.state, opened.report, opened.project, opened.token
+    posted = await _posted(request, opened, ANSWER, ANSWER_BODY)
+    if not isinstance(posted, tuple):
+        return posted
+    form, checked = posted
     if report.status not in answer_flow.OPEN_TO_ANSWERS:
         return _nothing_to_answer(state, report, project, token, 409)
     asked = answer_flow.questions(report)
@@ -351,26 +383,18 @@ def _not_reopenable(state: AppState, report: Report, project: Project, token: st
 
 
 async def reopen_page(request: Request) -> Response:
-    state = app_state(request)
-    if (limited := _limited(request)) is not None:
-        return limited
-    token = request.path_params["token"]
-    found = await _report(state, token)
-    if found is None:
-        return _not_found(state)
-    report, project = found
+    opened = await _open(request)
+    if not isinstance(opened, Opened):
+        return opened
+    state, report, project, token = opened.state, opened.report, opened.project, opened.token
     if request.method == "GET":  # shows, never changes: mail scanners fetch every link
         if report.status not in REOPENABLE:
             return _not_reopenable(state, report, project, token, 200)
         return _reopen_form(state, report, project, token)
-    back = f"/s/{token}"
-    try:
-        form = await read_form(request, REOPEN_BODY)
-    except FormError as exc:
-        return _form_error(state, exc, back, project.name)
-    checked = formtoken.check(state.settings.secret_key, REOPEN, report.id, form.get("form_token"), utcnow())
-    if checked is formtoken.Check.INVALID:
-        return _forged(state, back, project.name)
+    posted = await _posted(request, opened, REOPEN, REOPEN_BODY)
+    if not isinstance(posted, tuple):
+        return posted
+    form, checked = posted
     comment = clean(form.get("comment", ""))
     if report.status not in REOPENABLE:
         return _not_reopenable(state, report, project, token, 409)
