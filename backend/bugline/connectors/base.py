@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -236,6 +236,37 @@ def account_url(raw: str, vendor_domain: str) -> str:
     if ":" in host:
         netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
     return f"{parts.scheme}://{netloc.lower()}"
+
+
+def account_settings(
+    spec: tuple[Setting, ...],
+    raw: Mapping[str, Any],
+    *,
+    vendor_domain: str,
+    custom_fields: Callable[[list[str]], object],
+    tag: Callable[[str], str],
+) -> dict[str, Any]:
+    """The settings of a helpdesk account (Zendesk, Freshdesk), checked the way both need:
+    ``url`` on the vendor's domain (:func:`account_url`), ``custom_fields`` as entries the
+    vendor's own parser accepts, a positive ``group_id``, and ``tags`` made tags in the
+    vendor's rules. Every problem is reported at once (InvalidSettings)."""
+    out, errors = checked_settings(spec, raw)
+    if "url" not in errors and raw.get("url"):
+        try:
+            out["url"] = account_url(str(raw["url"]), vendor_domain)
+        except ValueError as exc:
+            errors["url"] = str(exc)
+    if "custom_fields" not in errors and out.get("custom_fields"):
+        try:
+            custom_fields(out["custom_fields"])
+        except ValueError as exc:
+            errors["custom_fields"] = str(exc)
+    if "group_id" not in errors and out.get("group_id") is not None and out["group_id"] <= 0:
+        errors["group_id"] = "must be a positive group id"
+    if errors:
+        raise InvalidSettings(errors)
+    out["tags"] = [t for t in (tag(x) for x in out.get("tags") or []) if t]
+    return out
 
 
 def _coerce(s: Setting, value: Any) -> Any:

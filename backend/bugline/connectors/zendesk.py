@@ -46,14 +46,12 @@ from bugline.connectors.base import (
     Connector,
     Delivered,
     Failed,
-    InvalidSettings,
     Result,
     Retry,
     Setting,
     Target,
     Ticket,
-    account_url,
-    checked_settings,
+    account_settings,
 )
 from bugline.connectors.document import Level, Media, ReportDocument, Update
 from bugline.connectors.http import basic_json_headers, content_type, failure, json_body, send
@@ -131,23 +129,9 @@ class ZendeskConnector(Connector):
 
     @classmethod
     def validate(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
-        out, errors = checked_settings(cls.settings, raw)
-        if "url" not in errors and raw.get("url"):
-            try:
-                out["url"] = account_url(str(raw["url"]), "zendesk.com")
-            except ValueError as exc:
-                errors["url"] = str(exc)
-        if "custom_fields" not in errors and out.get("custom_fields"):
-            try:
-                custom_field_pairs(out["custom_fields"])
-            except ValueError as exc:
-                errors["custom_fields"] = str(exc)
-        if "group_id" not in errors and out.get("group_id") is not None and out["group_id"] <= 0:
-            errors["group_id"] = "must be a positive group id"
-        if errors:
-            raise InvalidSettings(errors)
-        out["tags"] = [t for t in (tag(x) for x in out.get("tags") or []) if t]
-        return out
+        return account_settings(
+            cls.settings, raw, vendor_domain="zendesk.com", custom_fields=custom_field_pairs, tag=tag
+        )
 
     # ---- plumbing ------------------------------------------------------------------------
 
