@@ -218,6 +218,14 @@ class Report(Base):
     completeness: Mapped[int | None] = mapped_column(Integer)  # 0..100
     triaged_at: Mapped[datetime | None] = mapped_column()
     duplicate_group_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # --- report page actions (issue 7, migration 0010) ---
+    # An agent's severity: kept over any later automatic verdict (a re-triage, a grown
+    # duplicate group) until an agent hands it back to triage. The reason is on the
+    # ``severity_changed`` event that set it.
+    severity_override: Mapped[str | None] = mapped_column(String(20))
+    severity_override_by: Mapped[str | None] = mapped_column(String(320))
+    severity_override_at: Mapped[datetime | None] = mapped_column()
+    # --- end report page actions ---
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

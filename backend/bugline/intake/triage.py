@@ -38,10 +38,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from bugline.agentops import severity as agent_severity
 from bugline.db.engine import Writer
 from bugline.db.models import (
     Attachment,
@@ -320,6 +321,9 @@ def _decide(
         decided.append((pending, n, result, grouping, new_status))
     batch.flush(report_column=False)  # the verdict's row update below sets duplicate_group_id
     conn.execute(_STORE, [_verdict_row(p.report_id, r, g, s, now) for p, _, r, g, s in decided])
+    # An agent's severity outlives a re-triage (the column keeps it, see _STORE): the clock
+    # and routing follow it too. The engine's own level stays in the verdict.
+    kept = agent_severity.overrides(conn, [p.report_id for p, *_ in decided])
     events: list[dict[str, Any]] = []
     for pending, _, result, grouping, new_status in decided:
         events.append(
@@ -377,7 +381,7 @@ def _decide(
                 conn,
                 project_id=pending.project_id,
                 report_id=pending.report_id,
-                severity=result.severity.level,
+                severity=kept.get(pending.report_id, result.severity.level),
                 status=new_status,
                 now=now,
             )
@@ -396,7 +400,10 @@ def _decide(
                     project_id=pending.project_id,
                     project_settings=pending.project_settings,
                     report_id=pending.report_id,
-                    subject=Subject.of_verdict(result, pending.input),
+                    subject=dataclasses.replace(
+                        Subject.of_verdict(result, pending.input),
+                        severity=kept.get(pending.report_id, result.severity.level),
+                    ),
                     status=str(new_status),
                     now=now,
                 )
@@ -432,6 +439,7 @@ def store_verdict(
     now: datetime,
 ) -> None:
     values = verdict_values(result, grouping, status, now)
+    values["severity"] = func.coalesce(REPORTS.c.severity_override, values["severity"])
     conn.execute(update(REPORTS).where(REPORTS.c.id == report_id).values(**values))
 
 
@@ -452,6 +460,8 @@ _STORE = (
     update(REPORTS)
     .where(REPORTS.c.id == bindparam("v_id"))
     .values({c: bindparam(f"v_{c}", type_=REPORTS.c[c].type) for c in _VERDICT_COLUMNS})
+    # An agent's severity (report page, agent API) is kept over the engine's.
+    .values(severity=func.coalesce(REPORTS.c.severity_override, bindparam("v_severity")))
 )
 
 
@@ -560,8 +570,8 @@ async def _refresh(
     changes: list[tuple[Report, Severity]] = []
     for report, account, plan in rows:
         group = stats.get(report.duplicate_group_id or "")
-        if group is None or not isinstance(report.triage, Mapping):
-            continue
+        if group is None or not isinstance(report.triage, Mapping) or report.severity_override:
+            continue  # (an agent's severity is not re-scored behind their back)
         report_input = input_of(report, account=account, plan=plan, attachment_kinds=())
         new = severity_part.assess(report_input, rules.severity, group)
         old = report.triage.get("severity") or {}

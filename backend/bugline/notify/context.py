@@ -156,7 +156,7 @@ def sample(kind: str, project_name: str, project_settings: Mapping[str, Any]) ->
     data: dict[str, Any] = {"severity": "high"}
     if kind in ("received", "needs_info"):
         data["questions"] = dict(SAMPLE_QUESTIONS)
-    if kind in ("escalated", "resolved", "cannot_reproduce", "closed", "reopened"):
+    if kind in ("escalated", "resolved", "cannot_reproduce", "closed", "reopened", "reply"):
         data["note"] = SAMPLE_NOTE
         data["from"] = {"closed": "cannot_reproduce", "reopened": "resolved"}.get(kind, "escalated")
     return Facts(

@@ -16,7 +16,16 @@ from bugline.db.models import Notification, new_id
 NOTIFICATIONS = cast(Table, Notification.__table__)
 
 # What a reporter hears about, by notification kind (templates in notify/templates/).
-KINDS = ("received", "needs_info", "escalated", "resolved", "cannot_reproduce", "closed", "reopened")
+KINDS = (
+    "received",
+    "needs_info",
+    "escalated",
+    "resolved",
+    "cannot_reproduce",
+    "closed",
+    "reopened",
+    "reply",  # an agent's public reply (report page, agent API)
+)
 
 
 def enqueue(
