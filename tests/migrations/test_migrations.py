@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 from bugline.db.engine import make_sync_engine
 from bugline.db.migrate import downgrade, upgrade
 from bugline.db.models import Base
+from bugline.inbox.searchddl import include_name
 from tests.conftest import PG_ADMIN_DSN
 
 
@@ -33,7 +34,7 @@ def empty_db(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 def diff(url: str) -> list[object]:
     engine = make_sync_engine(url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         result = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     return list(result)
@@ -43,7 +44,7 @@ def tables(url: str) -> set[str]:
     engine = make_sync_engine(url)
     names = set(inspect(engine).get_table_names())
     engine.dispose()
-    return names - {"alembic_version"}
+    return {n for n in names if include_name(n, "table", {})} - {"alembic_version"}
 
 
 def test_upgrade_head_matches_the_models(empty_db: str) -> None:

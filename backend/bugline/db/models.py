@@ -143,6 +143,7 @@ class Reporter(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "external_id", name="uq_reporters_project_external"),
         Index("ix_reporters_project_email", "project_id", "email"),
+        Index("ix_reporters_project_account", "project_id", "account"),  # the inbox's account filter (0009)
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -164,8 +165,12 @@ class Report(Base):
         # The idempotency guarantee lives in the database, not in a check-then-insert race.
         UniqueConstraint("project_id", "idempotency_key", name="uq_reports_project_idempotency"),
         UniqueConstraint("project_id", "number", name="uq_reports_project_number"),
-        Index("ix_reports_project_created", "project_id", "created_at"),
-        Index("ix_reports_project_status", "project_id", "status"),
+        # The inbox (0009): each sort walks one of these in order and keyset pages resume
+        # inside it, so a deep page costs what the first does (bugline.inbox.query).
+        Index("ix_reports_project_created_id", "project_id", "created_at", "id"),
+        Index("ix_reports_project_status_created", "project_id", "status", "created_at", "id"),
+        Index("ix_reports_project_severity_created", "project_id", "severity", "created_at", "id"),
+        Index("ix_reports_project_complete_created", "project_id", "completeness", "created_at", "id"),
         # The triage backlog: accepted reports without a verdict yet, found without a scan.
         Index("ix_reports_status_triaged", "status", "triaged_at"),
     )
