@@ -126,7 +126,7 @@ class Filter:
         pairs = self.pairs()
         if cursor is not None:
             pairs.append(("cursor", encode(cursor)))
-        return urlencode(pairs)
+        return urlencode(pairs, safe=",")  # "severity=critical,high" stays readable
 
 
 def _choices(name: str, raw: list[str], allowed: tuple[str, ...]) -> tuple[str, ...]:
