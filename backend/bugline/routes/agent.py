@@ -18,13 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bugline.agentops import forward as forwarding
+from bugline.agentops import lookup
+from bugline.agentops.actor import Actor
+from bugline.agentops.errors import OpError
 from bugline.apitokens import Caller, authenticate
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Delivered
-from bugline.db.models import Project, Report, ReportStatus, utcnow
+from bugline.db.models import Project, Report, utcnow
 from bugline.errors import ApiError
 from bugline.outbox import queue
-from bugline.outbox.plan import Subject, connectors_of, facts_of, forward, plan_for
+from bugline.outbox.plan import Subject, connectors_of, facts_of, plan_for
 from bugline.routes.edge import app_state, client_ip, ip_identity, json_body
 from bugline.routing import Facts, RoutingError, RoutingSettings, explain, lint, load_rules
 
@@ -287,31 +291,20 @@ async def dry_run(request: Request) -> Response:
 
 async def forward_report(request: Request) -> Response:
     """Forward now: failed deliveries of the report are tried again from the start, and a
-    report that was never routed (it needed info, or no connector existed then) is routed."""
-    _, project = await project_for(request, "agent")
+    report that was never routed (it needed info, or no connector existed then) is routed.
+    The same action as the report page's button (``agentops.forward``), on the timeline."""
+    who, project = await project_for(request, "agent")
     report_id = request.path_params["report_id"]
     state = app_state(request)
+    actor = Actor(who.user_id, who.email, "agent API")
 
     def act(s: Session) -> dict[str, int]:
-        report = s.execute(
-            select(Report).where(Report.id == report_id, Report.project_id == project.id)
-        ).scalar_one_or_none()
-        if report is None:
-            raise ApiError(404, "not_found", "no such report in this project")
-        if report.triage is None:
-            raise ApiError(409, "not_triaged", "the report has no triage verdict yet; try again in a moment")
-        now = utcnow()
-        retried = queue.restart(s.connection(), project_id=project.id, now=now, report_id=report.id)
-        added = forward(
-            s.connection(),
-            project_id=project.id,
-            project_settings=project.settings or {},
-            report_id=report.id,
-            subject=Subject.of_report(s, report),
-            status=str(ReportStatus.RECEIVED),
-            now=now,
-        )
-        return {"retried": retried, "added": added}
+        try:
+            report = lookup.must(s, report_id, project.id, lock=True)
+            done = forwarding.forward_now(s, project, report, actor, utcnow())
+        except OpError as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from None
+        return {"retried": done.retried, "added": done.added}
 
     async with state.sessions() as session, session.begin():
         counts = await session.run_sync(act)
