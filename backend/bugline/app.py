@@ -35,6 +35,7 @@ from bugline.routes import (
     health,
     hooks,
     media,
+    metrics,
     notifyapi,
     openapi,
     pages,
@@ -52,6 +53,7 @@ from bugline.state import AppState
 from bugline.storage.base import MediaStore, StoreError
 from bugline.web.cors import CorsMiddleware
 from bugline.web.headers import SecurityHeadersMiddleware
+from bugline.web.requests import RequestMiddleware, route_templates
 
 log = logging.getLogger("bugline")
 
@@ -156,6 +158,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *pages.routes,  # the customer's pages: status, answers, still broken, unsubscribe
         *dashboard.routes,  # the agents' pages: sign-in, inbox, report, projects, review
         *health.routes,
+        *metrics.routes,
         *openapi.routes,
         *demo.routes,
         *widget.routes,
@@ -170,7 +173,11 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     }
     app = Starlette(
         routes=route_list,
-        middleware=[Middleware(SecurityHeadersMiddleware), Middleware(CorsMiddleware)],
+        middleware=[
+            Middleware(RequestMiddleware, templates=route_templates(route_list)),  # id, metrics
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(CorsMiddleware),
+        ],
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

@@ -147,13 +147,16 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from bugline.app import create_app
+    from bugline.observe import logs
 
+    logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # keep logs.configure's handler: one format (json or text) for every line
         proxy_headers=False,
         server_header=False,
     )

@@ -59,6 +59,18 @@ class Settings:
     rate_limit_per_ip: int = _setting(30, "Reports and upload requests per minute per client IP.")
     trusted_proxies: int = _setting(0, "Number of reverse proxies in front whose X-Forwarded-For is trusted.")
     log_level: str = _setting("info", "debug, info, warning or error.")
+    log_format: str = _setting(
+        "text",
+        "text (for people) or json (one object per line with request_id and report_id, for log stores).",
+    )
+    metrics_token: str = _setting(
+        "",
+        "Bearer token a Prometheus scraper sends to GET /metrics. Empty: /metrics answers only "
+        "loopback and private-network addresses.",
+    )
+    worker_metrics_port: int = _setting(
+        0, "Port where `bugline worker` serves its Prometheus metrics (on HOST); 0 turns it off."
+    )
     triage_in_web: bool = _setting(
         True,
         "Triage accepted reports inside each web process. Turn off when `bugline worker` processes "
@@ -150,6 +162,10 @@ class Settings:
             raise SettingsError("BUGLINE_SMTP_SECURITY must be one of starttls, tls, none")
         if self.smtp_host and not self.mail_from:
             raise SettingsError("BUGLINE_MAIL_FROM is needed when BUGLINE_SMTP_HOST is set")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("BUGLINE_LOG_FORMAT must be text or json")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("BUGLINE_METRICS_TOKEN must be at least 16 characters (it guards /metrics)")
         if self.log_level not in ("debug", "info", "warning", "error"):
             raise SettingsError("BUGLINE_LOG_LEVEL must be one of debug, info, warning, error")
         if self.upload_url_ttl > 7 * 24 * 3600:  # S3's limit for presigned URLs (SigV4)

@@ -15,11 +15,14 @@ import contextlib
 import logging
 import signal
 
+import prometheus_client
+
 from bugline.app import make_outbox, make_store, wake
 from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers
 from bugline.hooks.poll import Poller
 from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
+from bugline.observe import logs, metrics
 from bugline.settings import Settings
 from bugline.sla.scheduler import Scheduler
 
@@ -29,7 +32,13 @@ log = logging.getLogger("bugline.worker")
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Triage and forward until SIGTERM/SIGINT (or ``stop`` is set): finishes what is in hand
     first; a delivery cut off mid-call is resumed by another worker when its lease runs out."""
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
+    if settings.worker_metrics_port:
+        # A worker serves no HTTP otherwise; Prometheus scrapes each worker here (the queue
+        # depths come from the app's /metrics, which reads them from the database).
+        prometheus_client.start_http_server(
+            settings.worker_metrics_port, addr=settings.host, registry=metrics.REGISTRY
+        )
     settings = settings.with_secret()
     url = settings.effective_database_url
     engine = make_async_engine(url)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
 from bugline.intake.triage import Applied, triage_batch, triage_report, untriaged
+from bugline.observe import metrics
 
 log = logging.getLogger("bugline.backlog")
 
@@ -55,11 +57,16 @@ class Backlog:
         done = 0
         failed: set[str] = set()  # failed one by one in this pass: left for the next pass
         while ids := await self._waiting(failed):
+            started = time.perf_counter()
             try:
                 applied = await triage_batch(self.writer, self.readers, ids)
             except Exception:  # find the report that fails; the others must not wait for it
                 log.exception("triage of a batch of %d reports failed; trying them one by one", len(ids))
                 applied = await self._one_by_one(ids, failed)
+            if applied:
+                per_report = (time.perf_counter() - started) / len(applied)
+                for _ in applied:
+                    metrics.TRIAGE_SECONDS.observe(per_report)
             if any(a.enqueued for a in applied) and self.after is not None:
                 self.after()
             done += len(applied)

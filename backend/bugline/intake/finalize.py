@@ -37,6 +37,7 @@ from bugline.intake.service import (
 )
 from bugline.intake.uploads import size_cap, upload_key
 from bugline.intake.verify import Verdict, verify
+from bugline.observe import metrics
 from bugline.settings import Settings
 from bugline.storage.base import MediaStore, StoreError
 
@@ -225,6 +226,14 @@ async def finalize(
                 )
             )
             session.add(accepted_event(report, now))
+    for attachment in attachments:
+        verdict = verdicts.get(attachment.id)
+        if verdict is not None:
+            checked = "stored" if verdict.ok else "missing" if verdict.missing else "rejected"
+            metrics.UPLOADS.labels(attachment.kind, checked).inc()
+    if report.status == ReportStatus.RECEIVED and report.accepted_at == now:
+        metrics.REPORTS.labels(report.source).inc()
+        log.info("report %s accepted with its media", report.id, extra={"report_id": report.id})
     for key in to_delete:  # the bytes of a refused file are not kept
         try:
             await store.delete(key)

@@ -5,6 +5,7 @@ and the first event of its timeline, or nothing at all.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -30,8 +31,11 @@ from bugline.errors import ApiError
 from bugline.intake.schema import ReporterIn, ReportIn
 from bugline.intake.uploads import check_declared, new_attachment
 from bugline.intake.useragent import parse_environment
+from bugline.observe import logs, metrics
 from bugline.settings import Settings
 from bugline.tokens import status_token, token_hash
+
+log = logging.getLogger("bugline.intake")
 
 REPORTS = cast(Table, Report.__table__)
 REPORTERS = cast(Table, Reporter.__table__)
@@ -308,6 +312,8 @@ def store_report(conn: Connection, prepared: Prepared) -> None:
                 "status": str(report.status),
                 "source": report.source,
                 "attachments": len(prepared.attachments),
+                # The HTTP request that brought it: logs.py follows a report by this and its id.
+                "request_id": logs.request_id.get(),
             },
         }
     ]
@@ -350,7 +356,17 @@ async def submit_report(
             if existing is None:
                 raise
             return await replay(session, settings, existing, request_hash)
-    return Created(prepared.report, prepared.attachments, prepared.token, False)
+    report = prepared.report
+    log.info(
+        "report %s stored (%s, %d files declared)",
+        report.id,
+        report.status,
+        len(prepared.attachments),
+        extra={"report_id": report.id, "project_id": report.project_id, "source": report.source},
+    )
+    if report.status == ReportStatus.RECEIVED:  # nothing to upload: accepted right away
+        metrics.REPORTS.labels(report.source).inc()
+    return Created(report, prepared.attachments, prepared.token, False)
 
 
 def accepted_event(report: Report, at: Any) -> ReportEvent:

@@ -22,6 +22,7 @@ from bugline.mail import smtp
 from bugline.notify import store
 from bugline.notify.message import Sender
 from bugline.notify.sending import Mailer, process
+from bugline.observe import metrics
 from bugline.settings import Settings
 from bugline.workloop import WorkLoop
 
@@ -102,7 +103,9 @@ class Notifier(WorkLoop):
         return store.claim(conn, owner=self.owner, now=utcnow(), limit=limit, lease=lease)
 
     async def process(self, row_id: str) -> str:
-        return await process(self.mailer, row_id)
+        outcome = await process(self.mailer, row_id)
+        metrics.NOTIFICATIONS.labels(outcome).inc()
+        return outcome
 
     def due(self, conn: Connection) -> datetime | None:
         return store.next_due(conn)

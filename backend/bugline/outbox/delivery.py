@@ -42,6 +42,7 @@ from bugline.db.engine import Writer
 from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, ReportStatus, utcnow
 from bugline.db.models import Ticket as TicketRow
 from bugline.lifecycle import status as lifecycle
+from bugline.observe import metrics
 from bugline.outbox import queue, retry
 from bugline.outbox.document import build, load
 from bugline.storage.base import MediaStore
@@ -213,6 +214,17 @@ def _note(reference: str, reports: int, people: int, accounts: int) -> str:
 async def _record(ctx: Context, plan: Plan, result: Result) -> str:
     d, c, t = plan.delivery, plan.connector, plan.ticket
     assert d is not None and c is not None
+    kind = (
+        "delivered" if isinstance(result, Delivered) else "retry" if isinstance(result, Retry) else "failed"
+    )
+    metrics.DELIVERIES.labels(c.kind, kind).inc()
+    log.info(
+        "delivery %s to %s: %s",
+        d.id,
+        c.kind,
+        kind,
+        extra={"report_id": d.report_id, "delivery_id": d.id, "connector": c.kind, "action": d.action},
+    )
     now = utcnow()
     base: dict[str, Any] = {"connector": c.name, "kind": c.kind, "attempt": d.attempts}
 
@@ -308,4 +320,3 @@ async def _record(ctx: Context, plan: Plan, result: Result) -> str:
     if outcome == "lost-lease":
         log.warning("delivery %s: lease lost before the outcome was recorded; another worker has it", d.id)
     return outcome
-

@@ -303,6 +303,18 @@ def operations() -> dict[str, Any]:
                 },
             }
         },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (BUGLINE_METRICS_TOKEN as bearer token, or a private network)",
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text exposition format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **errors("403"),
+                },
+            }
+        },
     }
 
 

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bugline.db.engine import Writer
 from bugline.db.models import Report, ReportEvent, ReportStatus, Timer, utcnow
 from bugline.lifecycle import status as lifecycle
+from bugline.observe import metrics
 from bugline.outbox import plan
 from bugline.outbox.queue import Planned, enqueue
 from bugline.routing.facts import DEFAULT_ROLE
@@ -285,7 +286,10 @@ class Scheduler:
         now = self.clock()
         counts: dict[str, int] = {}
         while True:
-            outcomes = await self.writer.run(functools.partial(self._pass, now=now))
+            breached: list[str] = []
+            outcomes = await self.writer.run(functools.partial(self._pass, now=now, breached=breached))
+            for target in breached:  # counted once the pass committed
+                metrics.SLA_BREACHES.labels(target).inc()
             for outcome in outcomes:
                 counts[outcome] = counts.get(outcome, 0) + 1
             if len(outcomes) < self.batch:
@@ -294,12 +298,16 @@ class Scheduler:
             self.after()
         return counts
 
-    def _pass(self, conn: Connection, *, now: datetime) -> list[str]:
+    def _pass(self, conn: Connection, *, now: datetime, breached: list[str] | None = None) -> list[str]:
         outcomes: list[str] = []
+        if breached is not None:
+            breached.clear()  # the writer may run a pass again after a conflict
         for timer in timers.claim_due(conn, now=now, limit=self.batch):
             try:
                 with conn.begin_nested():
                     outcomes.append(fire(conn, timer, now))
+                if outcomes[-1] == "breached" and breached is not None:
+                    breached.append(timer.kind)
             except Exception as exc:  # a bug in one timer's effects must not hold up the others
                 log.exception("SLA timer %s (%s) of report %s failed", timer.id, timer.key, timer.report_id)
                 error = f"{type(exc).__name__}: {exc}"[:500]
