@@ -5,7 +5,8 @@ What it holds (the tests count on these):
 - received in March (6, besides one still awaiting its media): #1 critical (resolved after
   1 d 5 h, first response after 20 min), #2 high (2 days in needs info, answered by an agent
   after 2 d 1 h, resolved after 3 d), #3 high (response 30 min, resolved after 6 h), #4 low
-  (nothing yet), #7 and #8 medium (open; #8 only forwarded, which is no response);
+  (nothing yet), #7 and #8 medium (open; #7 answered by an agent's public reply after 3 h, #8 only
+  forwarded, which is no response);
 - received in February, resolved in March: #5 medium, after 14 d;
 - missed targets: #1 resolution (met late), #4 first response (still unmet);
 - failed deliveries in March: #1 forwarding, #2 an SLA escalation; one more in April;
@@ -158,6 +159,7 @@ async def seed_month(engine: AsyncEngine, project: Project) -> Seeded:
         )
         moved(r8, MARCH + 7 * DAY + MIN, "escalated")  # forwarded: not a response
         event(r7, MARCH + 6 * DAY + HOUR, "note", "agent", public=False, note="internal")  # not public
+        event(r7, MARCH + 6 * DAY + 3 * HOUR, "reply", "agent", note="We are on it")  # the first response
         report(6, MARCH + 8 * DAY, None, "Still uploading", status="awaiting_media")
 
         t5 = FEB + 19 * DAY

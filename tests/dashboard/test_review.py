@@ -73,9 +73,10 @@ async def test_the_review_answers_the_four_questions_with_the_months_numbers(das
         )
     ]
     assert order == [seed.ids[5], seed.ids[2], seed.ids[1], seed.ids[3]]
-    # First response: #1 20 min, #3 30 min, #2 2 d 1 h (late); #8 was only forwarded: no response.
+    # First response: #1 20 min, #3 30 min, #7 3 h (a public reply), #2 2 d 1 h (late);
+    # #8 was only forwarded, and #7's internal note is no response.
     assert (
-        "3 of the 6 reports received in March 2024 had a first response; 1 of those came later than the target."
+        "4 of the 6 reports received in March 2024 had a first response; 1 of those came later than the target."
         in page
     )
     # Question 2.
@@ -179,6 +180,7 @@ async def test_the_csv_has_a_line_per_report_of_the_month_with_its_figures(dash:
     assert by[5]["received_this_month"] == "no" and by[5]["resolved_this_month"] == "yes"
     assert by[5]["resolution_hours"] == "336.00"
     assert by[8]["first_response_at"] == ""  # forwarded is not a response
+    assert by[7]["first_response_hours"] == "3.00"  # the public reply, not the internal note an hour earlier
     # CSV injection: formulas in the customers' titles are text.
     assert by[4]["title"] == "'" + FORMULA
     assert by[7]["title"] == "'@SUM(A1)"

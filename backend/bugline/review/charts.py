@@ -86,7 +86,8 @@ def bar_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar]) -> Mark
     room = WIDTH - LABEL_W - VALUE_W
     for i, b in enumerate(bars):
         y = TOP + i * ROW_H
-        length = 0.0 if peak <= 0 else max(2.0, room * max(0.0, b.value) / peak)
+        # A zero is no bar; anything above it at least a sliver, so it never reads as zero.
+        length = 0.0 if peak <= 0 or b.value <= 0 else max(2.0, room * b.value / peak)
         tone = _tone(b.tone)
         out.append(f'<g class="row"><title>{escape(b.label)}: {escape(b.text)}</title>')
         out.append(
