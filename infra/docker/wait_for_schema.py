@@ -62,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         except SQLAlchemyError as exc:
             # The database may still be starting: keep waiting, but say why.
             state, revisions = "unreachable", set()
+            reason = str(exc).splitlines()[0][:200] if str(exc) else ""
             print(
-                f"bugline-wait-for-schema: database not reachable yet: {type(exc).__name__}", file=sys.stderr
+                f"bugline-wait-for-schema: database not reachable yet: {type(exc).__name__}: {reason}",
+                file=sys.stderr,
             )
         if state == "current":
             print(f"schema is current ({', '.join(sorted(revisions))})")
