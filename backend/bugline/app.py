@@ -28,10 +28,13 @@ from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
 from bugline.ratelimit import RateLimiter
+from bugline.retention.policy import Policy
+from bugline.retention.runner import Retention
 from bugline.routes import (
     agent,
     dashboard,
     demo,
+    erasures,
     health,
     hooks,
     media,
@@ -90,6 +93,13 @@ def make_outbox(
     )
 
 
+def make_retention(
+    settings: Settings, writer: Writer, readers: async_sessionmaker[AsyncSession], store: MediaStore
+) -> Retention:
+    defaults = Policy(settings.retention_media_days, settings.retention_personal_days)
+    return Retention(writer, readers, store, defaults)
+
+
 def wake(outbox: Outbox, notifier: Notifier) -> Callable[[], None]:
     """What runs after triage or a timer wrote rows for the outbox and the notifications."""
 
@@ -114,10 +124,12 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
             state.notifier.start()  # the customer's mails
             state.sla.start()  # escalations, follow-ups, closures when their time comes
             state.poller.start()  # ticket status from helpdesks whose webhooks may not come
+            state.retention.start()  # media and personal data past the projects' policies
         yield
         await state.backlog.stop()
         await state.sla.stop()
         await state.poller.stop()
+        await state.retention.stop()
         await state.outbox.stop()
         await state.notifier.stop()
         await state.close()
@@ -144,6 +156,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         notifier=notifier,
         sla=Scheduler(writer, readers, after=wake(outbox, notifier)),
         poller=Poller(writer, readers, outbox.http, interval=settings.poll_interval),
+        retention=make_retention(settings, writer, readers, media_store),
     )
     route_list: list[Any] = [
         *reports.routes,
@@ -153,6 +166,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         *agent.routes,
         *reportsapi.routes,  # the agent API's report list, then read / update / forward
         *reportapi.routes,
+        *erasures.routes,  # erasure requests (admins)
         *notifyapi.routes,  # notification templates, previews and settings (agent API)
         *hooks.routes,  # /hooks/{connector_id}: helpdesks' status webhooks
         *pages.routes,  # the customer's pages: status, answers, still broken, unsubscribe

@@ -237,6 +237,13 @@ def parser() -> argparse.ArgumentParser:
     tk = sub.add_parser("create-token", help="create a personal API token for the agent API")
     tk.add_argument("email")
     tk.add_argument("--name", default="cli", help="what the token is for")
+    er = sub.add_parser(
+        "erase", help="erase a reporter's personal data, reports' words and files (an erasure request)"
+    )
+    er.add_argument("--project", required=True, help="the project's id")
+    er.add_argument("subject", help="the reporter's email address or the host app's user id")
+    er.add_argument("--by", default="bugline erase", help="who asked or acted, for the record")
+    sub.add_parser("retention", help="expire media and personal data past each project's policy, now")
     cu = sub.add_parser("create-user", help="create a dashboard user")
     cu.add_argument("email")
     cu.add_argument("--name", default="")
@@ -310,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         token = apitokens.create_for_email(settings, args.email, args.name)
         print(token)
+    elif args.command in ("erase", "retention"):
+        from bugline.retention import command
+
+        if args.command == "erase":
+            return asyncio.run(command.erase(settings, args.project, args.subject, args.by))
+        return asyncio.run(command.sweep(settings))
     elif args.command == "create-user":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
         if len(password) < 10:

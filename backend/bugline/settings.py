@@ -68,6 +68,16 @@ class Settings:
         "Bearer token a Prometheus scraper sends to GET /metrics. Empty: /metrics answers only "
         "loopback and private-network addresses.",
     )
+    retention_media_days: int = _setting(
+        0,
+        "Days screenshots, recordings and files are kept after a report arrives; 0 keeps them. "
+        "A project may set its own (settings.retention.media_days).",
+    )
+    retention_personal_days: int = _setting(
+        0,
+        "Days the reporter's identity, client IP and custom metadata are kept; 0 keeps them. "
+        "A project may set its own (settings.retention.personal_days).",
+    )
     worker_metrics_port: int = _setting(
         0, "Port where `bugline worker` serves its Prometheus metrics (on HOST); 0 turns it off."
     )
@@ -162,6 +172,8 @@ class Settings:
             raise SettingsError("BUGLINE_SMTP_SECURITY must be one of starttls, tls, none")
         if self.smtp_host and not self.mail_from:
             raise SettingsError("BUGLINE_MAIL_FROM is needed when BUGLINE_SMTP_HOST is set")
+        if not 0 <= self.retention_media_days <= 36_500 or not 0 <= self.retention_personal_days <= 36_500:
+            raise SettingsError("BUGLINE_RETENTION_*_DAYS must be a number of days from 0 (keep) to 36500")
         if self.log_format not in ("text", "json"):
             raise SettingsError("BUGLINE_LOG_FORMAT must be text or json")
         if self.metrics_token and len(self.metrics_token) < 16:

@@ -13,6 +13,7 @@ from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
 from bugline.projectcache import ProjectCache
 from bugline.ratelimit import RateLimiter
+from bugline.retention.runner import Retention
 from bugline.settings import Settings
 from bugline.sla.scheduler import Scheduler
 from bugline.storage.base import MediaStore
@@ -34,6 +35,7 @@ class AppState:
     notifier: Notifier  # customer notifications waiting to be mailed, and the loop that sends them
     sla: Scheduler  # SLA timers: escalations, follow-ups, the 14-day closure
     poller: Poller  # ticket status read back from helpdesks that push unreliably
+    retention: Retention  # media and personal data expired by each project's policy
     projects: ProjectCache = field(default_factory=ProjectCache)
     # Wrong API tokens per minute per client IP before 429: enough for a typo, useless for guessing.
     failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(20))

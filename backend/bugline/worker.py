@@ -17,7 +17,7 @@ import signal
 
 import prometheus_client
 
-from bugline.app import make_outbox, make_store, wake
+from bugline.app import make_outbox, make_retention, make_store, wake
 from bugline.db.engine import Writer, make_async_engine, make_reader_engine, make_readers
 from bugline.hooks.poll import Poller
 from bugline.intake.backlog import Backlog
@@ -45,7 +45,9 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     readers = make_readers(reader)
-    outbox = make_outbox(settings, writer, readers, make_store(settings))
+    store = make_store(settings)
+    outbox = make_outbox(settings, writer, readers, store)
+    retention = make_retention(settings, writer, readers, store)
     notifier = Notifier(writer, readers, settings, lease=settings.outbox_lease)
     after = wake(outbox, notifier)
     backlog = Backlog(writer, readers, interval=1.0, after=after)
@@ -62,12 +64,14 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     notifier.start()
     sla.start()
     poller.start()
+    retention.start()
     try:
         await stop.wait()
     finally:
         await backlog.stop()
         await sla.stop()
         await poller.stop()
+        await retention.stop()
         await outbox.stop()
         await notifier.stop()
         writer.dispose()

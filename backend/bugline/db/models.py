@@ -101,6 +101,8 @@ class AttachmentState(enum.StrEnum):
     UPLOADED = "uploaded"  # multipart upload completed, bytes not verified yet
     STORED = "stored"  # verified: exists, size, checksum, content type allowed
     REJECTED = "rejected"  # verification failed; object deleted; the slot can be replaced
+    DELETING = "deleting"  # marked for removal; the object may still exist until the store confirms
+    DELETED = "deleted"  # removed by the retention policy or an erasure request (the row stays)
 
 
 class Project(Base):
@@ -552,3 +554,21 @@ class SavedView(Base):
     name: Mapped[str] = mapped_column(String(100))
     query: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Erasure(Base):
+    """A record that personal data was erased: on a reporter's request or by the retention
+    policy. It keeps only the SHA-256 of the address asked about, never the address itself,
+    so the record proves the erasure without undoing it."""
+
+    __tablename__ = "erasures"
+    __table_args__ = (Index("ix_erasures_project_at", "project_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(20))  # request | retention
+    subject_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the lower-cased email or id
+    requested_by: Mapped[str | None] = mapped_column(String(320))  # the agent or "bugline erase" operator
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

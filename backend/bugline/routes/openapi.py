@@ -17,7 +17,15 @@ from starlette.routing import Route
 
 import bugline
 from bugline.intake.schema import AttachmentsIn, CompleteIn, FinalizeIn, PartsIn, ReportIn, ReportPatch
-from bugline.routes import agentdoc, hooksdoc, notifydoc, reportapidoc, reportsapidoc, statusbatchdoc
+from bugline.routes import (
+    agentdoc,
+    erasuresdoc,
+    hooksdoc,
+    notifydoc,
+    reportapidoc,
+    reportsapidoc,
+    statusbatchdoc,
+)
 
 FORM_TEXT_FIELDS = (
     "title",
@@ -511,6 +519,7 @@ def document() -> dict[str, Any]:
                 *notifydoc.REQUEST_MODELS,
                 *reportsapidoc.REQUEST_MODELS,
                 *reportapidoc.REQUEST_MODELS,
+                *erasuresdoc.REQUEST_MODELS,
             ]
         ],
         ref_template="#/components/schemas/{model}",
@@ -523,6 +532,7 @@ def document() -> dict[str, Any]:
     schemas.update(notifydoc.response_schemas())
     schemas.update(reportsapidoc.response_schemas())
     schemas.update(reportapidoc.response_schemas())
+    schemas.update(erasuresdoc.response_schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -536,7 +546,8 @@ def document() -> dict[str, Any]:
         | hooksdoc.operations(errors)
         | notifydoc.operations(errors)
         | reportsapidoc.operations(errors)
-        | reportapidoc.operations(errors),
+        | reportapidoc.operations(errors)
+        | erasuresdoc.operations(errors),
         "components": {
             "schemas": schemas,
             "securitySchemes": {
