@@ -4,7 +4,9 @@ route lists themselves, against the people who must not get in.
 For each route and method, with path ids that belong to project A:
   signed out                          -> GET: 303 to /login?next=...; POST: 303 to /login, 401 or 403
                                          (API: 401)
-  a member of another project only    -> 404, the same as a missing id (never 200, never 403)
+  a member of another project only    -> 404, the same as a missing id (never 200, never 403),
+                                         also with their OWN project id in the path and A's
+                                         report / connector / member id after it
   an agent on a lead-only route       -> 403 (lead-only set-up: they know the project exists)
   another member, on what one person  -> 404 (a saved view, an API token: per person, not per project)
     owns
@@ -143,8 +145,14 @@ PAGES: dict[str, Rule] = {
 }
 
 # The agent report API (bearer tokens, no cookies, so no CSRF).
+R = "/api/v1/projects/{project_id:str}/reports/{report_id:str}"
 API: dict[str, Rule] = {
     "GET /api/v1/projects/{project_id:str}/reports": AGENT,
+    f"GET {R}": AGENT,
+    f"PATCH {R}": Rule("agent", form={"title": "Export fails on March invoices"}),
+    f"POST {R}/notes": Rule("agent", form={"text": "Looked at it", "visibility": "internal"}),
+    f"POST {R}/merge": AGENT,
+    f"POST {R}/split": AGENT,
 }
 
 EXPECTED = {**PAGES, **API}
@@ -166,6 +174,7 @@ def endpoints(routes: list[BaseRoute]) -> list[tuple[str, str]]:
 PAGE_ENDPOINTS = endpoints(dashboard.routes)
 API_ENDPOINTS = endpoints([*reportsapi.routes, *reportapi.routes])
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+IDS = {"report_id", "connector_id", "view_id", "token_id", "user_id"}  # a project's things, by id
 
 
 def test_every_route_is_in_the_matrix() -> None:
@@ -197,10 +206,11 @@ class World:
     lead: SignedIn  # lead of A, owner of the saved view and the token
     agent: SignedIn  # agent of A
     peer: SignedIn  # another lead of A (owns nothing)
-    outsider: SignedIn  # lead of another project only
+    outsider: SignedIn  # admin of another project only
     admin: SignedIn  # a site admin
     anonymous: httpx.AsyncClient
     tokens: dict[str, str]  # the same people's API tokens
+    other_project: str  # the outsider's own project
 
 
 async def member(dash: Dash, project: Project, user_id: str, role: str) -> None:
@@ -264,6 +274,15 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return PARAM.sub(one, path)
 
 
+def mixed_url(path: str, w: World) -> str:
+    """The path with the outsider's own project id and project A's other ids: the classic
+    guess (my project, your report), which must be refused as a missing id."""
+    names = [m.group(1) for m in PARAM.finditer(path)]
+    if "project_id" not in names or not set(names) & IDS:
+        return ""
+    return fill(path, {**w.ids, "project": w.other_project})
+
+
 async def token_for(dash: Dash, user_id: str) -> str:
     def make(s: Session) -> str:
         user = s.get(User, user_id)
@@ -303,14 +322,15 @@ async def people(dash: Dash) -> dict[str, Any]:
         "lead": await dash.user(role=None),
         "agent": await dash.user(role=None),
         "peer": await dash.user(role=None),
-        "outsider": await dash.user(role="lead", projects=[other]),
+        # An admin of their own project: the strongest role that is still not A's.
+        "outsider": await dash.user(role="admin", projects=[other]),
         "admin": await dash.user(role=None, admin=True),
     }
     ids = {name: u.id for name, u in users.items()}
     tokens = {}
     for name in ("lead", "agent", "peer", "outsider"):
         tokens[name] = await token_for(dash, ids[name])
-    return {"ids": ids, "tokens": tokens}
+    return {"ids": ids, "tokens": tokens, "other": other.id}
 
 
 async def world(dash: Dash, people: dict[str, Any]) -> World:
@@ -330,6 +350,7 @@ async def world(dash: Dash, people: dict[str, Any]) -> World:
         await signed_in(dash, uid["admin"]),
         dash.new_client(),
         people["tokens"],
+        people["other"],
     )
 
 
@@ -407,6 +428,15 @@ async def check_page(w: World, method: str, path: str, rule: Rule) -> list[str]:
     if has_ids:
         res = await page_as(w.outsider, method, url, form)
         expect(res.status_code == 404, "a member of another project", res, "404 (as for a missing id)")
+    mixed = mixed_url(path, w)
+    if mixed:  # their own project in the path, project A's report/connector/... after it
+        res = await page_as(w.outsider, method, mixed, form)
+        expect(
+            res.status_code == 404,
+            "another project's lead, naming A's id under their own project",
+            res,
+            "404",
+        )
     if rule.owner:
         res = await page_as(w.peer, method, url, form)
         expect(res.status_code == 404, "another member who does not own it", res, "404")
@@ -446,6 +476,19 @@ async def check_api(dash: Dash, w: World, method: str, path: str, rule: Rule) ->
     expect(res.status_code == 401, "an unknown token", res, "401")
     res = await call(w.tokens["outsider"])
     expect(res.status_code == 404, "a member of another project", res, "404")
+    mixed = mixed_url(path, w)
+    if mixed:
+        headers = {"Authorization": f"Bearer {w.tokens['outsider']}"}
+        kw: dict[str, Any] = (
+            {"headers": headers} if method in ("GET", "DELETE") else {"headers": headers, "json": body}
+        )
+        res = await dash.bugline.client.request(method, mixed, **kw)
+        expect(
+            res.status_code == 404,
+            "another project's lead, naming A's id under their own project",
+            res,
+            "404",
+        )
     if rule.need in ("lead", "admin"):
         res = await call(w.tokens["agent"])
         expect(res.status_code == 403, "an agent", res, "403")
