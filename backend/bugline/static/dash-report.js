@@ -6,7 +6,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const limit = Number(area.getAttribute("maxlength"));
     if (!limit || limit < 500) continue;
     const counter = document.createElement("p");
-    counter.className = "muted";
+    counter.className = "muted count";
     counter.setAttribute("aria-live", "polite");
     const update = () => {
       const left = limit - area.value.length;
