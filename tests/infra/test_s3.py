@@ -15,6 +15,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+import yaml
 from botocore.exceptions import ParamValidationError
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
@@ -23,7 +24,7 @@ from bugline.intake.schema import AttachmentIn
 from bugline.intake.uploads import new_attachment, upload_key
 from bugline.settings import Settings
 from bugline.storage.s3 import S3Store
-from tests.infra.files import REPO, S3
+from tests.infra.files import COMPOSE, COMPOSE_ENV_EXAMPLE, K8S, REPO, S3, env_file
 
 # file -> (the s3api operation it is the body of, that operation's member holding it)
 DOCUMENTS = {
@@ -142,12 +143,20 @@ def test_lifecycle_cleans_what_uploads_leave_behind() -> None:
     assert unfinished["Expiration"]["Days"] * 86400 >= 7 * 24 * 3600
     assert Settings().upload_url_ttl <= 7 * 24 * 3600
 
-    # Finalized media is kept for the retention period, and that rule never touches uploads
-    # in flight (nor the other way round).
+    # Finalized media: Bugline deletes it itself (BUGLINE_RETENTION_MEDIA_DAYS) and records
+    # that; the bucket rule is a backstop that must never fire first, or reports would link
+    # to files Bugline believes it still has. It never touches uploads in flight either.
     (kept,) = covering(stored.storage_key, "Expiration")
-    assert kept["ID"] == "media-retention" and kept["Filter"]["Prefix"] == "projects/"
-    assert kept["Expiration"]["Days"] >= 30
+    assert kept["ID"] == "media-retention-backstop" and kept["Filter"]["Prefix"] == "projects/"
     assert not incoming.startswith(kept["Filter"]["Prefix"])
+    shipped = [
+        int(yaml.safe_load((K8S / "configmap.yaml").read_text())["data"]["BUGLINE_RETENTION_MEDIA_DAYS"]),
+        int(env_file(COMPOSE_ENV_EXAMPLE)["BUGLINE_RETENTION_MEDIA_DAYS"]),
+        int(re.search(r"BUGLINE_RETENTION_MEDIA_DAYS:-(\d+)", COMPOSE.read_text())[1]),
+    ]
+    assert all(0 < days < kept["Expiration"]["Days"] for days in shipped), (
+        f"the bucket would delete media (after {kept['Expiration']['Days']} days) before Bugline does ({shipped})"
+    )
 
 
 def test_encryption_and_public_access() -> None:
