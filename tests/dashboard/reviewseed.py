@@ -55,7 +55,8 @@ class Seeded:
     groups: dict[str, str] = field(default_factory=dict)
 
 
-async def seed_month(engine: AsyncEngine, project: Project) -> Seeded:
+async def seed_month(engine: AsyncEngine, project: Project, offset: int = 0) -> Seeded:
+    """``offset`` moves the report numbers past those a project already has."""
     out = Seeded(project)
     pid = project.id
     async with make_sessionmaker(engine)() as s, s.begin():
@@ -64,7 +65,7 @@ async def seed_month(engine: AsyncEngine, project: Project) -> Seeded:
             r = Report(
                 id=new_id(),
                 project_id=pid,
-                number=number,
+                number=number + offset,
                 status_token_hash=secrets.token_hex(32),
                 title=title,
                 severity=severity,

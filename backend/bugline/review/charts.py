@@ -24,7 +24,7 @@ LABEL_W = 240  # the label column
 VALUE_W = 150  # room for the value printed after a bar
 ROW_H = 26
 TOP = 12
-LABEL_CHARS = 34
+LABEL_CHARS = 30  # what fits the label column at 13 px
 FALLBACK = {
     "critical": "#b3261e",
     "high": "#c2410c",
