@@ -170,6 +170,8 @@ class Report(Base):
         # The inbox (0009): each sort walks one of these in order and keyset pages resume
         # inside it, so a deep page costs what the first does (bugline.inbox.query).
         Index("ix_reports_project_created_id", "project_id", "created_at", "id"),
+        # The monthly review (0012): reports resolved in a month, without reading older ones.
+        Index("ix_reports_project_resolved", "project_id", "resolved_at"),
         Index("ix_reports_project_status_created", "project_id", "status", "created_at", "id"),
         Index("ix_reports_project_severity_created", "project_id", "severity", "created_at", "id"),
         Index("ix_reports_project_complete_created", "project_id", "completeness", "created_at", "id"),
@@ -279,7 +281,12 @@ class ReportEvent(Base):
     """Append-only timeline: every state change of a report, and who or what made it."""
 
     __tablename__ = "report_events"
-    __table_args__ = (Index("ix_report_events_report_at", "report_id", "id"),)
+    __table_args__ = (
+        Index("ix_report_events_report_at", "report_id", "id"),
+        # The monthly review (0012): one kind of event in a project and month (severity
+        # changes, status changes, replies) without reading the project's whole timeline.
+        Index("ix_report_events_project_kind_at", "project_id", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
