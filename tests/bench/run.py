@@ -1,10 +1,10 @@
 """`make bench`: run every benchmark, print the tables, and record them in BENCHMARKS.md.
 
-    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates|triage] [--no-write]
+    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates|triage|outbox|inbox] [--no-write]
 
 Only the blocks between the ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` markers of
 BENCHMARKS.md are rewritten (run, intake, upload, widget-size, widget-host, widget-screenshot,
-duplicates, triage); any other text in the file is kept.
+duplicates, triage, outbox, inbox); any other text in the file is kept.
 A block whose markers are missing is appended. Nothing is written when a benchmark fails.
 """
 
@@ -27,14 +27,14 @@ from typing import Any
 
 import psycopg
 
-from tests.bench import duplicates, intake, outbox, triage, upload, widget_screenshot
+from tests.bench import duplicates, inbox, intake, outbox, triage, upload, widget_screenshot
 from tests.bench.common import PG_ADMIN_DSN, ROOT, event_loop_name, http_impl_name
 from tests.support.seaweed import find_weed
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 RESULTS_JSON = ROOT / ".bench" / "results.json"  # the raw numbers of the last run (git-ignored)
 COMMAND = "make bench"
-BENCHES = ["intake", "upload", "widget", "duplicates", "triage", "outbox"]
+BENCHES = ["intake", "upload", "widget", "duplicates", "triage", "outbox", "inbox"]
 HEADER = """# Benchmarks
 
 What `make bench` measures and what it found on the machine described below. The code is in
@@ -232,6 +232,7 @@ def default_document() -> str:
         + "\n## Screenshot capture\n\n<!-- bench:widget-screenshot -->\n<!-- /bench:widget-screenshot -->\n"
         + "\n## Duplicate matching as the store grows\n\n<!-- bench:duplicates -->\n<!-- /bench:duplicates -->\n"
         + "\n## Triage scoring per report\n\n<!-- bench:triage -->\n<!-- /bench:triage -->\n"
+        + "\n## Inbox page server time\n\n<!-- bench:inbox -->\n<!-- /bench:inbox -->\n"
     )
 
 
@@ -281,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             raw["triage"] = dataclasses.asdict(triage_result) | {"ratio": triage_result.ratio}
         if args.only in (None, "outbox"):
             blocks["outbox"], raw["outbox"] = outbox.run_outbox(tmpdir, log)
+        if args.only in (None, "inbox"):
+            blocks["inbox"], raw["inbox"] = inbox.run_inbox(tmpdir, log)
     seconds = time.monotonic() - started
     blocks = {"run": run_block(info, date, seconds, list(blocks)), **blocks}
     print()

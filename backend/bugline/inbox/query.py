@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bugline.db.models import Delivery, DuplicateGroup, Report, Reporter
 from bugline.inbox.cursor import Cursor, Value
 from bugline.inbox.filters import Filter, FilterError
-from bugline.inbox.searchddl import FTS_TABLE, pg_document
+from bugline.inbox.searchddl import FTS_TABLE, PG_COLUMN
 
 TIERS = ("critical", "high", "medium", "low")
 
@@ -154,15 +154,14 @@ def _in_scope(col: Any, scope: Sequence[str]) -> ColumnElement[bool]:
     return cond
 
 
-def _search(f: Filter, dialect: str) -> ColumnElement[bool] | None:
+def _search(f: Filter, scope: Sequence[str], dialect: str) -> ColumnElement[bool] | None:
     if f.search is None:
         return None
     if f.search.number is not None:
         return Report.number == f.search.number
     if dialect == "postgresql":
-        return text(f"{pg_document('reports.')} @@ to_tsquery('simple', :tsq)").bindparams(  # type: ignore[return-value]
-            tsq=f.search.tsquery()
-        )
+        match = text(f"reports.{PG_COLUMN} @@ to_tsquery('simple', :tsq)")
+        return match.bindparams(tsq=f.search.tsquery())  # type: ignore[return-value]
     fts = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts"  # noqa: S608 (constants)
     matching = text(fts).bindparams(fts=f.search.fts5())
     return literal_column("reports.rowid").in_(matching.columns(column("rowid")))
@@ -197,7 +196,7 @@ def conditions(f: Filter, scope: Sequence[str], dialect: str) -> list[ColumnElem
         where.append(Report.created_at < datetime.combine(f.until + timedelta(days=1), time(), UTC))
     if f.connector:
         where.append(_connector(f.connector))
-    found = _search(f, dialect)
+    found = _search(f, scope, dialect)
     if found is not None:
         where.append(found)
     return where
