@@ -17,7 +17,7 @@ from bugline.tokens import verify_password
 from tests.dashboard.conftest import PASSWORD, Dash
 
 pytestmark = pytest.mark.anyio
-TOKEN = re.compile(r'<pre id="new-token">(blt_[A-Za-z0-9_-]+)</pre>')
+TOKEN = re.compile(r'<pre id="new-token"[^>]*>(blt_[A-Za-z0-9_-]+)</pre>')
 NEW_PASSWORD = "a different long passphrase"
 XSS = "<script>alert(1)</script>"
 

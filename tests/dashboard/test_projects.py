@@ -243,3 +243,14 @@ async def test_admins_create_projects_and_become_their_admin(dash: Dash) -> None
     assert res.status_code == 400 and "name" in res.text and "entry 1" in res.text
     lead = await dash.agent(role="admin")  # a project admin is not a Bugline admin
     assert (await lead.post("/projects", {"name": "Mine"})).status_code == 403
+
+
+async def test_oversized_forms_are_refused_before_anything_is_read(dash: Dash) -> None:
+    lead = await dash.agent(role="lead")
+    for suffix in ("/routing", "/origins", "/notifications/resolved"):
+        res = await lead.post(
+            url(dash, suffix), {"rules": "x" * 300_000, "origins": "y" * 300_000, "text": "z" * 300_000}
+        )
+        assert res.status_code == 413, suffix
+    row = await project_row(dash)
+    assert row.settings == dash.project.settings and row.allowed_origins == dash.project.allowed_origins

@@ -72,10 +72,10 @@ def _keeps_an_admin(s: Session, membership: Membership) -> None:
 
 def change(s: Session, project_id: str, user_id: str, role: str) -> bool:
     """False when the user is not a member of this project."""
-    role = check_role(role)
     membership = s.get(Membership, (project_id, user_id))
-    if membership is None:
+    if membership is None:  # before the role is read: another project's user id is just missing
         return False
+    role = check_role(role)
     if role != "admin":
         _keeps_an_admin(s, membership)
     membership.role = role
