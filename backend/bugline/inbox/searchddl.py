@@ -4,7 +4,8 @@ These objects live outside the SQLAlchemy models because the models describe one
 both databases and neither object exists on the other: SQLite has an FTS5 table kept in step
 with ``reports`` by triggers, PostgreSQL a GIN index over a generated, stored
 ``search_vector`` column (PostgreSQL keeps it in step; adding it rewrites ``reports`` once,
-during the migration). ``include_name`` tells Alembic's comparison (env.py, tests/migrations) to leave them alone.
+during the migration). ``include_name`` tells Alembic's comparison (env.py,
+tests/migrations) to leave them alone.
 
 Both cut text into words the same way (letters and digits; no stemming, no stop words, no
 accent folding: reports come in every language and quote error messages verbatim), which is
