@@ -103,7 +103,8 @@ def ensure_demo(settings: Settings) -> None:
     if not has_users:
         password = secrets.token_urlsafe(12)
         create_user(settings, DEMO_ADMIN, password, admin=True, name="Admin")
-        print(f"Admin account: {DEMO_ADMIN} / {password}  (shown once; change it with create-user)")
+        print(f"Admin account: {DEMO_ADMIN} / {password}  (shown once; change it on {base}/account)")
+    print(f"Agents' dashboard: {base}/login  (inbox at {base}/reports, monthly review at {base}/review)")
     print(f"Demo project key: {demo.public_key}")
     print(f"Demo page: {base}/demo")
     print(f"Widget snippet (paste it into your pages' <head>):\n{snippet(settings, demo.public_key)}")
