@@ -172,6 +172,8 @@ async def test_another_tenant_gets_404_everywhere(bugline: Bugline) -> None:
         ("PATCH", "", {"severity": "low", "reason": "x"}),
         ("POST", "/notes", {"text": "hi"}),
         ("POST", "/merge", {"into": "1"}),
+        ("POST", "/merge", {}),  # a body it would refuse: still 404 first
+        ("PATCH", "", {"nope": 1}),
         ("POST", "/split", None),
         ("POST", "/forward", None),
     ]:

@@ -101,6 +101,15 @@ async def shown(request: Request, project: Project, report_id: str) -> dict[str,
     return data
 
 
+async def must_exist(request: Request, project: Project, report_id: str) -> None:
+    """404 before anything else about the request is judged: a report of another project (or
+    none) answers the same whatever the body says."""
+    async with app_state(request).readers() as session:
+        found = await session.run_sync(lambda s: lookup.find(s, report_id, project.id))
+    if found is None:
+        raise ApiError(404, "not_found", "no such report in this project")
+
+
 async def act(
     request: Request, project: Project, report_id: str, work: Callable[[Session, Report], Any]
 ) -> Any:
@@ -120,6 +129,7 @@ async def one_report(request: Request) -> Response:
     report_id = request.path_params["report_id"]
     if request.method == "GET":
         return JSONResponse(await shown(request, project, report_id))
+    await must_exist(request, project, report_id)
     body, _ = await json_body(request, ReportUpdate, MAX_BODY)
     given = body.model_dump(exclude_unset=True)
     if not given:
@@ -167,6 +177,7 @@ async def one_report(request: Request) -> Response:
 
 async def add_note(request: Request) -> Response:
     who, project = await project_for(request, "agent")
+    await must_exist(request, project, request.path_params["report_id"])
     body, _ = await json_body(request, NoteIn, MAX_BODY)
     actor = actor_of(who)
 
@@ -190,6 +201,7 @@ async def add_note(request: Request) -> Response:
 async def regroup(request: Request) -> Response:
     who, project = await project_for(request, "agent")
     merging = request.url.path.endswith("/merge")
+    await must_exist(request, project, request.path_params["report_id"])
     into = (await json_body(request, MergeIn, MAX_BODY))[0].into if merging else ""
     actor = actor_of(who)
 
