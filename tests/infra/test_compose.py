@@ -5,8 +5,6 @@ services started in the right order, and Bugline's environment accepted by Setti
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -164,19 +162,3 @@ def test_a_short_secret_key_is_refused_by_settings(project: dict[str, Any]) -> N
     env = {k: str(v) for k, v in project["services"]["app"]["environment"].items()}
     with pytest.raises(SettingsError, match="32"):
         Settings.from_env({**env, "BUGLINE_SECRET_KEY": "short"})
-
-
-def test_docker_compose_config_accepts_the_file(tmp_path: Any) -> None:
-    """The real parser, where the compose plugin is installed (it is not on CI's machine)."""
-    docker = shutil.which("docker")
-    if not docker or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:
-        pytest.skip("docker compose is not installed here; the schema test above covers the file")
-    envfile = tmp_path / ".env"
-    envfile.write_text("".join(f"{k}={v}\n" for k, v in FILLED.items()))
-    done = subprocess.run(
-        [docker, "compose", "--env-file", str(envfile), "-f", str(COMPOSE), "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr

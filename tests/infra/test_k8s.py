@@ -169,11 +169,16 @@ def test_migrations_run_as_a_job_and_pods_wait_for_the_schema() -> None:
         assert init["envFrom"] == migrate["envFrom"]
 
 
-def test_worker_runs_the_worker_without_http_probes() -> None:
+def test_worker_runs_the_worker_with_its_metrics_as_liveness() -> None:
     worker = by_kind(manifests(), "Deployment", "bugline-worker")
     (container,) = pod_spec(worker)["containers"]
     assert container["args"] == ["worker"]
-    assert not {"livenessProbe", "readinessProbe", "ports"} & set(container)
+    config = by_kind(manifests(), "ConfigMap", "bugline")["data"]
+    port = int(config["BUGLINE_WORKER_METRICS_PORT"])
+    assert [p["containerPort"] for p in container["ports"]] == [port]
+    probe = container["livenessProbe"]["httpGet"]
+    assert probe["path"] == "/metrics" and probe["port"] == container["ports"][0]["name"]
+    assert "readinessProbe" not in container  # a worker takes no traffic
     # A stopping worker finishes what it holds: at least the outbox lease's 80% cut-off.
     lease = Settings().outbox_lease
     assert pod_spec(worker)["terminationGracePeriodSeconds"] >= 0.8 * lease
