@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bugline.connectors import configs, registry
-from bugline.connectors.base import Delivered
+from bugline.connectors.base import Delivered, InvalidSettings
 from bugline.dashboard.auth import DashError
 from bugline.dashboard.sessions import Agent
 from bugline.dashboard.view import redirect
@@ -243,7 +243,14 @@ async def check(request: Request) -> Response:
     row = await page.read(request, lambda s: configs.find(s, project.id, connector["id"]))
     assert row is not None
     cls = registry.get(row.kind)
-    result = await cls(cls.validate(row.config), app_state(request).outbox.http).check()
+    try:
+        config = cls.validate(row.config)
+    except InvalidSettings as exc:  # saved by an older version with other rules: say so, do not crash
+        text = f"the saved settings no longer validate ({exc}); edit the connector"
+        return await _list_page(
+            request, agent, project, outcome={"id": row.id, "name": row.name, "ok": False, "text": text}
+        )
+    result = await cls(config, app_state(request).outbox.http).check()
     if isinstance(result, Delivered):
         outcome = {
             "id": row.id,
