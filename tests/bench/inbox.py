@@ -232,8 +232,6 @@ def seed(url: str, project_id: str, start: int, count: int, rng: random.Random) 
                         }
                     )
             with engine.begin() as conn:
-                if engine.dialect.name == "sqlite":
-                    conn.exec_driver_sql("PRAGMA synchronous=OFF")  # seeding is not what is measured
                 if reporters:
                     conn.execute(insert(Reporter), reporters)
                 if groups:
