@@ -5,8 +5,9 @@ For each route and method, with path ids that belong to project A:
   signed out                          -> GET: 303 to /login?next=...; POST: 303 to /login, 401 or 403
                                          (API: 401)
   a member of another project only    -> 404, the same as a missing id (never 200, never 403),
-                                         also with their OWN project id in the path and A's
-                                         report / connector / member id after it
+                                         and with their OWN project id in the path and A's
+                                         report / connector / member id after it, the same
+                                         refusal as for ids that exist nowhere
   an agent on a lead-only route       -> 403 (lead-only set-up: they know the project exists)
   another member, on what one person  -> 404 (a saved view, an API token: per person, not per project)
     owns
@@ -274,13 +275,21 @@ def fill(path: str, ids: dict[str, str]) -> str:
     return PARAM.sub(one, path)
 
 
-def mixed_url(path: str, w: World) -> str:
-    """The path with the outsider's own project id and project A's other ids: the classic
-    guess (my project, your report), which must be refused as a missing id."""
+def mixed_urls(path: str, w: World) -> tuple[str, str]:
+    """The classic guess, (my project, your report): the path with the outsider's own project
+    id and project A's other ids; and the same path with ids that exist nowhere. The guess must
+    be refused exactly as the missing ids are, so it tells nothing."""
     names = [m.group(1) for m in PARAM.finditer(path)]
     if "project_id" not in names or not set(names) & IDS:
-        return ""
-    return fill(path, {**w.ids, "project": w.other_project})
+        return "", ""
+    nowhere = {k: secrets.token_hex(16) for k in w.ids if k not in ("project", "kind")}
+    return fill(path, {**w.ids, "project": w.other_project}), fill(
+        path, {**w.ids, **nowhere, "project": w.other_project}
+    )
+
+
+def same_refusal(guess: httpx.Response, missing: httpx.Response) -> bool:
+    return guess.status_code == missing.status_code and guess.status_code >= 400
 
 
 async def token_for(dash: Dash, user_id: str) -> str:
@@ -428,14 +437,15 @@ async def check_page(w: World, method: str, path: str, rule: Rule) -> list[str]:
     if has_ids:
         res = await page_as(w.outsider, method, url, form)
         expect(res.status_code == 404, "a member of another project", res, "404 (as for a missing id)")
-    mixed = mixed_url(path, w)
+    mixed, nowhere = mixed_urls(path, w)
     if mixed:  # their own project in the path, project A's report/connector/... after it
         res = await page_as(w.outsider, method, mixed, form)
+        missing = await page_as(w.outsider, method, nowhere, form)
         expect(
-            res.status_code == 404,
-            "another project's lead, naming A's id under their own project",
+            same_refusal(res, missing),
+            "another project's admin, naming A's id under their own project",
             res,
-            "404",
+            f"the refusal a missing id gets ({missing.status_code})",
         )
     if rule.owner:
         res = await page_as(w.peer, method, url, form)
@@ -476,18 +486,19 @@ async def check_api(dash: Dash, w: World, method: str, path: str, rule: Rule) ->
     expect(res.status_code == 401, "an unknown token", res, "401")
     res = await call(w.tokens["outsider"])
     expect(res.status_code == 404, "a member of another project", res, "404")
-    mixed = mixed_url(path, w)
+    mixed, nowhere = mixed_urls(path, w)
     if mixed:
         headers = {"Authorization": f"Bearer {w.tokens['outsider']}"}
         kw: dict[str, Any] = (
             {"headers": headers} if method in ("GET", "DELETE") else {"headers": headers, "json": body}
         )
         res = await dash.bugline.client.request(method, mixed, **kw)
+        missing = await dash.bugline.client.request(method, nowhere, **kw)
         expect(
-            res.status_code == 404,
-            "another project's lead, naming A's id under their own project",
+            same_refusal(res, missing),
+            "another project's admin, naming A's id under their own project",
             res,
-            "404",
+            f"the refusal a missing id gets ({missing.status_code})",
         )
     if rule.need in ("lead", "admin"):
         res = await call(w.tokens["agent"])

@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import make_settings, run_async, s3_store
+from tests.dashboard import xss_payloads as xss
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.media import png, upload, upload_parts
 from tests.support.ports import free_ports
@@ -336,8 +337,9 @@ def site(
 
 
 def seed(site: Site, browser: Browser) -> None:
-    """Reports of both tenants: an outage with a screenshot and a recording, a cosmetic one,
-    and the other project's report that nobody in ``project`` may see."""
+    """Reports of both tenants: an outage with a screenshot and a recording, a cosmetic one, a
+    hostile one (an attack in every customer field), and the other project's report that
+    nobody in ``project`` may see."""
     recording = record_webm(browser)
     shot = png(64, 48, seed=5)
 
@@ -381,7 +383,20 @@ def seed(site: Site, browser: Browser) -> None:
                 report_body(title="Globex private report"),
                 [],
             )
-            return {"outage": outage, "typo": typo, "foreign": foreign}
+            hostile = await submit(
+                client,
+                site.url,
+                site.project.public_key,
+                xss.hostile_report(),
+                [
+                    (
+                        {"name": xss.FILE_NAMES[0], "type": "image/png", "kind": "screenshot"},
+                        png(16, 12, seed=2),
+                    ),
+                    ({"name": xss.FILE_NAMES[1], "type": "text/plain"}, b"1. open\n2. click\n"),
+                ],
+            )
+            return {"outage": outage, "typo": typo, "foreign": foreign, "hostile": hostile}
 
     site.reports.update(run_async(go()))
     wait_triaged(site, list(site.reports.values()))

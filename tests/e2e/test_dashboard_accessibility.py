@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import Browser, BrowserContext
 from tests.e2e.dashboard_fixtures import (
+    TIMEOUT_MS,
     Site,
     axe_violations,
     browser,
@@ -27,19 +29,39 @@ __all__ = ["browser", "context", "site"]  # module-scoped fixtures used by the t
 # most: set-up forms included), except the login page.
 PAGES: dict[str, Callable[[Site], str]] = {
     "inbox": lambda s: "/reports",
+    "inbox-filtered": lambda s: "/reports?severity=critical,high&sort=severity",
+    "saved-views": lambda s: "/reports/views",
     "report": lambda s: f"/reports/{s.reports['outage']}",
     "projects": lambda s: "/projects",
     "project-settings": lambda s: f"/projects/{s.project.id}",
+    "connectors": lambda s: f"/projects/{s.project.id}/connectors",
+    "connector-new": lambda s: f"/projects/{s.project.id}/connectors/new?kind=jira",
+    "connector-edit": lambda s: f"/projects/{s.project.id}/connectors/{s.connector_id}",
+    "routing": lambda s: f"/projects/{s.project.id}/routing",
+    "sla": lambda s: f"/projects/{s.project.id}/sla",
+    "triage-settings": lambda s: f"/projects/{s.project.id}/triage",
+    "notifications": lambda s: f"/projects/{s.project.id}/notifications",
+    "notification-editor": lambda s: f"/projects/{s.project.id}/notifications/resolved",
+    "members": lambda s: f"/projects/{s.project.id}/members",
     "account": lambda s: "/account",
     "review": lambda s: "/review",
 }
 
 
-def check(name: str, context: BrowserContext, site: Site, path: str, *, signed_in: bool) -> None:
+@pytest.fixture(scope="module")
+def lead_state(site: Site, browser: Browser) -> Any:
+    """The lead signed in once, through the real form; each page's context starts from it."""
+    ctx = browser.new_context()
+    try:
+        sign_in(ctx.new_page(), site, site.lead)
+        return ctx.storage_state()
+    finally:
+        ctx.close()
+
+
+def check(name: str, context: BrowserContext, site: Site, path: str) -> None:
     w = watched(context)
     page = w.page
-    if signed_in:
-        sign_in(page, site, site.lead)
     response = page.goto(site.url + path)
     assert response is not None and response.status == 200, f"{path}: {response and response.status}"
     page.wait_for_load_state("load")
@@ -53,9 +75,16 @@ def check(name: str, context: BrowserContext, site: Site, path: str, *, signed_i
 
 
 def test_login_page(site: Site, context: BrowserContext) -> None:
-    check("login", context, site, "/login", signed_in=False)
+    check("login", context, site, "/login")
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_signed_in_page(site: Site, context: BrowserContext, name: str) -> None:
-    check(name, context, site, PAGES[name](site), signed_in=True)
+def test_signed_in_page(site: Site, browser: Browser, lead_state: Any, name: str) -> None:
+    ctx = browser.new_context(
+        locale="en-US", viewport={"width": 1280, "height": 900}, storage_state=lead_state
+    )
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        check(name, ctx, site, PAGES[name](site))
+    finally:
+        ctx.close()
