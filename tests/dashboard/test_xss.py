@@ -155,3 +155,54 @@ async def test_agent_api_returns_the_words_as_data(dash: Dash) -> None:
     assert res.headers["content-type"].startswith("application/json")
     body: dict[str, Any] = res.json()
     assert SCRIPT in str(body)
+
+
+async def test_set_up_words_are_text_on_every_members_pages(dash: Dash, lead: SignedIn) -> None:
+    """A lead's project name, routing rules and notification templates, and an agent's display
+    name, are shown to other members: they are as untrusted as a customer's words."""
+    pid = dash.project.id
+    agent = await dash.agent(role="agent")
+    assert (await lead.post(f"/projects/{pid}/name", {"name": SCRIPT[:100]})).status_code == 303
+    assert (await agent.post("/account/name", {"display_name": ALL[1][:100]})).status_code == 303
+    report_id = await submit_hostile(dash, "Export fails")
+    # The agent acts on the report, so their name is on its timeline for the lead to read.
+    res = await agent.post(f"/reports/{report_id}/notes", {"text": "Looked", "visibility": "internal"})
+    assert res.status_code == 303, res.text[:300]
+    routing = await lead.post(f"/projects/{pid}/routing", {"rules": f"{TEXTAREA_RULES}"})
+    assert routing.status_code in (200, 303, 400), routing.text[:300]
+    preview = await lead.post(
+        f"/projects/{pid}/notifications/resolved/preview",
+        {"subject": SCRIPT, "text": ALL[3], "html": f"<p>{{{{ report.title }}}}</p>{SCRIPT}{ALL[2]}"},
+    )
+    assert preview.status_code in (200, 400), preview.text[:300]
+    problems, _ = scan(preview.text)
+    assert not problems, "notification preview:\n" + "\n".join(problems)
+    for who, path in (
+        (agent, "/reports"),
+        (agent, f"/reports/{report_id}"),
+        (lead, f"/reports/{report_id}"),
+        (agent, "/projects"),
+        (agent, f"/projects/{pid}"),
+        (agent, f"/projects/{pid}/routing"),
+        (agent, f"/projects/{pid}/members"),
+        (lead, f"/projects/{pid}/members"),
+        (agent, f"/review?project={pid}&month={this_month()}"),
+        (agent, "/account"),
+    ):
+        page = await who.get(path)
+        assert page.status_code == 200, (path, page.status_code, page.text[:300])
+        problems, _ = scan(page.text)
+        assert not problems, f"{path}:\n" + "\n".join(problems)
+    _, text = scan((await agent.get(f"/projects/{pid}")).text)
+    assert SCRIPT[:100] in text, "the project's name is shown, as text"
+    _, text = scan((await lead.get(f"/projects/{pid}/members")).text)
+    assert ALL[1][:100] in text, "the agent's display name is shown, as text"
+
+
+# Routing rules as TOML whose strings try to break out of the <textarea> they are shown in.
+TEXTAREA_RULES = f'''[[rules]]
+name = "x"
+description = "{ALL[3].replace('"', "'")}"
+when = {{ severity = ["critical"] }}
+send = [{{ role = "helpdesk" }}]
+'''
