@@ -59,11 +59,11 @@ def lead_state(site: Site, browser: Browser) -> Any:
         ctx.close()
 
 
-def check(name: str, context: BrowserContext, site: Site, path: str) -> None:
+def check(name: str, context: BrowserContext, site: Site, path: str, status: int = 200) -> None:
     w = watched(context)
     page = w.page
     response = page.goto(site.url + path)
-    assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+    assert response is not None and response.status == status, f"{path}: {response and response.status}"
     page.wait_for_load_state("load")
     shot = screenshot(page, name)
     assert shot.stat().st_size > 0
@@ -86,5 +86,15 @@ def test_signed_in_page(site: Site, browser: Browser, lead_state: Any, name: str
     ctx.set_default_timeout(TIMEOUT_MS)
     try:
         check(name, ctx, site, PAGES[name](site))
+    finally:
+        ctx.close()
+
+
+def test_not_found_page(site: Site, browser: Browser, lead_state: Any) -> None:
+    """What another tenant's id (or a typo) shows: the error page, accessible too."""
+    ctx = browser.new_context(locale="en-US", storage_state=lead_state)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        check("not-found", ctx, site, f"/reports/{site.reports['foreign']}", status=404)
     finally:
         ctx.close()
