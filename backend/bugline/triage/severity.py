@@ -1,8 +1,7 @@
 """Severity: the support SOP's four tiers as a level, a score and the reasons (pure).
 
-The optional text model (trained on Apache Hadoop JIRA bugs, see :mod:`bugline.triage.model`)
-chooses a tier and places the report inside that tier's band of the score (without it the
-score starts at a base); then every signal that fires moves the score: keyword
+The score starts at a base, moves with the optional text model (trained on Apache Hadoop
+JIRA bugs, see :mod:`bugline.triage.model`) and with every signal that fires: keyword
 families in the text, the page, the reporter's plan, how often it happens, how many people
 it affects, captured console and server errors, and the size of the report's duplicate
 group. Each signal adds one reason, so an agent can see why a report is critical and a
@@ -12,7 +11,6 @@ threshold the score reaches.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +54,7 @@ class SeverityRules:
     pages: tuple[Signal, ...]
     plans: tuple[Plan, ...]
     model: text_model.TextModel | None
+    model_points: float
     model_min_reason: float
     per_reporter: float
     max_reporters_points: float
@@ -102,6 +101,7 @@ class SeverityRules:
             pages=_signals(data, "pages", word=False),
             plans=_plans(data),
             model=model,
+            model_points=_number(mdl, "points", "model") if model else 0.0,
             model_min_reason=_number(mdl, "min_reason_points", "model") if model else 0.0,
             per_reporter=_number(group, "per_reporter", "group"),
             max_reporters_points=_number(group, "max_reporters_points", "group"),
@@ -132,14 +132,14 @@ def assess(report: TriageInput, rules: SeverityRules, group: GroupStats | None =
     text = "\n".join(getattr(report, f)[:cap] for f in _TEXT_FIELDS).lower()
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
 
-    fired = fired_families(text, rules)
     if rules.model is not None:
-        verdict = rules.model.predict(report.title, _model_text(report, cap), (s.name for s in fired))
-        points = _model_position(verdict, rules) - rules.base
+        verdict = rules.model.predict(report.title, _model_text(report, cap))
+        points = rules.model_points * (verdict.expected - rules.model.prior) / 3
         reason = _model_reason(verdict, points) if abs(points) >= rules.model_min_reason else ""
         moves.append((points, reason))
-    for sig in fired:
-        moves.append((sig.weight, sig.reason))
+    for sig in rules.keywords:
+        if sig.pattern.search(text):
+            moves.append((sig.weight, sig.reason))
     url = (report.page_url or "")[:2000].lower()
     if url:
         for sig in rules.pages:
@@ -171,28 +171,6 @@ _AFFECTED_WORDS = {
     "some": "affects several people",
     "just_me": "affects one person",
 }
-
-
-def fired_families(text: str, rules: SeverityRules) -> list[Signal]:
-    """The keyword families whose patterns match ``text`` (lower-cased), in the rules' order."""
-    return [sig for sig in rules.keywords if sig.pattern.search(text)]
-
-
-def _model_position(verdict: text_model.Verdict, rules: SeverityRules) -> float:
-    """Where the model puts the report on the score scale: inside the band of its tier.
-
-    The middle of the band when it is sure; towards the edge it shares with the runner-up
-    tier as the margin shrinks (never over it), so other signals tip a close call first.
-    """
-    edges = (0.0, rules.medium, rules.high, rules.critical, 100.0)  # low .. critical bands
-    t = verdict.tier
-    low, high = edges[t], max(edges[t], edges[t + 1])
-    middle, half = (low + high) / 2, (high - low) / 2
-    side = 1.0 if verdict.runner_up > t else -1.0
-    return middle + side * half * _EDGE * math.exp(-verdict.margin)
-
-
-_EDGE = 0.98  # a close call stays just inside its band: the model alone decides its tier
 
 
 def _model_text(report: TriageInput, cap: int) -> str:

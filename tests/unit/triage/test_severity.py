@@ -139,9 +139,7 @@ def test_without_the_model_rules_still_decide():
     assert s.level == "critical"
     assert not any("text model" in r for r in s.reasons)
     # no keyword family fires on this one ("wrong" in PLAIN is a consequence word)
-    neutral = TriageInput(
-        title="Report export lists the columns in another order", description="See the CSV."
-    )
+    neutral = TriageInput(title="Report export lists the columns in another order", description="See the CSV.")
     assert assess(neutral, rules).score == rules.base
 
 
@@ -197,28 +195,13 @@ def test_a_megabyte_of_text_is_scored_quickly():
 
 def test_housekeeping_ranks_below_a_harmful_consequence_and_both_say_why():
     chore = assess(
-        TriageInput(
-            title="Unused variable and misleading code comments in parser.c", description="Should be removed."
-        ),
+        TriageInput(title="Unused variable and misleading code comments in parser.c", description="Should be removed."),
         RULES,
     )
     harm = assess(
-        TriageInput(
-            title="Parser fails to check the length", description="This could result in loss of telemetry."
-        ),
+        TriageInput(title="Parser fails to check the length", description="This could result in loss of telemetry."),
         RULES,
     )
     assert harm.score > chore.score
-    # By default the text model weighs these families (they are its features), so its reason speaks
-    assert any(r.startswith("- ") and "text model" in r for r in chore.reasons)
-    assert any(r.startswith("+ ") and "text model" in r for r in harm.reasons)
-    # and a project that gives a family points gets the family's own reason too
-    weighed = load_rules({"severity": {"keywords": {"housekeeping": {"weight": -10}}}}).severity
-    chore_again = assess(
-        TriageInput(
-            title="Unused variable and misleading code comments in parser.c", description="Should be removed."
-        ),
-        weighed,
-    )
-    assert any(r.startswith("- looks like housekeeping") for r in chore_again.reasons)
-    assert chore_again.score <= chore.score
+    assert any(r.startswith("- looks like housekeeping") for r in chore.reasons)
+    assert any(r.startswith("+ describes a harmful consequence") for r in harm.reasons)
