@@ -66,6 +66,12 @@ def json_response(description: str, name: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref(name)}}}
 
 
+def finalize_error(description: str) -> dict[str, Any]:
+    """A refused finalize carries the report; a refusal before it was looked at does not."""
+    schema = {"anyOf": [ref("FinalizeError"), ref("Error")]}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 ERRORS = {
     code: json_response(text, "Error")
     for code, text in {
@@ -216,8 +222,8 @@ def operations() -> dict[str, Any]:
                 },
                 "responses": {
                     "200": json_response("Accepted", "Report"),
-                    "409": json_response("Uploads not finished", "FinalizeError"),
-                    "422": json_response("Files refused", "FinalizeError"),
+                    "409": finalize_error("Uploads not finished (with the report), or another finalize runs"),
+                    "422": finalize_error("Files refused (with the report), or an invalid body"),
                     **errors("400", "401", "403", "404", "413", "415", "429", "503"),
                 },
             }
