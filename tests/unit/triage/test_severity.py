@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +11,7 @@ from bugline.triage.report import ConsoleLine, FailedRequest, GroupStats, Triage
 from bugline.triage.result import LEVELS
 from bugline.triage.rules import load_rules
 from bugline.triage.severity import SeverityRules, assess
+from tests.support.bounded import terminates
 
 RULES = SeverityRules.default()
 PLAIN = TriageInput(
@@ -139,7 +138,9 @@ def test_without_the_model_rules_still_decide():
     assert s.level == "critical"
     assert not any("text model" in r for r in s.reasons)
     # no keyword family fires on this one ("wrong" in PLAIN is a consequence word)
-    neutral = TriageInput(title="Report export lists the columns in another order", description="See the CSV.")
+    neutral = TriageInput(
+        title="Report export lists the columns in another order", description="See the CSV."
+    )
     assert assess(neutral, rules).score == rules.base
 
 
@@ -188,18 +189,20 @@ def test_a_megabyte_of_text_is_scored_quickly():
     report = TriageInput(
         title="x" * 1_000_000, description="error payment crash " * 50_000, actual="a b " * 250_000
     )
-    started = time.perf_counter()
-    assess(report, RULES)
-    assert time.perf_counter() - started < 0.25
+    terminates(lambda: assess(report, RULES), "a megabyte of text")
 
 
 def test_housekeeping_ranks_below_a_harmful_consequence_and_both_say_why():
     chore = assess(
-        TriageInput(title="Unused variable and misleading code comments in parser.c", description="Should be removed."),
+        TriageInput(
+            title="Unused variable and misleading code comments in parser.c", description="Should be removed."
+        ),
         RULES,
     )
     harm = assess(
-        TriageInput(title="Parser fails to check the length", description="This could result in loss of telemetry."),
+        TriageInput(
+            title="Parser fails to check the length", description="This could result in loss of telemetry."
+        ),
         RULES,
     )
     assert harm.score > chore.score
