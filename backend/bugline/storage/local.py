@@ -121,6 +121,10 @@ def safe_filename(name: str) -> str:
     name = "".join(ch for ch in name if not _is_control(ch))
     # Characters Windows refuses in filenames become "_", so the saved name is the one shown.
     name = _WINDOWS_RESERVED.sub("_", name.replace('"', "'")).strip().strip(".").strip()
+    stem, dot, extension = name.rpartition(".")
+    if len(name) > _MAX_NAME and dot and stem and len(extension) <= 10:
+        # Cut the stem, not the extension: the saved file must still open with its program.
+        return f"{stem[: _MAX_NAME - len(extension) - 1]}.{extension}"
     return name[:_MAX_NAME] or _FALLBACK_NAME
 
 
