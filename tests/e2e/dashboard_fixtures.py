@@ -299,10 +299,24 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
+class _ShotsSummary:
+    """Says at the end of the run where the screenshots are, so a person looks at them."""
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        shots = sorted(SHOTS.glob("*.png")) if SHOTS.is_dir() else []
+        if shots:
+            terminalreporter.write_line(f"dashboard screenshots for review: {SHOTS} ({len(shots)} pages)")
+
+
 @pytest.fixture(scope="module")
 def site(
-    seaweed: SeaweedServer, browser: Browser, tmp_path_factory: pytest.TempPathFactory
+    seaweed: SeaweedServer,
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Site]:
+    if not request.config.pluginmanager.has_plugin("bugline-dashboard-shots"):
+        request.config.pluginmanager.register(_ShotsSummary(), "bugline-dashboard-shots")
     data: Path = tmp_path_factory.mktemp("dashboard-e2e")
     db_url = f"sqlite:///{data / 'bugline.db'}"
     upgrade(db_url)

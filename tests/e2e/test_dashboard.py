@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 from tests.dashboard import xss_payloads as xss
 from tests.e2e.dashboard_fixtures import (
+    TIMEOUT_MS,
     Site,
     browser,
     context,
@@ -158,3 +159,30 @@ def test_hostile_report_renders_inert_in_the_browser(site: Site, context: Browse
     # Chromium says so on the console when the CSP stops a script: nothing may even try.
     blocked = [c for c in w.console if "Content Security Policy" in c or "Refused to" in c]
     assert not w.dialogs and not w.errors and not blocked, (w.dialogs, w.errors, blocked)
+
+
+def test_pages_work_without_javascript_and_sign_out_ends_it(site: Site, browser: Browser) -> None:
+    """Scripts only enhance: with JavaScript off an agent still signs in, filters, acts on a
+    report and signs out."""
+    ctx = browser.new_context(locale="en-US", java_script_enabled=False)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = ctx.new_page()
+        sign_in(page, site, site.agent)
+        typo = site.report("typo")
+        page.goto(f"{site.url}/reports")
+        page.get_by_label(re.compile("^Severity")).select_option(typo.severity)
+        page.get_by_role("button", name="Apply").click()
+        expect(page).to_have_url(re.compile(rf"severity={typo.severity}"))
+        page.get_by_role("link", name=typo.title).click()
+        expect(page).to_have_url(f"{site.url}/reports/{typo.id}")
+        note = "Asked the customer which browser they use"
+        page.get_by_label("Text", exact=True).fill(note)
+        page.get_by_role("button", name="Add").click()
+        expect(page.get_by_role("region", name="Timeline")).to_contain_text(note)
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(f"{site.url}/login")
+        page.goto(f"{site.url}/reports/{typo.id}")
+        expect(page).to_have_url(re.compile(r"/login\?next="))
+    finally:
+        ctx.close()
