@@ -118,6 +118,13 @@ def test_the_agents_flow_from_inbox_to_forwarded(site: Site, context: BrowserCon
     sent = [b for b in site.receiver.bodies if b.get("type") == "report.forwarded"]
     assert len(sent) == 1 and sent[0]["report"]["title"] == outage.title, site.receiver.bodies
     screenshot(page, "report-after-actions")
+
+    # The month's review counts the hand-made severity change, with its reason.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Monthly review").click()
+    page.get_by_label(re.compile("^Month")).fill(time.strftime("%Y-%m", time.gmtime()))
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text(reason).first).to_be_visible()
+    screenshot(page, "review-after-actions")
     assert not w.dialogs and not w.errors, (w.dialogs, w.errors)
 
 

@@ -5,6 +5,7 @@ for a person to review. See dashboard_fixtures.py for the server and the seeded 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,7 +45,8 @@ PAGES: dict[str, Callable[[Site], str]] = {
     "notification-editor": lambda s: f"/projects/{s.project.id}/notifications/resolved",
     "members": lambda s: f"/projects/{s.project.id}/members",
     "account": lambda s: "/account",
-    "review": lambda s: "/review",
+    "review": lambda s: "/review",  # the month just ended: empty here
+    "review-this-month": lambda s: f"/review?month={time.strftime('%Y-%m', time.gmtime())}",
 }
 
 
