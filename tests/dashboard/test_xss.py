@@ -14,6 +14,7 @@ import io
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -206,3 +207,37 @@ description = "{ALL[3].replace('"', "'")}"
 when = {{ severity = ["critical"] }}
 send = [{{ role = "helpdesk" }}]
 '''
+
+
+# Every query parameter any dashboard page reads, and then some: reflected XSS is tried on all.
+QUERY_NAMES = (
+    "q", "status", "severity", "kind", "category", "connector", "group", "reporter", "account", "from",
+    "to", "sort", "cursor", "project", "month", "locale", "next", "notice", "done", "error", "view",
+)  # fmt: skip
+
+
+async def test_no_page_reflects_its_query_or_path_unescaped(dash: Dash, lead: SignedIn) -> None:
+    """Each GET page of the dashboard (read from the route list, so new pages are swept too)
+    with a hostile value in every query parameter, and in each path id."""
+    from bugline.routes import dashboard
+    from tests.dashboard.test_permissions import PAGE_ENDPOINTS, PARAM, fill
+
+    report_id = await submit_hostile(dash, "Export fails")
+    ids = {"project": dash.project.id, "report": report_id, "kind": "resolved", "user": lead.user_id}
+    ids.update({"connector": "0" * 32, "view": "0" * 32, "token": "0" * 32})
+    hostile = f"{SCRIPT}{ALL[1]}{ALL[4]}"
+    checked = 0
+    for method, path in PAGE_ENDPOINTS:
+        if method != "GET":
+            continue
+        urls = [fill(path, ids) + "?" + "&".join(f"{n}={quote(hostile)}" for n in QUERY_NAMES)]
+        for match in PARAM.finditer(path):  # each path parameter on its own, the others real
+            urls.append(fill(path.replace(match.group(0), quote(hostile, safe="")), ids))
+        for url in urls:
+            res = await lead.get(url)
+            assert res.status_code < 500, (url, res.status_code)
+            if "html" in res.headers.get("content-type", ""):
+                problems, _ = scan(res.text)
+                assert not problems, f"GET {url} ({res.status_code}):\n" + "\n".join(problems)
+            checked += 1
+    assert checked >= len([r for r in dashboard.routes if "GET" in (getattr(r, "methods", None) or ())])
