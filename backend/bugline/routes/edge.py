@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -150,9 +151,26 @@ def require_json(request: Request) -> None:
         )
 
 
+class _NotJson(ValueError):
+    """NaN and Infinity: Python's json reads them, JSON and PostgreSQL's json type do not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+# A \u0000 escape not itself escaped (an even number of backslashes before it): JSON can only
+# carry a NUL this way, and PostgreSQL's text columns cannot store one.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def parse_json(body: bytes) -> Any:
+    if _NUL_ESCAPE.search(body):
+        raise ApiError(400, "nul_character", "the text contains a NUL character (\\u0000); remove it")
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_refuse_constant)
+    except _NotJson as exc:
+        raise ApiError(400, "malformed_json", f"{exc} is not a JSON number; send a number or null") from None
     except RecursionError:
         raise ApiError(400, "malformed_json", "the JSON is nested too deeply") from None
     except UnicodeDecodeError:

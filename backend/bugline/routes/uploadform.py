@@ -68,6 +68,14 @@ def kind_of(field_name: str) -> AttachmentKind:
 
 
 def report_from_fields(fields: dict[str, str]) -> ReportIn:
+    nul = sorted(k for k, v in fields.items() if "\x00" in v)
+    if nul:  # PostgreSQL's text columns cannot store a NUL
+        raise ApiError(
+            400,
+            "nul_character",
+            f"{', '.join(nul)} contains a NUL character; remove it",
+            fields=[{"field": k, "message": "contains a NUL character"} for k in nul],
+        )
     if "report" in fields:
         extra = sorted(set(fields) - {"report"})
         if extra:
