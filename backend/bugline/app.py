@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,7 +23,13 @@ from bugline.db.engine import (
     make_readers,
     make_sessionmaker,
 )
-from bugline.errors import ApiError, handle_api_error, handle_http_exception, handle_store_error
+from bugline.errors import (
+    ApiError,
+    handle_api_error,
+    handle_database_unavailable,
+    handle_http_exception,
+    handle_store_error,
+)
 from bugline.hooks.poll import Poller
 from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
@@ -182,6 +189,9 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         ApiError: handle_api_error,
         HTTPException: handle_http_exception,
         StoreError: handle_store_error,
+        # A restart or failover of the database: 503 with Retry-After, not 500 (found by tests/soak).
+        OperationalError: handle_database_unavailable,
+        InterfaceError: handle_database_unavailable,
         DashError: handle_dash_error,
         LoginRequired: handle_login_required,
     }

@@ -58,6 +58,24 @@ async def handle_store_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database dropped the connection or refused a new one (a restart, a failover, a
+    deadlock victim): passing, like storage trouble. Without this the client gets a bare 500
+    and cannot tell "try again" from "this will never work". Writes are single transactions,
+    so a retry (same Idempotency-Key for a report) finds either nothing or the finished row."""
+    return JSONResponse(
+        {
+            "error": {
+                "code": "database_unavailable",
+                "message": "the database did not answer; retry shortly (a report sent again "
+                "with the same Idempotency-Key is stored once)",
+            }
+        },
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 # Plain-words messages for the HTTP errors Starlette raises itself (unknown route, wrong method).
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}
 

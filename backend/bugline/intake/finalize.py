@@ -44,8 +44,19 @@ from bugline.storage.base import MediaStore, StoreError
 log = logging.getLogger("bugline.intake")
 
 OPEN = (AttachmentState.PENDING, AttachmentState.UPLOADED)
-# Long enough to verify a 500 MB recording; a crashed finalize frees the report after it.
+# How long one finalize holds the report while it verifies the files: long enough for what it
+# has to read (a floor, plus the bytes at a slow 2 MiB/s, so a 500 MB recording gets ~4 min),
+# short enough that a process killed mid-check frees a screenshot's report in seconds, not
+# minutes: meanwhile the widget's retries get 409 (tests/soak found 5 min for every report).
 CLAIM = timedelta(minutes=5)
+CLAIM_FLOOR = timedelta(seconds=20)
+CLAIM_BYTES_PER_SECOND = 2 * 1024 * 1024
+
+
+def claim_for(attachments: list[Attachment]) -> timedelta:
+    """The claim for verifying these attachments (pure)."""
+    total = sum(max(0, a.declared_size or 0) for a in attachments)
+    return min(CLAIM, CLAIM_FLOOR + timedelta(seconds=total / CLAIM_BYTES_PER_SECOND))
 
 
 @dataclass(slots=True)
@@ -123,8 +134,8 @@ async def complete_upload(
     return attachment
 
 
-async def claim(sessions: async_sessionmaker[AsyncSession], report: Report) -> bool:
-    """Take the report for verification unless another finalize holds a live claim."""
+async def claim(sessions: async_sessionmaker[AsyncSession], report: Report, hold: timedelta = CLAIM) -> bool:
+    """Take the report for ``hold`` to verify it, unless another finalize holds a live claim."""
     now = utcnow()
     async with sessions() as session, session.begin():
         result = await session.execute(
@@ -134,7 +145,7 @@ async def claim(sessions: async_sessionmaker[AsyncSession], report: Report) -> b
                 Report.status == ReportStatus.AWAITING_MEDIA,
                 or_(Report.finalizing_until.is_(None), Report.finalizing_until < now),
             )
-            .values(finalizing_until=now + CLAIM)
+            .values(finalizing_until=now + hold)
         )
     return bool(getattr(result, "rowcount", 0))
 
@@ -168,7 +179,7 @@ async def finalize(
         if not has_description(report):
             raise empty_report()
         todo = [a for a in await attachments_of(session, report) if a.state in OPEN]
-    if not await claim(sessions, report):
+    if not await claim(sessions, report, claim_for(todo)):
         async with readers() as session:
             current = await report_for_token(session, project, report_id, token)
             if current.status != ReportStatus.AWAITING_MEDIA:
