@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test bench eval lint typecheck install install-test services widget-deps widget-test clean
+.PHONY: run test bench soak eval lint typecheck install install-test services widget-deps widget-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ test: install-test services widget-test lint typecheck
 ## make bench: the benchmarks recorded in BENCHMARKS.md
 bench: install-test services widget-deps
 	$(BIN)/python -m tests.bench.run
+
+## make soak: the long form of the load-and-faults suite (2 web processes, 2 workers, a private
+## PostgreSQL restarted, S3 stopped for 30 s, a failing helpdesk; figures into BENCHMARKS.md) and of
+## the generated bad-input requests (thousands per operation of /openapi.json)
+soak: install-test services
+	BUGLINE_SOAK=1 $(BIN)/pytest -q tests/security
+	$(BIN)/python -m tests.soak.run
 
 ## make eval: the triage engine on ../shared/datasets (when present), next to two baselines
 eval: install-test
