@@ -160,3 +160,25 @@ async def test_pages_carry_a_strict_policy(dash: Dash) -> None:
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert page.headers["cache-control"] == "no-store"
+
+
+async def test_a_wrong_password_keeps_the_page_asked_for(dash: Dash) -> None:
+    user = await dash.user()
+    client, token = await login_form(dash)
+    wrong = await client.post(  # type: ignore[attr-defined]
+        "/login",
+        data={"email": user.email, "password": "typo", "form_token": token, "next": "/review?month=2026-10"},
+    )
+    assert wrong.status_code == 401 and 'name="next" value="/review?month=2026-10"' in wrong.text
+    again = TOKEN.search(wrong.text)
+    assert again
+    res = await client.post(  # type: ignore[attr-defined]
+        "/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "form_token": again.group(1),
+            "next": "/review?month=2026-10",
+        },
+    )
+    assert res.status_code == 303 and res.headers["location"] == "/review?month=2026-10"

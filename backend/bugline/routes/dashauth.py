@@ -45,7 +45,10 @@ def _form(
     email: str = "",
     error: str = "",
     headers: dict[str, str] | None = None,
+    next_path: str | None = None,
 ) -> Response:
+    """The sign-in form; ``next_path`` (the posted one after a failed attempt) wins over ?next=,
+    so a mistyped password does not lose the page the agent asked for."""
     state = app_state(request)
     token = formtoken.issue(state.settings.secret_key, PURPOSE, PURPOSE, utcnow())
     return render(
@@ -57,7 +60,7 @@ def _form(
         email=email,
         error=error,
         form_token=token,
-        next=safe_next(request.query_params.get("next")),
+        next=safe_next(next_path or request.query_params.get("next")),
     )
 
 
@@ -86,12 +89,29 @@ async def login(request: Request) -> Response:
     check = formtoken.check(state.settings.secret_key, PURPOSE, PURPOSE, fields.get("form_token"), utcnow())
     if check is not formtoken.Check.VALID:
         return _form(
-            request, status=403, email=email, error="The sign-in form had expired. Please sign in again."
+            request,
+            next_path=fields.get("next"),
+            status=403,
+            email=email,
+            error="The sign-in form had expired. Please sign in again.",
         )
     if not email or not password:
-        return _form(request, status=400, email=email, error="Enter your email address and your password.")
+        return _form(
+            request,
+            next_path=fields.get("next"),
+            status=400,
+            email=email,
+            error="Enter your email address and your password.",
+        )
     if state.login_email.wait(email):  # refused before the password is even compared
-        return _form(request, status=429, email=email, error=LOCKED, headers={"Retry-After": "60"})
+        return _form(
+            request,
+            next_path=fields.get("next"),
+            status=429,
+            email=email,
+            error=LOCKED,
+            headers={"Retry-After": "60"},
+        )
     async with state.sessions() as session, session.begin():
         user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     good = await asyncio.to_thread(verify_password, password, user.password_hash if user else _DUMMY)
@@ -99,7 +119,7 @@ async def login(request: Request) -> Response:
         wait = state.login_email.hit(email)
         status = 429 if wait else 401
         message = LOCKED if wait else "The email address or the password is not right."
-        return _form(request, status=status, email=email, error=message)
+        return _form(request, next_path=fields.get("next"), status=status, email=email, error=message)
     agent_ip = client_ip(request, state.settings.trusted_proxies)
     ua = request.headers.get("user-agent")
 
