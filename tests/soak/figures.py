@@ -34,7 +34,8 @@ def summary(result: Result) -> str:
     lines = [
         f"soak ({plan.name}): {plan.reporters} reporters, {plan.load_seconds:g} s of load, "
         f"{result.seconds:.0f} s in all (drain {result.drain_seconds:.0f} s)",
-        f"submissions {len(result.submissions)}, accepted {result.accepted}, stored {result.stored}, "
+        f"submissions {len(result.submissions)} ({result.accepted / plan.load_seconds:.1f}/s accepted), "
+        f"accepted {result.accepted}, stored {result.stored}, "
         f"delivered {result.delivered}, report rows {result.report_rows}",
         f"helpdesk: {result.raw_posts} verified POSTs, {result.resent} re-sends of a delivery id it already had",
         f"latency: {latency_line(result)}",
@@ -85,7 +86,10 @@ def markdown(result: Result, *, date: str, machine: str, command: str) -> str:
             f"real PNG screenshot (20-180 KB) for {plan.load_seconds:g} s to 2 `bugline serve` processes, with 2 "
             "`bugline worker` processes triaging and forwarding to a signed webhook receiver, on a private "
             "PostgreSQL cluster and SeaweedFS S3; then the outbox drained "
-            f"({result.drain_seconds:.0f} s).",
+            f"({result.drain_seconds:.0f} s). Throughput: {result.accepted / plan.load_seconds:.1f} reports "
+            "accepted per second; everything (the reporters, the receiver, PostgreSQL, SeaweedFS and the 4 "
+            "Bugline processes) shares the machine's cores, so the latencies are this machine's, under "
+            "its other load too.",
             "",
             "| Reports | Count |",
             "|---|---|",
@@ -102,7 +106,8 @@ def markdown(result: Result, *, date: str, machine: str, command: str) -> str:
             "",
             f"Deliveries: {result.delivery_attempts} attempts for {result.deliveries} deliveries; "
             f"{helpdesk_faults(result)}. The helpdesk took {result.raw_posts} verified POSTs, of which "
-            f"{result.resent} re-sent a delivery id it already had (an answer lost to a hang after it acted): "
+            f"{result.resent} re-sent a delivery id it already had (the answer was lost: a hang after the "
+            "helpdesk acted, or a worker killed mid-call whose lease ran out): "
             "at-least-once delivery, exactly one ticket per report after the receiver's de-duplication on "
             "`Bugline-Webhook-Id`.",
             "",

@@ -184,10 +184,9 @@ class Reporter:
             error = res.json().get("error") or {}
         except ValueError:
             error = {}
+        what = f"{res.status_code} {error.get('code', '')}".strip()
         sub.failures.append(
-            Failure(
-                time.monotonic(), step, str(res.status_code), res.status_code in EXPECTED_API_STATUSES, app
-            )
+            Failure(time.monotonic(), step, what, res.status_code in EXPECTED_API_STATUSES, app)
         )
         raise Fail(
             f"{step}: HTTP {res.status_code} {error.get('code', '')}",

@@ -11,14 +11,26 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import signal
+import subprocess
 import sys
 
-from tests.bench.run import BENCHMARKS, cpu_model, nproc, postgres_version, replace_block, seaweed_version
+from tests.bench.run import BENCHMARKS, cpu_model, nproc, replace_block, seaweed_version
 from tests.soak.figures import markdown, summary
 from tests.soak.scenario import Plan, run
+from tests.soak.services import pg_bindir
 
 HEADING = "## Load and faults (`make soak`)"
+
+
+def postgres_version() -> str:
+    """The version of the binaries the private cluster runs (the shared server is never asked)."""
+    out = subprocess.run(
+        [str(pg_bindir() / "pg_ctl"), "--version"], capture_output=True, text=True, check=True
+    )
+    found = re.search(r"\(PostgreSQL\) (\d+(?:\.\d+)*)", out.stdout)
+    return found.group(1) if found else out.stdout.strip()
 
 
 def machine() -> str:

@@ -211,8 +211,13 @@ async def run_faults(
 ) -> None:
     """Each fault at its time, blocking work in threads so the reporters keep going meanwhile."""
 
-    async def window(name: str, offset: float, action: Callable[[FaultWindow], Any]) -> None:
+    kinds = Counter[str]()
+
+    async def window(kind: str, offset: float, action: Callable[[FaultWindow], Any]) -> None:
         await _at(t0, offset)
+        kinds[kind] += 1
+        # Each window its own name, so two restarts of the same kind keep their own figures.
+        name = kind if kinds[kind] == 1 else f"{kind} #{kinds[kind]}"
         w = FaultWindow(name, time.monotonic())
         windows.append(w)
         result = action(w)

@@ -29,7 +29,8 @@ def test_every_accepted_report_is_stored_and_delivered_once_through_faults() -> 
     assert result.accepted == result.stored == result.delivered == result.report_rows, text
     # The faults were real: reporters met the S3 outage and the app kill, deliveries met the
     # helpdesk's 500s and hangs (a soak whose faults touched nothing would prove nothing).
-    assert result.retries_by_fault.get("s3 outage"), text
-    assert result.retries_by_fault.get("app SIGKILL"), text
+    hit = {name for name, failures in result.retries_by_fault.items() if failures}
+    assert any(name.startswith("s3 outage") for name in hit), text
+    assert any(name.startswith("app SIGKILL") for name in hit), text
     assert any(k.startswith("status 500") for k in result.helpdesk_faults), text
     assert any(k.startswith("hang") for k in result.helpdesk_faults), text
