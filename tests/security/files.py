@@ -8,6 +8,7 @@ import io
 import struct
 import zipfile
 import zlib
+from functools import cache
 
 from tests.support.media import png
 
@@ -24,11 +25,13 @@ def png_claiming(width: int, height: int, idat: bytes = b"") -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
+@cache  # made once per session: compressing 64 MiB takes a while
 def png_bomb() -> bytes:
     """100000 x 100000 pixels, with image data that inflates to 64 MiB from about 64 KiB."""
     return png_claiming(100_000, 100_000, zlib.compress(bytes(EXPANDED), 9))
 
 
+@cache  # made once per session: compressing 64 MiB takes a while
 def zip_bomb() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
@@ -37,6 +40,7 @@ def zip_bomb() -> bytes:
     return out.getvalue()
 
 
+@cache  # made once per session: compressing 64 MiB takes a while
 def gzip_bomb() -> bytes:
     return gzip.compress(bytes(EXPANDED), compresslevel=9, mtime=0)
 
