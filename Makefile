@@ -64,7 +64,7 @@ bench: install-test services widget-deps
 ## PostgreSQL restarted, S3 stopped for 30 s, a failing helpdesk; figures into BENCHMARKS.md) and of
 ## the generated bad-input requests (about 4,500 from /openapi.json, 25 per operation and kind of run)
 soak: install-test services
-	BUGLINE_SOAK=1 $(BIN)/pytest -q tests/security
+	SOAK_LONG=1 $(BIN)/pytest -q tests/security
 	$(BIN)/python -m tests.soak.run
 
 ## make eval: the triage engine on ../shared/datasets (when present), next to two baselines

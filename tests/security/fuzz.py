@@ -4,7 +4,7 @@ each answer is checked against the document.
 
 Hypothesis only *generates* here (a sync ``@given`` collecting cases); the requests are sent
 afterwards, so a failure names the request as a curl command instead of a shrunk example.
-``BUGLINE_SOAK=1`` (``make soak``) raises the number of examples per operation.
+``SOAK_LONG=1`` (``make soak``; not a BUGLINE_ name, which Settings would refuse) raises the number of examples per operation.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import PUBLIC_URL
 
-SOAK = os.environ.get("BUGLINE_SOAK") == "1"
+SOAK = os.environ.get("SOAK_LONG") == "1"
 # Examples per operation and per kind of run (aimed, negative aimed, wild).
 EXAMPLES = int(os.environ.get("BUGLINE_FUZZ_EXAMPLES", "25" if SOAK else "2"))
 
