@@ -19,7 +19,9 @@ from bugline.db.engine import make_sessionmaker
 from bugline.db.models import ReportEvent
 from bugline.observe.logs import JsonFormatter
 from tests.conftest import PUBLIC_URL, Bugline, Router, make_settings
+from tests.integration.test_agent_api import auth, hook, token_for
 from tests.integration.test_intake import headers, report_body
+from tests.support.vendors.receiver import FakeReceiver
 
 pytestmark = pytest.mark.anyio
 
@@ -126,3 +128,27 @@ async def test_a_report_is_followed_from_intake_by_its_ids(bugline: Bugline, jso
             )
         ).scalar_one()
     assert created.data["request_id"] == rid
+
+
+async def test_the_delivery_logs_carry_the_intake_request_id(
+    bugline: Bugline, json_logs: io.StringIO
+) -> None:
+    lead = await token_for(bugline, "lead")
+    async with FakeReceiver() as receiver:
+        base = f"/api/v1/projects/{bugline.project.id}"
+        added = await bugline.client.post(f"{base}/connectors", json=hook(receiver.url), headers=auth(lead))
+        assert added.status_code == 201
+        res = await bugline.client.post(
+            "/api/v1/reports",
+            json=report_body(),
+            headers={**headers(bugline), "X-Request-ID": "edge-4f1c2a9b"},
+        )
+        assert res.status_code == 201 and res.headers["x-request-id"] == "edge-4f1c2a9b"
+        await bugline.delivered()
+        assert len(receiver.reports()) == 1
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    delivered = [
+        e for e in lines if e["logger"] == "bugline.outbox" and e.get("report_id") == res.json()["id"]
+    ]
+    assert delivered, lines
+    assert delivered[-1]["origin_request_id"] == "edge-4f1c2a9b" and delivered[-1]["connector"] == "webhook"

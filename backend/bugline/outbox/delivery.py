@@ -39,12 +39,20 @@ from bugline.connectors.base import (
 )
 from bugline.connectors.document import ReportDocument, Update
 from bugline.db.engine import Writer
-from bugline.db.models import ConnectorConfig, Delivery, DeliveryState, Report, ReportStatus, utcnow
+from bugline.db.models import (
+    ConnectorConfig,
+    Delivery,
+    DeliveryState,
+    Report,
+    ReportEvent,
+    ReportStatus,
+    utcnow,
+)
 from bugline.db.models import Ticket as TicketRow
 from bugline.lifecycle import status as lifecycle
-from bugline.observe import metrics
+from bugline.observe import logs, metrics
 from bugline.outbox import queue, retry
-from bugline.outbox.document import build, load
+from bugline.outbox.document import Loaded, build, load
 from bugline.storage.base import MediaStore
 
 log = logging.getLogger("bugline.outbox")
@@ -160,8 +168,29 @@ async def process(ctx: Context, delivery_id: str) -> str:
         return await _record(ctx, plan, Failed(f"connector {c.name!r} settings: {exc}"))
     async with ctx.readers() as session:
         loaded = await session.run_sync(lambda s: load(s, d.report_id))
+        origin = await session.run_sync(lambda s: intake_request(s, d.report_id))
     if loaded is None:
         return await _record(ctx, plan, Failed("the report is gone"))
+    # Every line logged from here on (connector, outcome) carries the report's id and the id
+    # of the HTTP request that brought it in: one filter follows a report from intake to here.
+    with logs.bound(d.report_id, origin):
+        return await _send(ctx, plan, connector, loaded)
+
+
+def intake_request(s: Session, report_id: str) -> str | None:
+    """The X-Request-ID of the request that created the report (on its "created" event)."""
+    data = s.execute(
+        select(ReportEvent.data)
+        .where(ReportEvent.report_id == report_id, ReportEvent.kind == "created")
+        .limit(1)
+    ).scalar()
+    value = data.get("request_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+async def _send(ctx: Context, plan: Plan, connector: Connector, loaded: Loaded) -> str:
+    d, c = plan.delivery, plan.connector
+    assert d is not None and c is not None
     doc = await build(loaded, ctx.store, public_url=ctx.public_url, link_ttl=ctx.link_ttl)
     ticket = plan.ticket
     assert ticket is not None
