@@ -113,7 +113,7 @@ def test_another_secret_is_refused(case: Case) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if c.kind not in ("freshdesk", "django-helpdesk")], ids=str
+    "case", [c for c in CASES if c.kind not in ("freshdesk", "django-helpdesk")], ids=lambda c: c.kind
 )
 def test_a_truncated_body_is_refused(case: Case) -> None:
     body = case.body
