@@ -142,7 +142,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         await state.close()
 
     url = settings.effective_database_url
-    engine = make_async_engine(url)
+    engine = make_async_engine(url, pool_size=settings.db_pool_size)
     reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     readers = make_readers(reader)

@@ -68,6 +68,11 @@ class Settings:
         "Bearer token a Prometheus scraper sends to GET /metrics. Empty: /metrics answers only "
         "loopback and private-network addresses.",
     )
+    db_pool_size: int = _setting(
+        10,
+        "PostgreSQL connections each process keeps open (as many again during a burst, plus one "
+        "for LISTEN). Size it so processes x 2 x this stays under the server's max_connections.",
+    )
     retention_media_days: int = _setting(
         0,
         "Days screenshots, recordings and files are kept after a report arrives; 0 keeps them. "
@@ -174,6 +179,8 @@ class Settings:
             raise SettingsError("BUGLINE_MAIL_FROM is needed when BUGLINE_SMTP_HOST is set")
         if not 0 <= self.retention_media_days <= 36_500 or not 0 <= self.retention_personal_days <= 36_500:
             raise SettingsError("BUGLINE_RETENTION_*_DAYS must be a number of days from 0 (keep) to 36500")
+        if not 1 <= self.db_pool_size <= 500:
+            raise SettingsError("BUGLINE_DB_POOL_SIZE must be between 1 and 500")
         if self.log_format not in ("text", "json"):
             raise SettingsError("BUGLINE_LOG_FORMAT must be text or json")
         if self.metrics_token and len(self.metrics_token) < 16:

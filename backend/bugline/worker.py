@@ -41,7 +41,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
         )
     settings = settings.with_secret()
     url = settings.effective_database_url
-    engine = make_async_engine(url)
+    engine = make_async_engine(url, pool_size=settings.db_pool_size)
     reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     readers = make_readers(reader)

@@ -48,6 +48,10 @@ def test_values_are_parsed() -> None:
         ({"BUGLINE_PUBLIC_URL": "ftp://x"}, "must be an http(s) URL"),
         ({"PORT": "70000"}, "PORT must be between"),
         ({"BUGLINE_LOG_LEVEL": "loud"}, "BUGLINE_LOG_LEVEL must be one of"),
+        ({"BUGLINE_LOG_FORMAT": "xml"}, "BUGLINE_LOG_FORMAT must be text or json"),
+        ({"BUGLINE_METRICS_TOKEN": "short"}, "BUGLINE_METRICS_TOKEN must be at least 16"),
+        ({"BUGLINE_DB_POOL_SIZE": "0"}, "BUGLINE_DB_POOL_SIZE must be between 1 and 500"),
+        ({"BUGLINE_RETENTION_MEDIA_DAYS": "-3"}, "BUGLINE_RETENTION_*_DAYS"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_them(env: dict[str, str], needle: str) -> None:
@@ -68,3 +72,10 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert len(first) >= 32
     assert Settings(data_dir=tmp_path).with_secret().secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_pool_size_reaches_the_postgresql_engine() -> None:
+    from bugline.db.engine import make_async_engine
+
+    engine = make_async_engine("postgresql://u@127.0.0.1:5432/x", pool_size=4)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (4, 4)  # type: ignore[attr-defined]

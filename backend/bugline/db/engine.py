@@ -55,7 +55,7 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_async_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
+def make_async_engine(url: str, *, read_only: bool = False, pool_size: int = 10) -> AsyncEngine:
     """The app's engine. On SQLite, writers share one connection: SQLite takes one writer at
     a time anyway, and several connections contending for the lock sleep and retry (a p99
     of over a second under load, see BENCHMARKS.md); a queue in the pool is fair and fast.
@@ -64,7 +64,8 @@ def make_async_engine(url: str, *, read_only: bool = False) -> AsyncEngine:
     if is_sqlite:
         kwargs: dict[str, Any] = {} if read_only else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
     else:
-        kwargs = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+        # Up to pool_size connections kept, as many again in a burst (BUGLINE_DB_POOL_SIZE).
+        kwargs = {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
     engine = create_async_engine(driver_url(url, asynchronous=True), **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

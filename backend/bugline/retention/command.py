@@ -15,7 +15,7 @@ async def _with_parts(settings: Settings, work: Any) -> Any:
     from bugline.app import make_retention, make_store
 
     url = settings.effective_database_url
-    engine = make_async_engine(url)
+    engine = make_async_engine(url, pool_size=settings.db_pool_size)
     reader = make_reader_engine(url, engine)
     writer = Writer(url, engine)
     try:
