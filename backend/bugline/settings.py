@@ -47,6 +47,11 @@ class Settings:
     secret_key: str = _setting(
         "", "Key for signed URLs and tokens, at least 32 characters. Default: generated into DATA_DIR."
     )
+    secret_key_previous: str = _setting(
+        "",
+        "Earlier SECRET_KEYs, comma separated, still accepted after a rotation: links in mails "
+        "already sent, unsubscribe links and open forms keep working; new ones use SECRET_KEY.",
+    )
     public_url: str = _setting("", "Base URL people reach Bugline at. Default: http://127.0.0.1:PORT")
     host: str = _setting("127.0.0.1", "Interface `bugline serve` binds to.")
     port: int = _setting(8000, "Port `bugline serve` listens on (PORT works too).", env="PORT")
@@ -132,6 +137,12 @@ class Settings:
     )
 
     @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The current key, then the earlier ones still accepted (BUGLINE_SECRET_KEY_PREVIOUS)."""
+        previous = tuple(k.strip() for k in self.secret_key_previous.split(",") if k.strip())
+        return (self.secret_key, *previous)
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'bugline.db').resolve()}"
 
@@ -181,6 +192,8 @@ class Settings:
             raise SettingsError("BUGLINE_RETENTION_*_DAYS must be a number of days from 0 (keep) to 36500")
         if not 1 <= self.db_pool_size <= 500:
             raise SettingsError("BUGLINE_DB_POOL_SIZE must be between 1 and 500")
+        if any(len(k) < 32 for k in self.secret_keys[1:]):
+            raise SettingsError("each key in BUGLINE_SECRET_KEY_PREVIOUS must be at least 32 characters")
         if self.log_format not in ("text", "json"):
             raise SettingsError("BUGLINE_LOG_FORMAT must be text or json")
         if self.metrics_token and len(self.metrics_token) < 16:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 
 def public_key() -> str:
@@ -20,6 +21,17 @@ def status_token(secret_key: str, report_id: str) -> str:
     """
     mac = hmac.new(secret_key.encode(), b"report-status:" + report_id.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def status_token_for(keys: Sequence[str], report_id: str, stored_hash: str | None) -> str:
+    """The report's status token as the reporter holds it: derived with whichever of ``keys``
+    (current first, then those before a rotation) made the hash stored for the report, so a
+    mail about an old report carries the link that opens it."""
+    for key in keys:
+        token = status_token(key, report_id)
+        if stored_hash is None or hmac.compare_digest(token_hash(token), stored_hash):
+            return token
+    return status_token(keys[0], report_id)
 
 
 def token_hash(token: str) -> str:

@@ -33,7 +33,7 @@ from bugline.intake.uploads import check_declared, new_attachment
 from bugline.intake.useragent import parse_environment
 from bugline.observe import logs, metrics
 from bugline.settings import Settings
-from bugline.tokens import status_token, token_hash
+from bugline.tokens import status_token, status_token_for, token_hash
 
 log = logging.getLogger("bugline.intake")
 
@@ -126,7 +126,10 @@ async def replay(session: AsyncSession, settings: Settings, report: Report, requ
             "this Idempotency-Key was already used for a different report; use a new key for a new report",
         )
     return Created(
-        report, await attachments_of(session, report), status_token(settings.secret_key, report.id), True
+        report,
+        await attachments_of(session, report),
+        status_token_for(settings.secret_keys, report.id, report.status_token_hash),
+        True,
     )
 
 

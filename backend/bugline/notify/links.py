@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bugline.tokens import sign, status_token
@@ -36,7 +37,12 @@ class Links:
 
 
 def status_url(public_url: str, secret_key: str, report_id: str) -> str:
-    return f"{_base(public_url)}/s/{status_token(secret_key, report_id)}"
+    return token_url(public_url, status_token(secret_key, report_id))
+
+
+def token_url(public_url: str, token: str) -> str:
+    """The status page of the report a status token opens."""
+    return f"{_base(public_url)}/s/{token}"
 
 
 def answer_url(public_url: str, secret_key: str, report_id: str) -> str:
@@ -57,20 +63,28 @@ def unsubscribe_url(public_url: str, secret_key: str, reporter_id: str) -> str:
     return f"{_base(public_url)}/u/{unsubscribe_token(secret_key, reporter_id)}"
 
 
-def verify_unsubscribe(secret_key: str, token: str) -> str | None:
+def verify_unsubscribe(secret_key: str | Sequence[str], token: str) -> str | None:
     """The reporter id a genuine unsubscribe token names, or None (any tampering, any shape
-    that is not ours). The MAC is compared in constant time."""
+    that is not ours). The MAC is compared in constant time, against the current key and the
+    ones before a rotation (a year-old mail's link must still work)."""
     if len(token) > 200:
         return None
     reporter_id, dot, mac = token.rpartition(".")
     if not dot or not _REPORTER_ID.match(reporter_id) or not _HEX.match(mac):
         return None
-    expected = sign(secret_key, UNSUBSCRIBE, reporter_id)
-    return reporter_id if hmac.compare_digest(mac.encode(), expected.encode()) else None
+    keys = (secret_key,) if isinstance(secret_key, str) else tuple(secret_key)
+    for key in keys:
+        if hmac.compare_digest(mac.encode(), sign(key, UNSUBSCRIBE, reporter_id).encode()):
+            return reporter_id
+    return None
 
 
-def links_for(public_url: str, secret_key: str, report_id: str, reporter_id: str | None) -> Links:
-    status = status_url(public_url, secret_key, report_id)
+def links_for(
+    public_url: str, secret_key: str, report_id: str, reporter_id: str | None, *, token: str | None = None
+) -> Links:
+    """The customer's links; ``token``: the report's status token when the caller knows it
+    (made with a key from before a rotation), else derived from ``secret_key``."""
+    status = token_url(public_url, token) if token else status_url(public_url, secret_key, report_id)
     return Links(
         status=status,
         answer=status + "/answer",

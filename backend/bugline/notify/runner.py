@@ -74,6 +74,7 @@ def mailer_for(
         problem=problem,
         public_url=settings.effective_public_url,
         secret_key=settings.secret_key,
+        secret_keys=settings.secret_keys,
         owner=owner,
     )
 

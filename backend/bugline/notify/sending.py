@@ -35,6 +35,7 @@ from bugline.notify import context, locales, store, templates
 from bugline.notify.links import links_for
 from bugline.notify.message import Mail, Sender, compose, message_id, thread_id
 from bugline.outbox import retry
+from bugline.tokens import status_token_for
 
 log = logging.getLogger("bugline.notify")
 
@@ -53,6 +54,7 @@ class Mailer:
     public_url: str
     secret_key: str
     owner: str
+    secret_keys: tuple[str, ...] = ()  # the current key, then those before a rotation
 
 
 def skip_reason(loaded: store.Loaded, mailer: Mailer) -> str:
@@ -75,7 +77,12 @@ def build(loaded: store.Loaded, mailer: Mailer) -> tuple[Mail, templates.Rendere
     assert mailer.sender is not None
     settings = loaded.settings
     locale = locales.choose(loaded.locales, settings)
-    links = links_for(mailer.public_url, mailer.secret_key, loaded.report_id, loaded.facts.reporter_id)
+    # The token the reporter already holds (made before a key rotation, perhaps).
+    keys = mailer.secret_keys or (mailer.secret_key,)
+    token = status_token_for(keys, loaded.report_id, loaded.status_token_hash)
+    links = links_for(
+        mailer.public_url, mailer.secret_key, loaded.report_id, loaded.facts.reporter_id, token=token
+    )
     values = context.variables(
         loaded.facts, locale, public_url=mailer.public_url, secret_key=mailer.secret_key, links=links
     )

@@ -62,6 +62,7 @@ class Loaded:
     email: str
     unsubscribed: bool
     locales: tuple[Any, ...]  # the reporter's, then the browser's
+    status_token_hash: str | None = None  # which key made the reporter's link (a rotation)
 
     @property
     def settings(self) -> Mapping[str, Any]:
@@ -88,6 +89,7 @@ def load(conn: Connection, notification_id: str, owner: str) -> Loaded | None:
             REPORTS.c.category,
             REPORTS.c.created_at,
             REPORTS.c.environment,
+            REPORTS.c.status_token_hash,
             PROJECTS.c.name.label("project_name"),
             PROJECTS.c.settings.label("project_settings"),
             REPORTERS.c.id.label("reporter_id"),
@@ -128,6 +130,7 @@ def load(conn: Connection, notification_id: str, owner: str) -> Loaded | None:
         email=(row.email or "").strip(),
         unsubscribed=bool(row.unsubscribed) if row.reporter_id else False,
         locales=(row.locale, (row.environment or {}).get("locale")),
+        status_token_hash=row.status_token_hash,
     )
 
 

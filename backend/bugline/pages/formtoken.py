@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bugline.tokens import sign
@@ -40,7 +41,24 @@ def issue(secret: str, purpose: str, subject: str, now: datetime) -> str:
 
 
 def check(
-    secret: str, purpose: str, subject: str, token: str | None, now: datetime, max_age: timedelta = MAX_AGE
+    secret: str | Sequence[str],
+    purpose: str,
+    subject: str,
+    token: str | None,
+    now: datetime,
+    max_age: timedelta = MAX_AGE,
+) -> Check:
+    """VALID, EXPIRED or INVALID; ``secret`` may be the current key and those before a
+    rotation (Settings.secret_keys): a form opened just before the rotation still counts."""
+    keys = (secret,) if isinstance(secret, str) else tuple(secret)
+    results = [_check(key, purpose, subject, token, now, max_age) for key in keys]
+    if Check.VALID in results:
+        return Check.VALID
+    return Check.EXPIRED if Check.EXPIRED in results else Check.INVALID
+
+
+def _check(
+    secret: str, purpose: str, subject: str, token: str | None, now: datetime, max_age: timedelta
 ) -> Check:
     if not token or len(token) > MAX_LENGTH or not token.isascii():
         return Check.INVALID

@@ -86,7 +86,7 @@ async def login(request: Request) -> Response:
         return _form(request, status=exc.status, error=exc.message)
     email = clean(fields.get("email", "")).lower()[:320]
     password = fields.get("password", "")[:1000]
-    check = formtoken.check(state.settings.secret_key, PURPOSE, PURPOSE, fields.get("form_token"), utcnow())
+    check = formtoken.check(state.settings.secret_keys, PURPOSE, PURPOSE, fields.get("form_token"), utcnow())
     if check is not formtoken.Check.VALID:
         return _form(
             request,

@@ -173,7 +173,7 @@ async def _posted(
     except FormError as exc:
         return _form_error(state, exc, opened.back, project.name)
     checked = formtoken.check(
-        state.settings.secret_key, purpose, opened.report.id, form.get("form_token"), utcnow()
+        state.settings.secret_keys, purpose, opened.report.id, form.get("form_token"), utcnow()
     )
     if checked is formtoken.Check.INVALID:
         return _forged(state, opened.back, project.name)
@@ -453,7 +453,7 @@ async def unsubscribe_page(request: Request) -> Response:
     if (limited := _limited(request)) is not None:
         return limited
     token = request.path_params["token"]
-    reporter_id = links.verify_unsubscribe(state.settings.secret_key, token)
+    reporter_id = links.verify_unsubscribe(state.settings.secret_keys, token)
     if reporter_id is None:
         return _not_found(state)
     async with state.readers() as session:
@@ -484,7 +484,7 @@ async def unsubscribe_page(request: Request) -> Response:
     if not one_click:
         # Our own confirm button; a one-click POST from a mail client needs no form token (RFC 8058).
         checked = formtoken.check(
-            state.settings.secret_key, UNSUBSCRIBE, reporter.id, form.get("form_token"), utcnow()
+            state.settings.secret_keys, UNSUBSCRIBE, reporter.id, form.get("form_token"), utcnow()
         )
         if checked is not formtoken.Check.VALID:
             return _forged(state, f"/u/{token}", project.name)

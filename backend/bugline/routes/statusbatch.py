@@ -82,7 +82,7 @@ async def status_batch(request: Request) -> Response:
                 )
                 for event in rows.scalars():
                     events[event.report_id].append(event)
-        public_url, secret = state.settings.effective_public_url, state.settings.secret_key
+        public_url = state.settings.effective_public_url
         for report in reports:
             token = by_hash[report.status_token_hash]
             answered[token] = {
@@ -94,7 +94,7 @@ async def status_batch(request: Request) -> Response:
                 "created_at": _iso(report.created_at),
                 "updated_at": _iso(report.updated_at),
                 # {public_url}/s/{token}, built where the mails and the pages build it.
-                "page_url": links.status_url(public_url, secret, report.id),
+                "page_url": links.token_url(public_url, token),
                 "timeline": [timeline_entry(e) for e in events[report.id][-MAX_EVENTS:]],
             }
     return JSONResponse(
