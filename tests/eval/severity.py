@@ -54,7 +54,7 @@ from bugline.triage import model as text_model
 from bugline.triage.classify import ClassificationRules, classify
 from bugline.triage.report import TriageInput
 from bugline.triage.result import LEVELS
-from bugline.triage.severity import SeverityRules, assess
+from bugline.triage.severity import SeverityRules, assess, prose
 from tests.eval import train_severity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -505,7 +505,7 @@ def score_parts(rows: Sequence[dict[str, Any]], rules: SeverityRules, push: np.n
         raise SystemExit(f"defaults/severity.toml has no keyword families {missing}")
     cap = rules.max_chars
     # the keyword text as assess() builds it for a report with only a title and a description
-    texts = [f"{(r['title'] or '')[:cap]}\n{(r['description'] or '')[:cap]}".lower() for r in rows]
+    texts = [prose(f"{(r['title'] or '')[:cap]}\n{(r['description'] or '')[:cap]}".lower()) for r in rows]
     fired = np.array([[bool(by_name[n].pattern.search(t)) for n in TUNED] for t in texts], dtype=float)
     fixed = np.full(len(rows), rules.base)
     for sig in rules.keywords:

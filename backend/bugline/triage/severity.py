@@ -131,6 +131,7 @@ def assess(report: TriageInput, rules: SeverityRules, group: GroupStats | None =
     cap = rules.max_chars
     text = "\n".join(getattr(report, f)[:cap] for f in _TEXT_FIELDS).lower()
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
+    text = prose(text)
 
     if rules.model is not None:
         verdict = rules.model.predict(report.title, _model_text(report, cap))
@@ -163,6 +164,20 @@ def assess(report: TriageInput, rules: SeverityRules, group: GroupStats | None =
     ranked = sorted((m for m in moves if m[1] and m[0]), key=lambda m: -abs(m[0]))
     reasons = tuple(f"{'+' if p > 0 else '-'} {reason}" for p, reason in ranked)
     return Severity(level=rules.level(score), score=round(score, 1), reasons=reasons)
+
+
+# Code, not prose: dotted names (config keys like ``hadoop.security.authentication``, class
+# names and stack frames like ``org.apache.hadoop.security.UserGroupInformation.doAs``, file
+# names, versions) and paths with two or more slashes. Keyword families read only the prose
+# around them, so a config key in a pasted log is not a security incident. Underscored and
+# CamelCase names need no rule: families match whole words only. The look-behind lets a
+# match start only at a token's first character, which keeps the scan linear.
+_CODE = re.compile(r"(?<![\w$./-])[\w$-]++(?:\.[\w$-]++)+|(?<![\w$./-])[\w.$-]*+(?:/+[\w.$-]++){2,}")
+
+
+def prose(text: str) -> str:
+    """``text`` with code (dotted names, paths) blanked out: what keyword families read."""
+    return _CODE.sub(" ", text)
 
 
 _FREQUENCY_WORDS = {"always": "every time", "sometimes": "some of the time", "once": "only once so far"}

@@ -208,3 +208,46 @@ def test_housekeeping_ranks_below_a_harmful_consequence_and_both_say_why():
     assert harm.score > chore.score
     assert any(r.startswith("- looks like housekeeping") for r in chore.reasons)
     assert any(r.startswith("+ describes a harmful consequence") for r in harm.reasons)
+
+
+SECURITY = "+ mentions a security problem"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Set hadoop.security.authentication=kerberos and dfs.permissions.enabled=true, then restart.",
+        "java.lang.SecurityException: denied\n"
+        "\tat org.apache.hadoop.security.UserGroupInformation.doAs(UserGroupInformation.java:1657)",
+        "See hadoop-common/src/main/java/org/apache/hadoop/security/ for the class.",
+        "The SECURITY_MODE flag and the SecurityManager class are read at startup.",
+    ],
+)
+def test_a_config_key_class_name_or_stack_frame_is_not_a_security_problem(code: str) -> None:
+    s = sev(TriageInput(title="NameNode restart takes ten minutes", description=code))
+    assert SECURITY not in s.reasons
+
+
+def test_the_same_word_in_prose_is_a_security_problem() -> None:
+    s = sev(
+        TriageInput(
+            title="NameNode restart takes ten minutes",
+            description="This is a security hole: any user can read other tenants' files.",
+        )
+    )
+    assert SECURITY in s.reasons
+
+
+def test_prose_next_to_a_pasted_config_key_still_counts() -> None:
+    s = sev(
+        TriageInput(
+            title="Security: hadoop.security.authentication=simple lets anyone impersonate hdfs",
+            description="Pasted core-site.xml below.",
+        )
+    )
+    assert SECURITY in s.reasons
+
+
+def test_long_dotted_and_slashed_runs_are_scored_quickly() -> None:
+    report = TriageInput(title="a." * 500_000, description="x/" * 500_000, actual=("y" * 2999 + " ") * 300)
+    terminates(lambda: assess(report, RULES), "dotted and slashed text")
