@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import pwd
 import secrets
@@ -31,7 +30,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.support.ports import free_ports
-from tests.support.seaweed import find_weed
+from tests.support.seaweed import find_weed, grpc_sockets, server_args, write_identities
 
 START_TIMEOUT = 60.0
 PROBE_BUCKET = "soak-probe"
@@ -204,15 +203,7 @@ class RestartableSeaweed:
         return [
             Path("/tmp") / f"soak-weed-filer-{filer}.sock",
             Path("/tmp") / f"soak-weed-s3-{s3}.sock",
-            *(
-                Path("/tmp") / f"seaweedfs-{kind}-grpc-{port}.sock"
-                for kind, port in (
-                    ("master", master_grpc),
-                    ("volume", volume_grpc),
-                    ("filer", filer_grpc),
-                    ("s3", s3_grpc),
-                )
-            ),
+            *grpc_sockets(master_grpc, volume_grpc, filer_grpc, s3_grpc),
         ]
 
     def client(self) -> object:
@@ -237,56 +228,26 @@ class RestartableSeaweed:
         weed = find_weed()
         data = self.root / "data"
         data.mkdir(parents=True, exist_ok=True)
-        identities = self.root / "identities.json"
-        identities.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "bugline-soak",
-                            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
+        identities = write_identities(
+            self.root / "identities.json", "bugline-soak", self.access_key, self.secret_key
         )
-        identities.chmod(0o600)
-        for sock in self._sockets():
-            sock.unlink(missing_ok=True)
-        master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = self.ports
         sockets = self._sockets()
+        for sock in sockets:
+            sock.unlink(missing_ok=True)
         logs = self.root / "logs"
         logs.mkdir(exist_ok=True)
-        args = [
+        args = server_args(
             weed,
-            f"-logdir={logs}",
-            "server",
-            f"-dir={data}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            f"-master.port={master}",
-            f"-master.port.grpc={master_grpc}",
-            "-master.telemetry=false",
+            logs,
+            data,
+            self.ports,
+            sockets[0],
+            sockets[1],
+            identities,
             # A restarted single master waits out a whole election timeout (10 s by default)
             # before it leads again; the outage we mean to cause is the S3 stop, not that.
             "-master.electionTimeout=1s",
-            "-master.volumeSizeLimitMB=256",
-            "-volume.max=100",
-            f"-volume.port={volume}",
-            f"-volume.port.grpc={volume_grpc}",
-            "-volume.preStopSeconds=0",
-            f"-filer.port={filer}",
-            f"-filer.port.grpc={filer_grpc}",
-            f"-filer.localSocket={sockets[0]}",
-            "-s3",
-            f"-s3.port={s3}",
-            f"-s3.port.grpc={s3_grpc}",
-            f"-s3.localSocket={sockets[1]}",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            f"-s3.config={identities}",
-        ]
+        )
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 args,

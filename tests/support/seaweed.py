@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -136,23 +137,15 @@ def _s3_ready(server: SeaweedServer) -> bool:
     return True
 
 
-def start_seaweed(tmpdir: Path) -> SeaweedServer:
-    """Start SeaweedFS with S3 and authentication on fresh ports; data and log live in ``tmpdir``."""
-    weed = find_weed()
-    tmpdir.mkdir(parents=True, exist_ok=True)
-    data = tmpdir / "data"
-    data.mkdir(exist_ok=True)
-    access_key = "AK" + secrets.token_hex(9).upper()
-    secret_key = secrets.token_urlsafe(30)
-    # Without an identities file SeaweedFS accepts any request unsigned, so signatures would
-    # not be tested at all (see /work/shared/notes/real-services.md).
-    identities = tmpdir / "identities.json"
-    identities.write_text(
+def write_identities(path: Path, name: str, access_key: str, secret_key: str) -> Path:
+    """The S3 identities file: one admin key pair. Without it SeaweedFS accepts any request
+    unsigned, so signatures would not be tested at all (see /work/shared/notes/real-services.md)."""
+    path.write_text(
         json.dumps(
             {
                 "identities": [
                     {
-                        "name": "bugline-test",
+                        "name": name,
                         "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
                         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
                     }
@@ -160,12 +153,14 @@ def start_seaweed(tmpdir: Path) -> SeaweedServer:
             }
         )
     )
-    identities.chmod(0o600)
-    (master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc) = free_ports(8)
-    sockets = [_socket_path(tmpdir, "filer", filer), _socket_path(tmpdir, "s3", s3)]
-    # weed always puts its gRPC unix sockets in /tmp, named after the gRPC ports; a killed
-    # instance leaves them behind and a later start on the same port would then fail.
-    sockets += [
+    path.chmod(0o600)
+    return path
+
+
+def grpc_sockets(master_grpc: int, volume_grpc: int, filer_grpc: int, s3_grpc: int) -> list[Path]:
+    """weed always puts its gRPC unix sockets in /tmp, named after the gRPC ports; a killed
+    instance leaves them behind and a later start on the same port would then fail."""
+    return [
         Path("/tmp") / f"seaweedfs-{kind}-grpc-{port}.sock"
         for kind, port in (
             ("master", master_grpc),
@@ -174,11 +169,22 @@ def start_seaweed(tmpdir: Path) -> SeaweedServer:
             ("s3", s3_grpc),
         )
     ]
-    for sock in sockets:
-        sock.unlink(missing_ok=True)  # a stale socket from a killed run makes the start fail
-    logs = tmpdir / "logs"
-    logs.mkdir(exist_ok=True)
-    args = [
+
+
+def server_args(
+    weed: str,
+    logs: Path,
+    data: Path,
+    ports: Sequence[int],
+    filer_socket: Path,
+    s3_socket: Path,
+    identities: Path,
+    *extra: str,
+) -> list[str]:
+    """``weed server`` with master, volume, filer and S3 on loopback only; ``ports`` are
+    (master, master gRPC, volume, volume gRPC, filer, filer gRPC, S3, S3 gRPC)."""
+    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
+    return [
         weed,
         f"-logdir={logs}",
         "server",
@@ -198,15 +204,36 @@ def start_seaweed(tmpdir: Path) -> SeaweedServer:
         "-volume.preStopSeconds=0",
         f"-filer.port={filer}",
         f"-filer.port.grpc={filer_grpc}",
-        f"-filer.localSocket={sockets[0]}",
+        f"-filer.localSocket={filer_socket}",
         "-s3",
         f"-s3.port={s3}",
         f"-s3.port.grpc={s3_grpc}",
-        f"-s3.localSocket={sockets[1]}",
+        f"-s3.localSocket={s3_socket}",
         "-s3.port.iceberg=0",  # these default to fixed ports and would clash between runs
         "-s3.port.lance=0",
         f"-s3.config={identities}",
+        *extra,
     ]
+
+
+def start_seaweed(tmpdir: Path) -> SeaweedServer:
+    """Start SeaweedFS with S3 and authentication on fresh ports; data and log live in ``tmpdir``."""
+    weed = find_weed()
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    data = tmpdir / "data"
+    data.mkdir(exist_ok=True)
+    access_key = "AK" + secrets.token_hex(9).upper()
+    secret_key = secrets.token_urlsafe(30)
+    identities = write_identities(tmpdir / "identities.json", "bugline-test", access_key, secret_key)
+    (master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc) = free_ports(8)
+    sockets = [_socket_path(tmpdir, "filer", filer), _socket_path(tmpdir, "s3", s3)]
+    sockets += grpc_sockets(master_grpc, volume_grpc, filer_grpc, s3_grpc)
+    for sock in sockets:
+        sock.unlink(missing_ok=True)  # a stale socket from a killed run makes the start fail
+    logs = tmpdir / "logs"
+    logs.mkdir(exist_ok=True)
+    ports = (master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc)
+    args = server_args(weed, logs, data, ports, sockets[0], sockets[1], identities)
     log_path = tmpdir / "weed.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
