@@ -36,6 +36,8 @@ from bugline.db.models import (
 
 ERASED = "[erased at the reporter's request]"
 BATCH = 500
+# The reporter's identity, blanked by an erasure request and by the retention policy alike.
+_IDENTITY: dict[str, None] = dict.fromkeys(("email", "name", "external_id", "account", "plan"))
 _PERSONAL_DONE = ("personal_data_expired", "personal_data_erased")
 _TEXT = ("title", "trying_to_do", "expected", "actual", "error_text", "steps", "description")
 _KEPT_STATES = (
@@ -152,15 +154,7 @@ def erase_reporter(
         conn.execute(
             update(REPORTERS)
             .where(REPORTERS.c.id.in_(reporters))
-            .values(
-                email=None,
-                name=None,
-                external_id=None,
-                account=None,
-                plan=None,
-                unsubscribed=True,
-                updated_at=now,
-            )
+            .values(**_IDENTITY, unsubscribed=True, updated_at=now)
         )
         # Mail not yet sent would go to an address we no longer hold.
         conn.execute(
@@ -179,18 +173,15 @@ def erase_reporter(
             "personal_data_erased",
             {"reason": "request", "files": len(out.files)},
         )
-    out.erasure_id = new_id()
-    conn.execute(
-        insert(ERASURES).values(
-            id=out.erasure_id,
-            project_id=project_id,
-            reason="request",
-            subject_hash=subject_hash(subject),
-            requested_by=requested_by[:320],
-            reports=len(out.reports),
-            files=len(out.files),
-            at=now,
-        )
+    out.erasure_id = _record(
+        conn,
+        project_id,
+        "request",
+        reports=len(out.reports),
+        files=len(out.files),
+        now=now,
+        subject=subject_hash(subject),
+        requested_by=requested_by[:320],
     )
     return out
 
@@ -259,26 +250,40 @@ def expire_personal(conn: Connection, project_id: str, before: datetime, *, now:
         ).scalars()
     ]
     if stale:
-        conn.execute(
-            update(REPORTERS)
-            .where(REPORTERS.c.id.in_(stale))
-            .values(email=None, name=None, external_id=None, account=None, plan=None, updated_at=now)
-        )
+        conn.execute(update(REPORTERS).where(REPORTERS.c.id.in_(stale)).values(**_IDENTITY, updated_at=now))
     _event(conn, project_id, reports, now, "personal_data_expired", {"reason": "retention"})
     out = Erased(reports=reports)
     if reports or stale:
-        out.erasure_id = new_id()
-        conn.execute(
-            insert(ERASURES).values(
-                id=out.erasure_id,
-                project_id=project_id,
-                reason="retention",
-                reports=len(reports),
-                files=0,
-                at=now,
-            )
-        )
+        out.erasure_id = _record(conn, project_id, "retention", reports=len(reports), files=0, now=now)
     return out
+
+
+def _record(
+    conn: Connection,
+    project_id: str,
+    reason: str,
+    *,
+    reports: int,
+    files: int,
+    now: datetime,
+    subject: str | None = None,
+    requested_by: str | None = None,
+) -> str:
+    """The erasures row: what was erased, why, and (for a request) only the subject's hash."""
+    erasure_id = new_id()
+    conn.execute(
+        insert(ERASURES).values(
+            id=erasure_id,
+            project_id=project_id,
+            reason=reason,
+            subject_hash=subject,
+            requested_by=requested_by,
+            reports=reports,
+            files=files,
+            at=now,
+        )
+    )
+    return erasure_id
 
 
 def unfinished(conn: Connection, limit: int = BATCH) -> list[tuple[str, str]]:
