@@ -1,6 +1,7 @@
-"""The loop shared by the outbox and the customer notifications: lease due rows of a work
-table (``bugline.leases``), run up to ``concurrency`` at once, sleep until poked or the next
-row is due.
+"""The loops of background work. WorkLoop, shared by the outbox and the customer
+notifications: lease due rows of a work table (``bugline.leases``), run up to
+``concurrency`` at once, sleep until poked or the next row is due. Periodic (below): a pass
+every few minutes, for the ticket poll and the retention sweep.
 
 It sleeps until woken (``poke``: a row was written in this process, or NOTIFY from another)
 or until the next row is due (a retry's time), never longer than ``interval``. Rows are
@@ -133,6 +134,42 @@ class WorkLoop(ABC):
 
     def start(self) -> None:
         if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run(), name=f"bugline-{self.name}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class Periodic(ABC):
+    """A pass every ``interval`` seconds (0 turns it off), the first at start: the ticket poll
+    and the retention sweep. A failed pass (the database or a vendor is down) is logged and
+    the next one tries again."""
+
+    name = "periodic"  # the task's name and the log's word for one pass
+
+    def __init__(self, *, interval: float, log: logging.Logger) -> None:
+        self.interval = interval
+        self.log = log
+        self._task: asyncio.Task[None] | None = None
+
+    @abstractmethod
+    async def tick(self) -> None:
+        """One pass."""
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                self.log.exception("%s failed; next pass in %.0f s", self.name, self.interval)
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self._task is None and self.interval > 0:
             self._task = asyncio.get_running_loop().create_task(self.run(), name=f"bugline-{self.name}")
 
     async def stop(self) -> None:

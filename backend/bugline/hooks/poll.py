@@ -10,8 +10,6 @@ created starts Open (1), which is what an unseen ticket is taken to have been.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -29,6 +27,7 @@ from bugline.db.models import ConnectorConfig, Report, Ticket, utcnow
 from bugline.hooks import apply, djangohelpdesk
 from bugline.hooks.inbound import Event
 from bugline.lifecycle import status as lifecycle
+from bugline.workloop import Periodic
 
 log = logging.getLogger("bugline.hooks")
 TICKETS = cast(Table, Ticket.__table__)
@@ -120,8 +119,10 @@ async def _one(
     return "changed"
 
 
-class Poller:
+class Poller(Periodic):
     """The loop in ``bugline worker`` (and the web process unless BUGLINE_NOTIFY_IN_WEB=false)."""
+
+    name = "ticket-poll"
 
     def __init__(
         self,
@@ -131,27 +132,10 @@ class Poller:
         *,
         interval: float,
     ) -> None:
+        super().__init__(interval=interval, log=log)
         self.writer = writer
         self.readers = readers
         self.http = http
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await poll(self.writer, self.readers, self.http)
-            except Exception:  # the database is down: the next pass tries again
-                log.exception("ticket poll failed; retrying in %.0f s", self.interval)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self._task is None and self.interval > 0:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-ticket-poll")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def tick(self) -> None:
+        await poll(self.writer, self.readers, self.http)

@@ -5,8 +5,6 @@ erasure request (``bugline erase``, the agent API)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from datetime import datetime
@@ -19,6 +17,7 @@ from bugline.db.models import Project, utcnow
 from bugline.retention import erase as steps
 from bugline.retention.policy import Policy, RetentionError, for_project
 from bugline.storage.base import MediaStore, StoreError
+from bugline.workloop import Periodic
 
 log = logging.getLogger("bugline.retention")
 
@@ -58,7 +57,9 @@ async def erase(
     return erased
 
 
-class Retention:
+class Retention(Periodic):
+    name = "retention"
+
     def __init__(
         self,
         writer: Writer,
@@ -68,12 +69,11 @@ class Retention:
         *,
         interval: float = 3600.0,
     ) -> None:
+        super().__init__(interval=interval, log=log)
         self.writer = writer
         self.readers = readers
         self.store = store
         self.defaults = defaults
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep(self, now: datetime | None = None) -> dict[str, int]:
         """One pass over every project; how many reports and files it expired."""
@@ -110,23 +110,7 @@ class Retention:
         counts["files"] += await delete_files(self.writer, self.store, leftover)
         return counts
 
-    async def run(self) -> None:
-        while True:
-            try:
-                counts = await self.sweep()
-                if any(counts.values()):
-                    log.info("retention sweep: %s", counts)
-            except Exception:  # the database or the store is down: the next pass tries again
-                log.exception("retention sweep failed; next pass in %.0f s", self.interval)
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-retention")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def tick(self) -> None:
+        counts = await self.sweep()
+        if any(counts.values()):
+            log.info("retention sweep: %s", counts)
