@@ -54,7 +54,7 @@ typecheck: install-test
 	$(BIN)/mypy backend
 
 test: install-test services widget-test lint typecheck
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 ## make bench: the benchmarks recorded in BENCHMARKS.md
 bench: install-test services widget-deps

@@ -225,3 +225,16 @@ async def bugline_local(tmp_path: Path) -> AsyncIterator[Bugline]:
     upgrade(url)
     async for b in start_bugline(make_settings(url, tmp_path)):
         yield b
+
+
+# `make test` runs on two xdist workers, one test file per group (`--dist loadgroup`). The
+# load-and-faults suite loads both cores for a minute and a half, and the real-Chromium tab
+# capture waits for repaints that such a load can starve; they share one group, so they run
+# one after another on one worker instead of side by side.
+HEAVY = {"tests/soak/test_soak.py", "tests/e2e/test_media.py", "tests/e2e/test_dialog_media.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group("heavy" if path in HEAVY else path))
