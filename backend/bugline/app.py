@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ from bugline.errors import (
     handle_store_error,
 )
 from bugline.hooks.poll import Poller
+from bugline.intake import formdata
+from bugline.intake.abandoned import Abandoned
 from bugline.intake.backlog import Backlog
 from bugline.notify.runner import Notifier
 from bugline.outbox.runner import Outbox
@@ -104,7 +107,8 @@ def make_retention(
     settings: Settings, writer: Writer, readers: async_sessionmaker[AsyncSession], store: MediaStore
 ) -> Retention:
     defaults = Policy(settings.retention_media_days, settings.retention_personal_days)
-    return Retention(writer, readers, store, defaults)
+    abandoned = Abandoned(make_sessionmaker(writer.engine), readers, store, settings)
+    return Retention(writer, readers, store, defaults, abandoned=abandoned)
 
 
 def wake(outbox: Outbox, notifier: Notifier) -> Callable[[], None]:
@@ -123,6 +127,8 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Form uploads stream to temporary files; a killed process leaves its own behind.
+        formdata.sweep_leftovers(settings.data_dir / "tmp", time.time())
         if settings.triage_in_web:
             state.backlog.start()  # triage of accepted reports, right after intake pokes it
         if settings.outbox_in_web:

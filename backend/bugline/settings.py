@@ -88,6 +88,12 @@ class Settings:
         "Days the reporter's identity, client IP and custom metadata are kept; 0 keeps them. "
         "A project may set its own (settings.retention.personal_days).",
     )
+    abandoned_upload_hours: int = _setting(
+        24,
+        "Hours a report may wait for files the customer never finished uploading (a closed tab); "
+        "then the retention sweep accepts it with the files that did arrive, or drops it if it "
+        "holds no words yet. 0 waits forever.",
+    )
     worker_metrics_port: int = _setting(
         0, "Port where `bugline worker` serves its Prometheus metrics (on HOST); 0 turns it off."
     )
@@ -190,6 +196,8 @@ class Settings:
             raise SettingsError("BUGLINE_MAIL_FROM is needed when BUGLINE_SMTP_HOST is set")
         if not 0 <= self.retention_media_days <= 36_500 or not 0 <= self.retention_personal_days <= 36_500:
             raise SettingsError("BUGLINE_RETENTION_*_DAYS must be a number of days from 0 (keep) to 36500")
+        if not 0 <= self.abandoned_upload_hours <= 8_760:
+            raise SettingsError("BUGLINE_ABANDONED_UPLOAD_HOURS must be hours from 0 (wait for ever) to 8760")
         if not 1 <= self.db_pool_size <= 500:
             raise SettingsError("BUGLINE_DB_POOL_SIZE must be between 1 and 500")
         if any(len(k) < 32 for k in self.secret_keys[1:]):

@@ -52,6 +52,8 @@ def test_values_are_parsed() -> None:
         ({"BUGLINE_METRICS_TOKEN": "short"}, "BUGLINE_METRICS_TOKEN must be at least 16"),
         ({"BUGLINE_DB_POOL_SIZE": "0"}, "BUGLINE_DB_POOL_SIZE must be between 1 and 500"),
         ({"BUGLINE_RETENTION_MEDIA_DAYS": "-3"}, "BUGLINE_RETENTION_*_DAYS"),
+        ({"BUGLINE_ABANDONED_UPLOAD_HOURS": "-1"}, "BUGLINE_ABANDONED_UPLOAD_HOURS must be hours from 0"),
+        ({"BUGLINE_ABANDONED_UPLOAD_HOURS": "9000"}, "BUGLINE_ABANDONED_UPLOAD_HOURS must be hours from 0"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_them(env: dict[str, str], needle: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -222,21 +222,7 @@ async def finalize(
             elif attachment.state == AttachmentState.REJECTED:
                 outcome.rejected.append(attachment)
         if not outcome.missing and (skip_rejected or not outcome.rejected):
-            report.status = ReportStatus.RECEIVED
-            report.accepted_at = now
-            report.updated_at = now
-            stored = sum(a.state == AttachmentState.STORED for a in attachments)
-            session.add(
-                ReportEvent(
-                    project_id=report.project_id,
-                    report_id=report.id,
-                    at=now,
-                    kind="media_verified",
-                    actor_type="system",
-                    data={"stored": stored, "rejected": len(outcome.rejected)},
-                )
-            )
-            session.add(accepted_event(report, now))
+            accept(session, report, attachments, now)
     for attachment in attachments:
         verdict = verdicts.get(attachment.id)
         if verdict is not None:
@@ -251,6 +237,26 @@ async def finalize(
         except StoreError as exc:  # the record already says rejected; leave a trace for the operator
             log.warning("could not delete refused upload %s: %s", key, exc)
     return outcome
+
+
+def accept(session: AsyncSession, report: Report, attachments: list[Attachment], now: datetime) -> None:
+    """Accept the report with the files it holds now (the caller's transaction)."""
+    report.status = ReportStatus.RECEIVED
+    report.accepted_at = now
+    report.updated_at = now
+    stored = sum(a.state == AttachmentState.STORED for a in attachments)
+    rejected = sum(a.state == AttachmentState.REJECTED for a in attachments)
+    session.add(
+        ReportEvent(
+            project_id=report.project_id,
+            report_id=report.id,
+            at=now,
+            kind="media_verified",
+            actor_type="system",
+            data={"stored": stored, "rejected": rejected},
+        )
+    )
+    session.add(accepted_event(report, now))
 
 
 def record(

@@ -22,6 +22,9 @@ from python_multipart.multipart import MultipartState, parse_options_header
 from bugline.errors import ApiError
 from bugline.storage.sniff import SNIFF_BYTES
 
+PREFIX = "upload-"  # the temporary files of file parts, in the data folder's tmp/
+LEFTOVER_AGE = 24 * 3600.0  # far longer than any request may take to stream its files
+
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 256 * 1024
 MAX_HEADER_BYTES = 4 * 1024
@@ -104,7 +107,7 @@ class _Reader:
             if len(self.form.files) >= self.max_files:
                 raise ApiError(422, "too_many_attachments", f"at most {self.max_files} files per report")
             ctype = self._headers.get(b"content-type", b"application/octet-stream").decode("latin-1")
-            fd, path = tempfile.mkstemp(dir=self.tmpdir, prefix="upload-")
+            fd, path = tempfile.mkstemp(dir=self.tmpdir, prefix=PREFIX)
             self._out = os.fdopen(fd, "wb")
             self._file = UploadedFile(
                 field=name,
@@ -206,3 +209,25 @@ async def read_form(
         reader.form.cleanup()
         raise
     return reader.form
+
+
+
+def sweep_leftovers(tmpdir: Path, now: float, older_than: float = LEFTOVER_AGE) -> int:
+    """Delete the temporary upload files a killed process left behind; how many went.
+
+    A request removes its own files when it ends, so a file older than any request can last
+    belongs to no one: a process that was SIGKILLed or ran out of memory mid-upload.
+    """
+    gone = 0
+    try:
+        entries = list(tmpdir.glob(f"{PREFIX}*"))
+    except OSError:
+        return 0
+    for path in entries:
+        try:
+            if now - path.stat().st_mtime > older_than:
+                path.unlink()
+                gone += 1
+        except OSError:  # removed meanwhile by its own request, or not ours to remove
+            continue
+    return gone

@@ -1,6 +1,7 @@
 """The retention sweep, hourly in ``bugline worker`` (and in the web process while
-BUGLINE_NOTIFY_IN_WEB is on): per project, expire media and personal data older than its
-policy, then delete the marked files from the store; and :func:`erase` for a reporter's
+BUGLINE_NOTIFY_IN_WEB is on): per project, settle reports whose uploads were abandoned
+(intake/abandoned.py), expire media and personal data older than its policy, then delete
+the marked files from the store; and :func:`erase` for a reporter's
 erasure request (``bugline erase``, the agent API)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bugline.db.engine import Writer
 from bugline.db.models import Project, utcnow
+from bugline.intake.abandoned import Abandoned
 from bugline.retention import erase as steps
 from bugline.retention.policy import Policy, RetentionError, for_project
 from bugline.storage.base import MediaStore, StoreError
@@ -67,6 +69,7 @@ class Retention(Periodic):
         store: MediaStore,
         defaults: Policy,
         *,
+        abandoned: Abandoned | None = None,
         interval: float = 3600.0,
     ) -> None:
         super().__init__(interval=interval, log=log)
@@ -74,14 +77,25 @@ class Retention(Periodic):
         self.readers = readers
         self.store = store
         self.defaults = defaults
+        self.abandoned = abandoned
 
     async def sweep(self, now: datetime | None = None) -> dict[str, int]:
         """One pass over every project; how many reports and files it expired."""
         now = now or utcnow()
-        counts = {"media_reports": 0, "personal_reports": 0, "files": 0}
+        counts = {
+            "media_reports": 0,
+            "personal_reports": 0,
+            "files": 0,
+            "abandoned_accepted": 0,
+            "abandoned_dropped": 0,
+        }
         async with self.readers() as session:
             projects = (await session.execute(select(Project.id, Project.settings))).all()
         for project_id, settings in projects:
+            if self.abandoned is not None:
+                settled = await self.abandoned.sweep(project_id, now)
+                counts["abandoned_accepted"] += settled.accepted
+                counts["abandoned_dropped"] += settled.dropped
             try:
                 policy = for_project(self.defaults, settings or {})
             except RetentionError as exc:
