@@ -11,6 +11,7 @@ import pytest
 
 from bugline.notify import context, links, locales, preferences, templates
 from bugline.notify.queue import KINDS
+from bugline.triage.result import FACTS
 from tests.notify.conftest import html_links, visible_text
 
 SECRET = "s" * 40
@@ -47,6 +48,45 @@ def test_languages_are_folders_and_german_and_french_are_shipped() -> None:
     assert locales.builtin() == ("de", "en", "fr")
     for loc in locales.builtin():
         assert locales.phrases(loc).get("team")
+
+
+ENGINE_QUESTIONS = {
+    "expected": "What did you expect to happen when you clicked Pay?",
+    "steps_to_reproduce": "Could you list, step by step, what you did before you clicked Pay?",
+}
+
+
+@pytest.mark.parametrize("kind", ["needs_info", "received"])
+def test_questions_are_asked_in_the_mails_language(kind: str) -> None:
+    german = templates.render(kind, "de", values(kind, "de", data={"questions": ENGINE_QUESTIONS}))
+    assert "Was hätten Sie stattdessen erwartet?" in german.text
+    assert "Könnten Sie Schritt für Schritt aufschreiben" in visible_text(german.html)
+    assert "clicked Pay" not in german.text + german.html  # no English half-sentence in German
+    french = templates.render(kind, "fr", values(kind, "fr", data={"questions": ENGINE_QUESTIONS}))
+    assert "Qu'attendiez-vous qu'il se passe à la place ?" in french.text
+    # English keeps the engine's question, which names what the customer did.
+    english = templates.render(kind, "en", values(kind, "en", data={"questions": ENGINE_QUESTIONS}))
+    assert ENGINE_QUESTIONS["expected"] in english.text
+
+
+def test_every_translation_asks_every_checklist_question() -> None:
+    for loc in locales.builtin():
+        if loc != locales.FALLBACK:
+            assert set(locales.phrases(loc).questions) == set(FACTS), loc
+
+
+def test_a_translation_with_a_question_for_no_fact_is_refused(tmp_path: Any, monkeypatch: Any) -> None:
+    folder = tmp_path / "xx"
+    folder.mkdir()
+    english = (locales.TEMPLATES / "en" / "phrases.toml").read_text("utf-8")
+    (folder / "phrases.toml").write_text(english + '\n[questions]\nmood = "How do you feel?"\n', "utf-8")
+    monkeypatch.setattr(locales, "TEMPLATES", tmp_path)
+    locales.phrases.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"\[questions\] maps checklist facts"):
+            locales.phrases("xx")
+    finally:
+        locales.phrases.cache_clear()
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bugline.notify import links as public_links
-from bugline.notify.locales import phrases
+from bugline.notify.locales import Phrases, phrases
 from bugline.render import common
 from bugline.sla.targets import targets_or_defaults
 
@@ -102,7 +102,7 @@ def variables(
             "reopen": made.reopen,
             "unsubscribe": made.unsubscribe,
         },
-        "questions": questions(facts.data),
+        "questions": questions(facts.data, words),
         "note": note(facts.data),
         "team": team(facts, locale, words.get("team")),
         "timeframe": words.within(targets.resolution(severity)),
@@ -111,10 +111,16 @@ def variables(
     }
 
 
-def questions(data: Mapping[str, Any]) -> list[str]:
+def questions(data: Mapping[str, Any], words: Phrases) -> list[str]:
+    """The engine's questions (``{fact: question}``), each in the mail's language when the
+    translation has it; a bare list (older notifications) is shown as it was stored."""
     raw = data.get("questions")
     values: list[Any] = (
-        list(raw.values()) if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
+        [words.question(str(fact), q) for fact, q in raw.items() if isinstance(q, str)]
+        if isinstance(raw, Mapping)
+        else raw
+        if isinstance(raw, list)
+        else []
     )
     out = [common.one_line(q, QUESTION_LIMIT) for q in values if isinstance(q, str) and q.strip()]
     return out[:MAX_QUESTIONS]
@@ -145,7 +151,7 @@ def team(facts: Facts, locale: str, default: str) -> str:
 # ---- samples, for previews and for checking a project's templates -----------------------------
 
 SAMPLE_QUESTIONS = {
-    "steps": "Which steps lead to the problem, one by one?",
+    "steps_to_reproduce": "Which steps lead to the problem, one by one?",
     "expected": "What did you expect to happen?",
 }
 SAMPLE_NOTE = "We found the cause, a timeout in the export service. The fix is live since 14:05."

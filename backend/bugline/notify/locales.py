@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from bugline.triage.result import FACTS
 
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK = "en"
@@ -83,9 +85,17 @@ class Phrases:
     own keys because "within a working day" is not "within 1 working days"."""
 
     words: Mapping[str, str]
+    # fact -> the question in this language. The engine asks in English, naming what the
+    # customer did in their own words ("when you clicked Pay"); a translation asks the plain
+    # question instead, so a mail never mixes languages. English has none: the engine's own wins.
+    questions: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, key: str) -> str:
         return self.words[key]
+
+    def question(self, fact: str, asked: str) -> str:
+        """The question for ``fact`` in this language; ``asked`` (the engine's) if none."""
+        return self.questions.get(fact, asked)
 
     def within(self, delta: timedelta) -> str:
         """The resolution target as a promise. The rounding is the SLA module's
@@ -114,4 +124,9 @@ def phrases(locale: str) -> Phrases:
     missing = [k for k in PHRASE_KEYS if not isinstance(words.get(k), str)]
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}")
-    return Phrases(words)
+    questions = words.pop("questions", {})
+    if not isinstance(questions, dict) or not all(
+        fact in FACTS and isinstance(text, str) and text.strip() for fact, text in questions.items()
+    ):
+        raise ValueError(f"{path}: [questions] maps checklist facts ({', '.join(FACTS)}) to questions")
+    return Phrases(words, questions)
