@@ -36,6 +36,7 @@ from bugline.intake.triage import input_of, public_view
 from bugline.lifecycle import status as lifecycle
 from bugline.outbox import plan
 from bugline.pages.formbody import clean
+from bugline.pages.language import ENGLISH, Words
 from bugline.triage.questions import ask
 
 REPORTS = cast(Table, Report.__table__)
@@ -112,18 +113,18 @@ class Question:
     text: str  # the engine's plain-words question
 
 
-def questions(report: Report) -> list[Question]:
-    """The questions the form asks, in the engine's order. Facts without a text answer
-    (a screenshot) are left out: this page takes words, the widget takes files."""
+def questions(report: Report, t: Words = ENGLISH) -> list[Question]:
+    """The questions the form asks, in the engine's order and ``t``'s language. Facts without
+    a text answer (a screenshot) are left out: this page takes words, the widget takes files."""
     view = public_view(report) or {}
     asked = [
-        Question(BY_FACT[q["fact"]], q["question"])
+        Question(BY_FACT[q["fact"]], t.question(q["fact"], q["question"]))
         for q in view.get("questions", [])
         if q.get("fact") in BY_FACT and isinstance(q.get("question"), str)
     ]
     if not asked and report.status == ReportStatus.CANNOT_REPRODUCE:
         texts = ask(REPRODUCE_FACTS, input_of(report, account=None, plan=None, attachment_kinds=()))
-        asked = [Question(BY_FACT[fact], text) for fact, text in texts.items()]
+        asked = [Question(BY_FACT[fact], t.question(fact, text)) for fact, text in texts.items()]
     return asked
 
 
@@ -137,8 +138,9 @@ class Answers:
     columns: dict[str, Any]  # the report's columns after the answers
 
 
-def read(form: Mapping[str, str], asked: Sequence[Question], report: Report) -> Answers:
-    """Checks the answers like intake checks a report (intake/schema.py caps)."""
+def read(form: Mapping[str, str], asked: Sequence[Question], report: Report, t: Words = ENGLISH) -> Answers:
+    """Checks the answers like intake checks a report (intake/schema.py caps); the messages
+    in ``t``'s language."""
     fields = [q.field for q in asked] + [MORE]
     typed: dict[str, str] = {}
     values: dict[str, str] = {}
@@ -150,12 +152,10 @@ def read(form: Mapping[str, str], asked: Sequence[Question], report: Report) -> 
             continue
         if f.choices:
             if value not in f.choices:
-                errors[f.name] = "Please choose one of the options."
+                errors[f.name] = t("choose_option")
                 continue
         elif len(value) > f.cap:
-            errors[f.name] = (
-                f"This answer is {len(value):,} characters long; please shorten it to {f.cap:,} or fewer."
-            )
+            errors[f.name] = t("answer_too_long", length=len(value), cap=f.cap)
             continue
         values[f.name] = value
     columns = merged(report, values)
@@ -165,12 +165,9 @@ def read(form: Mapping[str, str], asked: Sequence[Question], report: Report) -> 
             over = len(text) - cap
             for f in fields:
                 if f.column == column and f.name in values:
-                    errors[f.name] = (
-                        f"Together with what your report already says this is too long; "
-                        f"please shorten it by {over:,} characters."
-                    )
+                    errors[f.name] = t("together_too_long", over=over)
     if not values and not errors:
-        errors[""] = "Please answer at least one question."
+        errors[""] = t("answer_one")
     kept = {k: v for k, v in values.items() if k not in errors}
     return Answers(values=kept, typed=typed, errors=errors, columns=merged(report, kept))
 

@@ -16,37 +16,17 @@ from typing import Any
 
 from bugline.db.models import ReportEvent, ReportStatus
 from bugline.pages.answers import BY_NAME
+from bugline.pages.language import ENGLISH, Words
 
 MAX_NOTE = 5_000
-
-# status -> (what it is called, what it means for the customer)
-STATUS_WORDS: dict[str, tuple[str, str]] = {
-    ReportStatus.AWAITING_MEDIA: ("Receiving your files", "We are still receiving the files you attached."),
-    ReportStatus.RECEIVED: ("Received", "We have your report and are looking at it."),
-    ReportStatus.NEEDS_INFO: (
-        "Waiting for your answers",
-        "We need a few more details before the team can act on it.",
-    ),
-    ReportStatus.ESCALATED: ("With the team", "Your report is with the team who can fix it."),
-    ReportStatus.IN_PROGRESS: ("Being worked on", "Someone on the team is working on it."),
-    ReportStatus.RESOLVED: ("Fixed", "The team says this is fixed. If you still see the problem, tell us."),
-    ReportStatus.CANNOT_REPRODUCE: (
-        "We could not reproduce it",
-        "The team tried but could not make the problem happen. Anything more you can tell us "
-        "helps; we keep the report open for 14 days.",
-    ),
-    ReportStatus.CLOSED: ("Closed", "This report is closed."),
-    ReportStatus.REOPENED: ("Reopened", "The report is open again and back with the team."),
-}
-BY: dict[str, str] = {
-    "reporter": "by you",
-    "agent": "by the support team",
-    "connector": "by the support team",
-}
+# Who moved a report, in the customer's terms (a word key in pages/words/).
+BY: dict[str, str] = {"reporter": "by_you", "agent": "by_team", "connector": "by_team"}
 
 
-def status_words(status: str) -> tuple[str, str]:
-    return STATUS_WORDS.get(status, ("Open", "We have your report."))
+def status_words(status: str, t: Words = ENGLISH) -> tuple[str, str]:
+    """What the status is called and what it means for the customer, in ``t``'s language."""
+    key = f"status_{status}" if f"status_{status}" in t.table else "status_open"
+    return t(key), t(f"{key}_meaning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,33 +39,33 @@ class Entry:
     answers: tuple[tuple[str, str], ...] = ()  # (what it answers, the customer's words)
 
 
-def entries(events: Iterable[ReportEvent]) -> list[Entry]:
-    return [entry(e) for e in events if e.public]
+def entries(events: Iterable[ReportEvent], t: Words = ENGLISH) -> list[Entry]:
+    return [entry(e, t) for e in events if e.public]
 
 
-def entry(event: ReportEvent) -> Entry:
+def entry(event: ReportEvent, t: Words = ENGLISH) -> Entry:
     data: dict[str, Any] = event.data if isinstance(event.data, dict) else {}
-    by = BY.get(event.actor_type, "")
+    by = t(BY[event.actor_type]) if event.actor_type in BY else ""
     if event.kind == "created":
-        return Entry(event.at, "You sent this report", "")
+        return Entry(event.at, t("sent_report"), "")
     if event.kind == "answered":
-        return Entry(event.at, "You added details", "", answers=_answers(data.get("answers")))
+        return Entry(event.at, t("added_details"), "", answers=_answers(data.get("answers"), t))
     status = data.get("to", data.get("status"))
-    title = status_words(status)[0] if isinstance(status, str) else "Update"
+    title = status_words(status, t)[0] if isinstance(status, str) else t("update")
     if event.actor_type == "reporter" and status == ReportStatus.RECEIVED:
-        by = "after your answers"  # needs_info -> received: the answers sent it back to triage
+        by = t("after_answers")  # needs_info -> received: the answers sent it back to triage
     note = data.get("note")
     note = note.strip()[:MAX_NOTE] if isinstance(note, str) else ""
-    label = ("Your comment" if event.actor_type == "reporter" else "Note from the team") if note else ""
+    label = (t("your_comment") if event.actor_type == "reporter" else t("team_note")) if note else ""
     return Entry(event.at, title, by, label, note)
 
 
-def _answers(raw: Any) -> tuple[tuple[str, str], ...]:
+def _answers(raw: Any, t: Words) -> tuple[tuple[str, str], ...]:
     if not isinstance(raw, dict):
         return ()
     out = []
     for name, value in raw.items():
         f = BY_NAME.get(str(name))
         if f is not None and isinstance(value, str):
-            out.append((f.label, f.words(value)))
+            out.append((t(f"field_{f.name}"), t(f"choice_{value}") if value in f.choices else value))
     return tuple(out)

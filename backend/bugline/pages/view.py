@@ -9,13 +9,14 @@ post only back to us (CSP ``form-action 'self'``), and nobody may frame them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse
+
+from bugline.pages.language import Words
 
 HERE = Path(__file__).resolve().parent.parent
 CSP = (
@@ -30,12 +31,6 @@ HEADERS = {
 }
 
 
-def when(at: datetime) -> str:
-    """ "3 March 2025, 14:05 UTC": unambiguous in every locale's reading of numbers."""
-    at = at.astimezone(UTC)
-    return f"{at.day} {at:%B %Y, %H:%M} UTC"
-
-
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates" / "pages"),
     autoescape=True,
@@ -43,7 +38,6 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-templates.filters["when"] = when
 
 
 def prefix(public_url: str) -> str:
@@ -53,9 +47,24 @@ def prefix(public_url: str) -> str:
 
 
 def page(
-    name: str, *, public_url: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+    name: str,
+    *,
+    public_url: str,
+    words: Words,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
 ) -> HTMLResponse:
+    """The page in ``words``' language: templates say ``t("key", ...)`` for every sentence."""
     base = prefix(public_url)
     context.setdefault("project_name", "")
-    html = templates.get_template(name).render(base=base, stylesheet=f"{base}/static/pages.css", **context)
-    return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
+    html = templates.get_template(name).render(
+        base=base, stylesheet=f"{base}/static/pages.css", t=words, lang=words.locale, **context
+    )
+    return HTMLResponse(
+        html,
+        status_code=status,
+        # The page's language follows the report (and the visitor's Accept-Language): caches
+        # are already told not to store it; Content-Language says which one it is.
+        headers={**HEADERS, "Content-Language": words.locale, **(headers or {})},
+    )

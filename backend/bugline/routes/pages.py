@@ -28,9 +28,11 @@ from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStat
 from bugline.errors import ApiError
 from bugline.lifecycle import status as lifecycle
 from bugline.notify import links
+from bugline.notify.context import notifications_settings
 from bugline.pages import answers as answer_flow
-from bugline.pages import formtoken, timeline
+from bugline.pages import formtoken, language, timeline
 from bugline.pages.formbody import FormError, clean, read_form
+from bugline.pages.language import Words
 from bugline.pages.view import page
 from bugline.routes.edge import app_state, limit_ip
 from bugline.state import AppState
@@ -52,12 +54,18 @@ ANSWER, REOPEN, UNSUBSCRIBE = "answer", "reopen", "unsubscribe"
 # --- shared -----------------------------------------------------------------------------
 
 
-def _page(state: AppState, name: str, **context: Any) -> Response:
-    return page(name, public_url=state.settings.effective_public_url, **context)
+def _page(state: AppState, t: Words, name: str, **context: Any) -> Response:
+    return page(name, public_url=state.settings.effective_public_url, words=t, **context)
+
+
+def _visitor(request: Request) -> Words:
+    """The words for a page that knows no report: the visitor's Accept-Language alone."""
+    return language.choose(language.accepted(request.headers.get("accept-language", "")), {})
 
 
 def _message(
     state: AppState,
+    t: Words,
     status: int,
     title: str,
     text: str,
@@ -68,6 +76,7 @@ def _message(
 ) -> Response:
     return _page(
         state,
+        t,
         "message.html",
         status=status,
         title=title,
@@ -78,62 +87,47 @@ def _message(
     )
 
 
-def _not_found(state: AppState) -> Response:
+def _not_found(state: AppState, t: Words) -> Response:
     # One page for every token that finds nothing, whatever its shape: nothing to learn by probing.
-    return _message(
-        state,
-        404,
-        "Link not found",
-        "This link does not lead to a report. Please check that you copied the whole link from your email.",
-    )
+    return _message(state, t, 404, t("not_found_title"), t("not_found"))
 
 
 def _limited(request: Request) -> Response | None:
     try:
         limit_ip(request)
     except ApiError as exc:
+        t = _visitor(request)
         return _message(
-            app_state(request),
-            exc.status,
-            "Too many requests",
-            "Please wait a minute and try again.",
-            headers=exc.headers,
+            app_state(request), t, exc.status, t("limited_title"), t("limited"), headers=exc.headers
         )
     return None
 
 
-def _form_error(state: AppState, exc: FormError, back: str, project_name: str) -> Response:
+def _form_error(state: AppState, t: Words, exc: FormError, back: str, project_name: str) -> Response:
     return _message(
-        state, exc.status, "We could not read that", exc.message, back=back, project_name=project_name
+        state, t, exc.status, t("unreadable_title"), exc.message, back=back, project_name=project_name
     )
 
 
-def _forged(state: AppState, back: str, project_name: str) -> Response:
-    return _message(
-        state,
-        403,
-        "Please use the form on the page",
-        "We could not confirm that this came from the form on our page, so nothing was changed. "
-        "Please open the page again and send it from there.",
-        back=back,
-        project_name=project_name,
-    )
+def _forged(state: AppState, t: Words, back: str, project_name: str) -> Response:
+    return _message(state, t, 403, t("forged_title"), t("forged"), back=back, project_name=project_name)
 
 
-async def _report(state: AppState, token: str) -> tuple[Report, Project] | None:
-    """The report a status token leads to. The token is looked up by its SHA-256 (only the
-    hash is stored), so no secret is compared character by character."""
+async def _report(state: AppState, token: str) -> tuple[Report, Project, str | None] | None:
+    """The report a status token leads to, and its reporter's language. The token is looked
+    up by its SHA-256 (only the hash is stored), so no secret is compared character by character."""
     if not STATUS_TOKEN.match(token):
         return None
     async with state.readers() as session:
         row = (
             await session.execute(
-                select(Report, Project)
+                select(Report, Project, Reporter.locale)
                 .join(Project, Project.id == Report.project_id)
+                .outerjoin(Reporter, Reporter.id == Report.reporter_id)
                 .where(Report.status_token_hash == token_hash(token))
             )
         ).one_or_none()
-    return (row[0], row[1]) if row is not None else None
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +138,7 @@ class Opened:
     report: Report
     project: Project
     token: str
+    t: Words  # the language of the report's mails (see pages/language.py)
 
     @property
     def back(self) -> str:
@@ -158,8 +153,16 @@ async def _open(request: Request) -> Opened | Response:
     token = request.path_params["token"]
     found = await _report(state, token)
     if found is None:
-        return _not_found(state)
-    return Opened(state, found[0], found[1], token)
+        return _not_found(state, _visitor(request))
+    report, project, reporter_locale = found
+    environment = report.environment if isinstance(report.environment, dict) else {}
+    candidates = (
+        reporter_locale,
+        environment.get("locale"),
+        *language.accepted(request.headers.get("accept-language", "")),
+    )
+    t = language.choose(candidates, notifications_settings(project.settings or {}))
+    return Opened(state, report, project, token, t)
 
 
 async def _posted(
@@ -171,12 +174,12 @@ async def _posted(
     try:
         form = await read_form(request, limit)
     except FormError as exc:
-        return _form_error(state, exc, opened.back, project.name)
+        return _form_error(state, opened.t, exc, opened.back, project.name)
     checked = formtoken.check(
         state.settings.secret_keys, purpose, opened.report.id, form.get("form_token"), utcnow()
     )
     if checked is formtoken.Check.INVALID:
-        return _forged(state, opened.back, project.name)
+        return _forged(state, opened.t, opened.back, project.name)
     return form, checked
 
 
@@ -189,16 +192,16 @@ def _reference(report: Report) -> str:
     return f"#{report.number}"
 
 
-def _title(report: Report) -> str:
-    return report.title or report.actual[:120] or "Your bug report"
+def _title(report: Report, t: Words) -> str:
+    return report.title or report.actual[:120] or t("your_bug_report")
 
 
-def _about(report: Report, project: Project) -> dict[str, Any]:
-    label, meaning = timeline.status_words(report.status)
+def _about(report: Report, project: Project, t: Words) -> dict[str, Any]:
+    label, meaning = timeline.status_words(report.status, t)
     return {
         "project_name": project.name,
         "reference": _reference(report),
-        "report_title": _title(report),
+        "report_title": _title(report, t),
         "report_status": report.status,
         "status_label": label,
         "status_meaning": meaning,
@@ -212,7 +215,7 @@ async def status_page(request: Request) -> Response:
     opened = await _open(request)
     if not isinstance(opened, Opened):
         return opened
-    state, report, project, token = opened.state, opened.report, opened.project, opened.token
+    state, report, project, token, t = opened.state, opened.report, opened.project, opened.token, opened.t
     async with state.readers() as session:
         events = list(
             (
@@ -227,11 +230,12 @@ async def status_page(request: Request) -> Response:
     events.reverse()
     return _page(
         state,
+        t,
         "status.html",
-        **_about(report, project),
+        **_about(report, project, t),
         **_urls(state, token),
-        entries=timeline.entries(events),
-        questions=answer_flow.questions(report) if report.status == ReportStatus.NEEDS_INFO else [],
+        entries=timeline.entries(events, t),
+        questions=answer_flow.questions(report, t) if report.status == ReportStatus.NEEDS_INFO else [],
         can_answer=report.status in answer_flow.OPEN_TO_ANSWERS,
         can_reopen=report.status in (ReportStatus.RESOLVED, ReportStatus.CLOSED),
         created_at=report.created_at,
@@ -242,43 +246,41 @@ async def status_page(request: Request) -> Response:
 
 
 def _answer_form(
-    state: AppState,
-    report: Report,
-    project: Project,
-    token: str,
+    opened: Opened,
     *,
     status: int = 200,
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
+    state, report, project, token, t = opened.state, opened.report, opened.project, opened.token, opened.t
     secret = state.settings.secret_key
     return _page(
         state,
+        t,
         "answer.html",
         status=status,
-        **_about(report, project),
+        **_about(report, project, t),
         **_urls(state, token),
-        questions=answer_flow.questions(report),
+        questions=answer_flow.questions(report, t),
         more=answer_flow.MORE,
-        labels={name: f.label for name, f in answer_flow.BY_NAME.items()},
+        labels={name: t(f"field_{name}") for name in answer_flow.BY_NAME},
         typed=typed or {},
         errors=errors or {},
         form_token=formtoken.issue(secret, ANSWER, report.id, utcnow()),
     )
 
 
-def _nothing_to_answer(
-    state: AppState, report: Report, project: Project, token: str, status: int
-) -> Response:
-    label, _ = timeline.status_words(report.status)
+def _nothing_to_answer(opened: Opened, status: int) -> Response:
+    t, report = opened.t, opened.report
+    label, _ = timeline.status_words(report.status, t)
     return _message(
-        state,
+        opened.state,
+        t,
         status,
-        "No questions right now",
-        f"Report {_reference(report)} is not waiting for your answers (its status: {label}), so there "
-        "is nothing to add here.",
-        back=f"/s/{token}",
-        project_name=project.name,
+        t("no_questions_title"),
+        t("no_questions", reference=_reference(report), label=label),
+        back=opened.back,
+        project_name=opened.project.name,
     )
 
 
@@ -286,30 +288,28 @@ async def answer_page(request: Request) -> Response:
     opened = await _open(request)
     if not isinstance(opened, Opened):
         return opened
-    state, report, project, token = opened.state, opened.report, opened.project, opened.token
     if request.method == "GET":
-        if report.status not in answer_flow.OPEN_TO_ANSWERS:
-            return _nothing_to_answer(state, report, project, token, 200)
-        return _answer_form(state, report, project, token)
+        if opened.report.status not in answer_flow.OPEN_TO_ANSWERS:
+            return _nothing_to_answer(opened, 200)
+        return _answer_form(opened)
     return await _answer_post(request, opened)
 
 
 async def _answer_post(request: Request, opened: Opened) -> Response:
-    state, report, project, token = opened.state, opened.report, opened.project, opened.token
+    state, report, project, token, t = opened.state, opened.report, opened.project, opened.token, opened.t
     posted = await _posted(request, opened, ANSWER, ANSWER_BODY)
     if not isinstance(posted, tuple):
         return posted
     form, checked = posted
     if report.status not in answer_flow.OPEN_TO_ANSWERS:
-        return _nothing_to_answer(state, report, project, token, 409)
-    asked = answer_flow.questions(report)
-    given = answer_flow.read(form, asked, report)
+        return _nothing_to_answer(opened, 409)
+    asked = answer_flow.questions(report, t)
+    given = answer_flow.read(form, asked, report, t)
     if checked is formtoken.Check.EXPIRED:
         # Genuine but old: the same form again with everything typed, and a fresh token.
-        errors = {"": "This page was open for a long time, so please check your answers and send them again."}
-        return _answer_form(state, report, project, token, status=403, typed=given.typed, errors=errors)
+        return _answer_form(opened, status=403, typed=given.typed, errors={"": t("answers_expired")})
     if given.errors:
-        return _answer_form(state, report, project, token, status=422, typed=given.typed, errors=given.errors)
+        return _answer_form(opened, status=422, typed=given.typed, errors=given.errors)
     before, now = report.status, utcnow()
     stored = await state.writer.run(
         lambda conn: answer_flow.store(
@@ -323,17 +323,18 @@ async def _answer_post(request: Request, opened: Opened) -> Response:
         )
     )
     if stored is None:  # answered twice at once, or the team moved it meanwhile
-        return _nothing_to_answer(state, report, project, token, 409)
+        return _nothing_to_answer(opened, 409)
     if stored.retriage:
         state.backlog.poke()  # triage it again now; complete, it is routed like any report
     if stored.tell:
         state.outbox.poke()
-    label, meaning = timeline.status_words(stored.status)
+    label, meaning = timeline.status_words(stored.status, t)
     return _page(
         state,
+        t,
         "answered.html",
         **{
-            **_about(report, project),
+            **_about(report, project, t),
             "report_status": stored.status,
             "status_label": label,
             "status_meaning": meaning,
@@ -346,21 +347,14 @@ async def _answer_post(request: Request, opened: Opened) -> Response:
 # --- still broken -----------------------------------------------------------------------
 
 
-def _reopen_form(
-    state: AppState,
-    report: Report,
-    project: Project,
-    token: str,
-    *,
-    status: int = 200,
-    comment: str = "",
-    error: str = "",
-) -> Response:
+def _reopen_form(opened: Opened, *, status: int = 200, comment: str = "", error: str = "") -> Response:
+    state, report, project, token, t = opened.state, opened.report, opened.project, opened.token, opened.t
     return _page(
         state,
+        t,
         "reopen.html",
         status=status,
-        **_about(report, project),
+        **_about(report, project, t),
         **_urls(state, token),
         comment=comment,
         error=error,
@@ -369,16 +363,17 @@ def _reopen_form(
     )
 
 
-def _not_reopenable(state: AppState, report: Report, project: Project, token: str, status: int) -> Response:
-    label, _ = timeline.status_words(report.status)
+def _not_reopenable(opened: Opened, status: int) -> Response:
+    t, report = opened.t, opened.report
+    label, _ = timeline.status_words(report.status, t)
     return _message(
-        state,
+        opened.state,
+        t,
         status,
-        "Nothing to reopen",
-        f"Report {_reference(report)} is not marked as fixed (its status: {label}), so it is still open "
-        "with us and there is nothing to reopen. Nothing was changed.",
-        back=f"/s/{token}",
-        project_name=project.name,
+        t("nothing_to_reopen_title"),
+        t("nothing_to_reopen", reference=_reference(report), label=label),
+        back=opened.back,
+        project_name=opened.project.name,
     )
 
 
@@ -386,38 +381,26 @@ async def reopen_page(request: Request) -> Response:
     opened = await _open(request)
     if not isinstance(opened, Opened):
         return opened
-    state, report, project, token = opened.state, opened.report, opened.project, opened.token
+    state, report, project, token, t = opened.state, opened.report, opened.project, opened.token, opened.t
     if request.method == "GET":  # shows, never changes: mail scanners fetch every link
         if report.status not in REOPENABLE:
-            return _not_reopenable(state, report, project, token, 200)
-        return _reopen_form(state, report, project, token)
+            return _not_reopenable(opened, 200)
+        return _reopen_form(opened)
     posted = await _posted(request, opened, REOPEN, REOPEN_BODY)
     if not isinstance(posted, tuple):
         return posted
     form, checked = posted
     comment = clean(form.get("comment", ""))
     if report.status not in REOPENABLE:
-        return _not_reopenable(state, report, project, token, 409)
+        return _not_reopenable(opened, 409)
     if checked is formtoken.Check.EXPIRED:
-        return _reopen_form(
-            state,
-            report,
-            project,
-            token,
-            status=403,
-            comment=comment,
-            error="This page was open for a long time, so please send it again.",
-        )
+        return _reopen_form(opened, status=403, comment=comment, error=t("reopen_expired"))
     if len(comment) > COMMENT_CAP:
         return _reopen_form(
-            state,
-            report,
-            project,
-            token,
+            opened,
             status=422,
             comment=comment,
-            error=f"Your comment is {len(comment):,} characters long; please shorten it to "
-            f"{COMMENT_CAP:,} or fewer.",
+            error=t("comment_too_long", length=len(comment), cap=COMMENT_CAP),
         )
     now = utcnow()
     changed = await state.writer.run(
@@ -432,13 +415,14 @@ async def reopen_page(request: Request) -> Response:
         )
     )
     if not changed:  # reopened twice at once, or moved meanwhile
-        return _not_reopenable(state, report, project, token, 409)
+        return _not_reopenable(opened, 409)
     state.outbox.poke()  # lifecycle told the group's tickets; send it now
-    label, meaning = timeline.status_words(ReportStatus.REOPENED)
+    label, meaning = timeline.status_words(ReportStatus.REOPENED, t)
     return _page(
         state,
+        t,
         "reopened.html",
-        **{**_about(report, project), "status_label": label, "status_meaning": meaning},
+        **{**_about(report, project, t), "status_label": label, "status_meaning": meaning},
         **_urls(state, token),
     )
 
@@ -455,7 +439,7 @@ async def unsubscribe_page(request: Request) -> Response:
     token = request.path_params["token"]
     reporter_id = links.verify_unsubscribe(state.settings.secret_keys, token)
     if reporter_id is None:
-        return _not_found(state)
+        return _not_found(state, _visitor(request))
     async with state.readers() as session:
         row = (
             await session.execute(
@@ -465,12 +449,17 @@ async def unsubscribe_page(request: Request) -> Response:
             )
         ).one_or_none()
     if row is None:
-        return _not_found(state)
+        return _not_found(state, _visitor(request))
     reporter, project = row
+    t = language.choose(
+        (reporter.locale, *language.accepted(request.headers.get("accept-language", ""))),
+        notifications_settings(project.settings or {}),
+    )
     context = {"project_name": project.name, "email": _masked(reporter.email or "")}
     if request.method == "GET":
         return _page(
             state,
+            t,
             "unsubscribe.html",
             **context,
             done=reporter.unsubscribed,
@@ -479,7 +468,7 @@ async def unsubscribe_page(request: Request) -> Response:
     try:
         form = await read_form(request, UNSUBSCRIBE_BODY)
     except FormError as exc:
-        return _form_error(state, exc, "", project.name)
+        return _form_error(state, t, exc, "", project.name)
     one_click = form.get(ONE_CLICK[0]) == ONE_CLICK[1]
     if not one_click:
         # Our own confirm button; a one-click POST from a mail client needs no form token (RFC 8058).
@@ -487,9 +476,9 @@ async def unsubscribe_page(request: Request) -> Response:
             state.settings.secret_keys, UNSUBSCRIBE, reporter.id, form.get("form_token"), utcnow()
         )
         if checked is not formtoken.Check.VALID:
-            return _forged(state, f"/u/{token}", project.name)
+            return _forged(state, t, f"/u/{token}", project.name)
     await state.writer.run(lambda conn: _unsubscribe(conn, reporter.id, reporter.project_id, one_click))
-    return _page(state, "unsubscribe.html", **context, done=True, form_token="")
+    return _page(state, t, "unsubscribe.html", **context, done=True, form_token="")
 
 
 def _unsubscribe(conn: Connection, reporter_id: str, project_id: str, one_click: bool) -> bool:
@@ -545,7 +534,7 @@ def _masked(email: str) -> str:
 async def not_found(request: Request) -> Response:
     """Paths that match no page (a token with a slash in it, a traversal attempt): the same 404
     page as an unknown token."""
-    return _not_found(app_state(request))
+    return _not_found(app_state(request), _visitor(request))
 
 
 routes = [
