@@ -124,6 +124,7 @@ PAGES: dict[str, Rule] = {
     f"GET {P}/triage": AGENT,
     f"POST {P}/triage": LEAD,
     f"GET {P}/notifications": AGENT,
+    f"POST {P}/notifications": LEAD,
     f"GET {P}/notifications/{{kind:str}}": AGENT,
     f"POST {P}/notifications/{{kind:str}}": LEAD,
     f"POST {P}/notifications/{{kind:str}}/preview": AGENT,  # a preview changes nothing

@@ -427,3 +427,84 @@ async def test_bad_templates_are_refused_naming_the_part(
     assert "notifications" not in await settings_of(dash)
     assert (await lead.get(f"{base(dash)}/notifications/nope")).status_code == 404
     assert (await lead.post(f"{base(dash)}/notifications/nope", {"subject": "x"})).status_code == 404
+
+
+# ---- notification preferences ----------------------------------------------------------------
+
+
+async def test_notification_preferences_are_set_from_the_dashboard(dash: Dash) -> None:
+    lead = await dash.agent(role="lead")
+    # A template saved earlier and a category named per language through the API stay.
+    async with make_sessionmaker(dash.bugline.engine)() as s, s.begin():
+        row = await s.get(Project, dash.project.id)
+        assert row is not None
+        row.settings = {
+            "notifications": {
+                "templates": {"resolved": {"subject": "Fixed"}},
+                "teams": {"security": {"en": "the security team", "de": "das Sicherheitsteam"}},
+            }
+        }
+    page = await lead.get(f"{base(dash)}/notifications")
+    assert page.status_code == 200 and 'name="reply_to"' in page.text and "security" in page.text
+    form = {
+        "enabled": "on",
+        "from_name": "Acme Support",
+        "reply_to": " help@acme.example ",
+        "locale": "de",
+        "locales": ["de", "en"],
+        "team.en": "the payments team",
+        "team.de": "das Payments-Team",
+        "teams": "billing = the billing team\n\n  data = the data team ",
+    }
+    res = await lead.post(f"{base(dash)}/notifications", form)
+    assert res.status_code == 303, res.text
+    saved = (await settings_of(dash))["notifications"]
+    assert saved["from_name"] == "Acme Support" and saved["reply_to"] == "help@acme.example"
+    assert (saved["locale"], saved["locales"], saved["enabled"]) == ("de", ["de", "en"], True)
+    assert saved["team"] == {"en": "the payments team", "de": "das Payments-Team"}
+    assert saved["teams"] == {
+        "security": {"en": "the security team", "de": "das Sicherheitsteam"},
+        "billing": "the billing team",
+        "data": "the data team",
+    }
+    assert saved["templates"] == {"resolved": {"subject": "Fixed"}}
+    shown = await lead.get(f"{base(dash)}/notifications?done=preferences")
+    assert "The preferences are saved" in shown.text and 'value="Acme Support"' in shown.text
+    # Emptied fields go back to the defaults; one team name is used in every language.
+    res = await lead.post(f"{base(dash)}/notifications", {"locale": "en", "team.fr": "l'équipe paiements"})
+    assert res.status_code == 303
+    saved = (await settings_of(dash))["notifications"]
+    assert saved["enabled"] is False  # the box was not ticked: mails off
+    assert "from_name" not in saved and "reply_to" not in saved and "locales" not in saved
+    assert saved["team"] == "l'équipe paiements"
+    assert saved["teams"] == {"security": {"en": "the security team", "de": "das Sicherheitsteam"}}
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "words"),
+    [
+        ({"reply_to": "not an address"}, "reply_to", "plain address"),
+        ({"reply_to": "a@b.example\r\nBcc: x@evil.example"}, "reply_to", "plain address"),
+        ({"from_name": "x" * 101}, "from_name", "at most 100"),
+        ({"locale": "xx"}, "locale", "shipped languages"),
+        ({"locales": "es"}, "locales", "shipped languages"),
+        ({"teams": "billing the billing team"}, "teams", "line 1: write category = team"),
+        ({"team.en": "x" * 101}, "team.en", "1 to 100"),
+    ],
+)
+async def test_bad_preferences_are_refused_naming_the_field(
+    dash: Dash, form: dict[str, str], field: str, words: str
+) -> None:
+    lead = await dash.agent(role="lead")
+    res = await lead.post(f"{base(dash)}/notifications", {"enabled": "on", **form})
+    assert res.status_code == 400
+    assert words in html.unescape(res.text)
+    assert f'id="f-{field}"' in res.text and 'aria-invalid="true"' in res.text
+    assert "notifications" not in await settings_of(dash)
+
+
+async def test_an_agent_cannot_change_preferences(dash: Dash) -> None:
+    agent = await dash.agent(role="agent")
+    res = await agent.post(f"{base(dash)}/notifications", {"from_name": "Mallory"})
+    assert res.status_code == 403
+    assert "notifications" not in await settings_of(dash)

@@ -3,7 +3,8 @@ for every language or one, edited in the sandboxed template language and checked
 agent API checks them (``notify.templates.check_override``), with a preview of a draft before
 it is saved. Previews use a made-up report and look-alike links (``notify.preview``).
 
-    GET  /projects/{id}/notifications                      kinds, which are the project's own
+    GET  /projects/{id}/notifications                      preferences; kinds, which are the project's own
+    POST /projects/{id}/notifications                      save the preferences (lead)
     GET  /projects/{id}/notifications/{kind}?locale=       editor and the current mail (agent)
     POST /projects/{id}/notifications/{kind}               save (lead)
     POST /projects/{id}/notifications/{kind}/preview       the draft, rendered, unsaved (agent)
@@ -25,14 +26,17 @@ from bugline.dashboard.view import redirect
 from bugline.db.models import Project
 from bugline.notify import context, locales, preview, templates
 from bugline.notify.queue import KINDS
-from bugline.projectadmin import page
+from bugline.projectadmin import page, preferencesform
 from bugline.projectadmin.problems import Problems, one
 from bugline.routes.edge import app_state
 
 NOTICES = {
     "saved": "The template is saved; the next mails of this kind use it.",
     "reset": "The built-in template applies again.",
+    "preferences": "The preferences are saved; the next mails use them.",
 }
+# Each language in its own name, as a customer would look for it.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 
 
 def _kind(request: Request) -> str:
@@ -59,14 +63,50 @@ def _own(project: Project) -> Mapping[str, Any]:
 
 async def overview(request: Request) -> Response:
     agent, project = await page.opened(request)
+    values = preferencesform.current(context.notifications_settings(project.settings or {}))
+    return _overview(request, agent, project, values, notice=page.notice_of(request, NOTICES))
+
+
+def _overview(
+    request: Request, agent: Agent, project: Project, values: Mapping[str, Any], **extra: Any
+) -> Response:
     own = _own(project)
     rows = []
     for kind in KINDS:
         keys = [k for k in own if k == kind or k.startswith(kind + ".")]
         rows.append({"kind": kind, "label": kind.replace("_", " "), "own": keys})
     return page.section(
-        request, agent, project, "notifications", rows=rows, notice=page.notice_of(request, NOTICES)
+        request,
+        agent,
+        project,
+        "notifications",
+        rows=rows,
+        values=values,
+        languages=[(lang, LANGUAGE_NAMES.get(lang, lang)) for lang in locales.builtin()],
+        **extra,
     )
+
+
+async def save_preferences(request: Request) -> Response:
+    """Sender name, reply-to, languages and team names (lead), checked like the agent API."""
+    agent, project, form = await page.posted(request, "lead")
+    try:
+        chosen = preferencesform.read(form)
+    except Problems as exc:
+        return _overview(request, agent, project, preferencesform.typed(form), status=400, problems=exc)
+    await page.write(request, _store_preferences(project.id, chosen))
+    return redirect(f"/projects/{project.id}/notifications?done=preferences")
+
+
+def _store_preferences(project_id: str, chosen: Mapping[str, Any]) -> Any:
+    def save(s: Session) -> None:
+        row = s.get(Project, project_id, with_for_update=True)
+        assert row is not None
+        settings = dict(row.settings or {})
+        settings["notifications"] = preferencesform.merged(context.notifications_settings(settings), chosen)
+        row.settings = settings
+
+    return save
 
 
 def _rendered(

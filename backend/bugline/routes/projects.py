@@ -43,6 +43,7 @@ routes: list[BaseRoute] = [
     Route(f"{P}/sla", settingpages.sla, methods=["GET", "POST"]),
     Route(f"{P}/triage", settingpages.triage, methods=["GET", "POST"]),
     Route(f"{P}/notifications", notificationpages.overview, methods=GET),
+    Route(f"{P}/notifications", notificationpages.save_preferences, methods=POST),
     Route(f"{P}/notifications/{{kind:str}}", notificationpages.editor, methods=GET),
     Route(f"{P}/notifications/{{kind:str}}", notificationpages.save, methods=POST),
     Route(f"{P}/notifications/{{kind:str}}/preview", notificationpages.show_preview, methods=POST),
