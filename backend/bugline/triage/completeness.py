@@ -273,12 +273,16 @@ def _expected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Fin
             return Finding("expected", True, "field")
         else:
             note = "too vague"
+    observed = {_stems(_first_paragraph(s)) for s in read.sections.get("actual", ())}
     for section in read.sections.get("expected", ()):
-        if _answer(_first_paragraph(section), rules, rules.vague | rules.vague_expected):
+        answer = _first_paragraph(section)
+        if _answer(answer, rules, rules.vague | rules.vague_expected) and _stems(answer) not in observed:
             return Finding("expected", True, "text", "labelled")
     said = read.lowered if rules.title_states_expected or not read.title else read.lowered[1:]
+    # A sentence that repeats the title (reporters often open with it) says no more than the title.
+    title = _phrase(read.title) if not rules.title_states_expected else ""
     for sentence in said if rules.patterns["expected"].search(read.joined) else ():
-        if _phrase(sentence) in rules.vague_expected:
+        if _phrase(sentence) in rules.vague_expected or (title and _phrase(sentence) == title):
             continue
         cue = rules.patterns["expected"].search(sentence)
         if cue and not rules.patterns["not_expected"].search(sentence):
@@ -457,6 +461,13 @@ def _answer(value: str, rules: CompletenessRules, vague: frozenset[str], min_wor
 def _first_paragraph(section: str) -> str:
     """A labelled answer ends at the first blank line; what follows is the reporter's commentary."""
     return section.strip().split("\n\n", 1)[0]
+
+
+def _stems(text: str) -> frozenset[str]:
+    """The words of an answer cut to their first five letters: "firefox closes" and
+    "Firefox closed." are the same answer, so an "Expected results:" box that repeats the
+    "Actual results:" box (reporters swap or copy them) states no expectation."""
+    return frozenset(w.lower()[:5] for w in words(text[:2000]))
 
 
 def _vague_note(value: str) -> str:

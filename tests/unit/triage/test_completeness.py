@@ -186,6 +186,72 @@ def test_phrasings_that_only_look_like_an_expectation(text: str) -> None:
     assert not present(check(description=text), "expected")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # contractions whose apostrophe an export turned into a space
+        "The coupon field shouldn t accept expired codes.",
+        "I d like the report to keep my column order.",
+        # normative "must" / "shall", the language of specifications
+        "Trailing spaces in the header must be ignored.",
+        "The exporter must never overwrite an existing file.",
+        "The spec says an empty list shall be rendered as a dash.",
+        # hedged wishes
+        "It might be nice if the search box kept its last query.",
+        "It would also be nice to sort the table by date.",
+    ],
+)
+def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
+    assert present(check(description=text), "expected")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "as it should" confirms what happened, like "as expected"
+        "Some rows are sorted as they should, the rest come in random order.",
+        # "instead of that" points back at what the reporter did
+        "The wizard crashed, so instead of that I edited the config file by hand.",
+        # a cue inside an error message or test output is the machine talking
+        "The log shows: ERROR 17: value expected near line 4, the import stops.",
+        "Run ended with test-fail | cart.js | total should be 0 after clearing, got 12",
+        # "must be" as a guess about the cause
+        "The cache must be corrupted, the page shows yesterday's prices.",
+    ],
+)
+def test_more_phrasings_that_only_look_like_an_expectation(text: str) -> None:
+    assert not present(check(description=text), "expected")
+
+
+def test_an_expected_box_that_repeats_the_actual_box_states_no_expectation() -> None:
+    swapped = check(
+        description="Steps to Reproduce: 1 Open the cart 2 Press Pay\n\n"
+        "Actual Results: the app closes\n\nExpected Results:\nThe app closed."
+    )
+    assert not present(swapped, "expected")
+    proper = check(
+        description="Steps to Reproduce: 1 Open the cart 2 Press Pay\n\n"
+        "Actual Results: the app closes\n\nExpected Results:\nThe payment page opens."
+    )
+    assert present(proper, "expected")
+
+
+def test_an_empty_expected_box_followed_by_a_template_label_with_a_note_is_missing() -> None:
+    result = check(
+        description="Current behavior:\n\nExpected behavior:\n\n"
+        "Platform (if different from the browser): Windows 10 Pro\n\nThe preview is blank."
+    )
+    assert not present(result, "expected")
+
+
+def test_a_sentence_that_repeats_the_title_is_not_an_expectation_either() -> None:
+    title = "Export should keep the column order"
+    assert not present(check(title=title, description=title + ". It shuffles the columns."), "expected")
+    assert present(
+        check(title=title, description=title + ". Columns should stay where I put them."), "expected"
+    )
+
+
 def test_goto_written_as_one_word_is_an_instruction_to_go_somewhere() -> None:
     result = check(
         description="goto the orders page, then the invoices page. The menu moves by a few pixels."
