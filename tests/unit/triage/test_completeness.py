@@ -217,6 +217,13 @@ def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
         "Run ended with test-fail | cart.js | total should be 0 after clearing, got 12",
         # "must be" as a guess about the cause
         "The cache must be corrupted, the page shows yesterday's prices.",
+        # remarks about the report, not the behaviour
+        "The login page is blank, any help would be much appreciated.",
+        "Some ideas on where to look are welcome, the export is empty.",
+        "The upload stalls at 99%, this needs to be investigated.",
+        "Created attachment 812 proposed patch",
+        "If you know of a related report, please make it block this one.",
+        "Please add the right priority, the cart total is off by a cent.",
     ],
 )
 def test_more_phrasings_that_only_look_like_an_expectation(text: str) -> None:
