@@ -199,6 +199,15 @@ def test_phrasings_that_only_look_like_an_expectation(text: str) -> None:
         # hedged wishes
         "It might be nice if the search box kept its last query.",
         "It would also be nice to sort the table by date.",
+        # requests and their synonyms
+        "The placeholder text shows in lieu of the saved name.",
+        "Maybe you could keep the filter when I go back to the list.",
+        "I'd be fine with it if the dialog at least remembered the folder.",
+        "Could the export date be shown in the file name?",
+        "Please restore the old shortcut for printing.",
+        "It would help to name the field that failed the check.",
+        "It makes more sense to save the draft before closing.",
+        "The switch behaves opposite the description in the help page.",
     ],
 )
 def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
@@ -224,6 +233,10 @@ def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
         "Created attachment 812 proposed patch",
         "If you know of a related report, please make it block this one.",
         "Please add the right priority, the cart total is off by a cent.",
+        # a program's own nag pasted with its output
+        "server version: 1.2.0, last stable version: 1.2.1, please update shopd",
+        # a guess, not a request
+        "Maybe it could be a timing issue, the export sometimes stops halfway.",
     ],
 )
 def test_more_phrasings_that_only_look_like_an_expectation(text: str) -> None:
