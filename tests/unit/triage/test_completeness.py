@@ -235,6 +235,9 @@ def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
         "Please add the right priority, the cart total is off by a cent.",
         # a program's own nag pasted with its output
         "server version: 1.2.0, last stable version: 1.2.1, please update shopd",
+        # idioms and assumptions
+        "Please correct me if I am wrong, but the upload stops at 99%.",
+        "The disk has space and the permissions should be fine, but the upload still fails.",
         # a guess, not a request
         "Maybe it could be a timing issue, the export sometimes stops halfway.",
     ],
