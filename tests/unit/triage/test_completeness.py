@@ -275,6 +275,35 @@ def test_a_sentence_that_repeats_the_title_is_not_an_expectation_either() -> Non
     )
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "### What did you expect to happen?\n\n### What happened instead?\nThe cart empties.",
+        "## Expected Behavior\n<!-- Tell us what should happen -->\n\n## Current Behavior\nThe cart empties.",
+        "**Expected behavior**\nA clear and concise description of what you expected to happen.\n\n"
+        "**Screenshots**\nnone",
+        "*Expected result:*\n\n*Actual result:* the cart empties",
+        "**Describe the results you expected:**\n\n**Anything else we should know (logs, versions)?**\nno",
+    ],
+)
+def test_an_issue_template_left_unanswered_states_no_expectation(template: str) -> None:
+    assert not present(check(description="The cart empties on reload.\n\n" + template), "expected")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "### What did you expect to happen?\nThe cart keeps its items.\n\n### What happened instead?\nIt empties.",
+        "## Expected Behavior\n<!-- Tell us what should happen -->\nThe cart keeps its items.",
+        "Erwartetes Verhalten:\nDer Warenkorb behält seine Artikel.",
+        "Comportement attendu :\nLe panier garde ses articles.",
+        "Resultado esperado:\nEl carrito conserva sus artículos.",
+    ],
+)
+def test_an_answered_issue_template_states_the_expectation(template: str) -> None:
+    assert present(check(description="The cart empties on reload.\n\n" + template), "expected")
+
+
 def test_goto_written_as_one_word_is_an_instruction_to_go_somewhere() -> None:
     result = check(
         description="goto the orders page, then the invoices page. The menu moves by a few pixels."
