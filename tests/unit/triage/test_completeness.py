@@ -208,6 +208,7 @@ def test_phrasings_that_only_look_like_an_expectation(text: str) -> None:
         "It would help to name the field that failed the check.",
         "It makes more sense to save the draft before closing.",
         "The switch behaves opposite the description in the help page.",
+        "Add an option to hide archived projects from the list.",
     ],
 )
 def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
