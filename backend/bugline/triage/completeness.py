@@ -56,6 +56,13 @@ STEP_SIGNS = (
     "code",
     "sample",
 )
+# Template guidance ("<!-- Tell us what should happen -->") is not the reporter's answer; an
+# unclosed comment runs to the end, so one pass over the text removes every comment.
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+# A template's heading: markdown (## ...), JIRA (h3. ...), or a bold line ending in ":" or "?".
+_TEMPLATE_HEADING = re.compile(
+    r"^\s*(?:#{1,6}\s|h[1-6]\.\s|(?:\*\*|__)[^\n]{1,200}(?:[:?](?:\*\*|__)|(?:\*\*|__)\s*[:?])\s*$)"
+)
 _PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
 _MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
 _TRIM = " \t\n.!?,;:'\"()[]*_-"
@@ -273,12 +280,20 @@ def _expected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Fin
             return Finding("expected", True, "field")
         else:
             note = "too vague"
+    observed = {_stems(_first_paragraph(s)) for s in read.sections.get("actual", ())}
     for section in read.sections.get("expected", ()):
-        if _answer(_first_paragraph(section), rules, rules.vague | rules.vague_expected):
+        answer = _template_answer(section)
+        if _answer(answer, rules, rules.vague | rules.vague_expected) and _stems(answer) not in observed:
             return Finding("expected", True, "text", "labelled")
     said = read.lowered if rules.title_states_expected or not read.title else read.lowered[1:]
+    # A sentence that repeats the title (reporters often open with it) says no more than the title.
+    title = _phrase(read.title) if not rules.title_states_expected else ""
     for sentence in said if rules.patterns["expected"].search(read.joined) else ():
-        if _phrase(sentence) in rules.vague_expected:
+        if "<!--" in sentence or "-->" in sentence:
+            sentence = _HTML_COMMENT.sub(" ", sentence.split("-->")[-1])
+        if _phrase(sentence) in rules.vague_expected or (title and _phrase(sentence) == title):
+            continue
+        if _bare_label(sentence, rules):
             continue
         cue = rules.patterns["expected"].search(sentence)
         if cue and not rules.patterns["not_expected"].search(sentence):
@@ -457,6 +472,33 @@ def _answer(value: str, rules: CompletenessRules, vague: frozenset[str], min_wor
 def _first_paragraph(section: str) -> str:
     """A labelled answer ends at the first blank line; what follows is the reporter's commentary."""
     return section.strip().split("\n\n", 1)[0]
+
+
+def _template_answer(section: str) -> str:
+    """What a reporter wrote under an expected-behaviour label: its first paragraph, without
+    the template's <!-- guidance --> and stopping at the template's next heading, which is
+    not an answer ("### What did you expect?" left empty, then "### What happened instead?")."""
+    lines: list[str] = []
+    for line in _first_paragraph(_HTML_COMMENT.sub(" ", section)).split("\n"):
+        if _TEMPLATE_HEADING.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _bare_label(sentence: str, rules: CompletenessRules) -> bool:
+    """A label line the section cutter did not take (JIRA's "*Expected result:*", a label
+    inside a sentence) with no answer after it: its own "expected" states nothing."""
+    bare = sentence.strip(_TRIM + "#[]{}|")
+    m = rules.label.match(bare)
+    return m is not None and m.end() >= len(bare)
+
+
+def _stems(text: str) -> frozenset[str]:
+    """The words of an answer cut to their first five letters: "firefox closes" and
+    "Firefox closed." are the same answer, so an "Expected results:" box that repeats the
+    "Actual results:" box (reporters swap or copy them) states no expectation."""
+    return frozenset(w.lower()[:5] for w in words(text[:2000]))
 
 
 def _vague_note(value: str) -> str:

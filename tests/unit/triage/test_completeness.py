@@ -186,6 +186,125 @@ def test_phrasings_that_only_look_like_an_expectation(text: str) -> None:
     assert not present(check(description=text), "expected")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # contractions whose apostrophe an export turned into a space
+        "The coupon field shouldn t accept expired codes.",
+        "I d like the report to keep my column order.",
+        # normative "must" / "shall", the language of specifications
+        "Trailing spaces in the header must be ignored.",
+        "The exporter must never overwrite an existing file.",
+        "The spec says an empty list shall be rendered as a dash.",
+        # hedged wishes
+        "It might be nice if the search box kept its last query.",
+        "It would also be nice to sort the table by date.",
+        # requests and their synonyms
+        "The placeholder text shows in lieu of the saved name.",
+        "Maybe you could keep the filter when I go back to the list.",
+        "I'd be fine with it if the dialog at least remembered the folder.",
+        "Could the export date be shown in the file name?",
+        "Please restore the old shortcut for printing.",
+        "It would help to name the field that failed the check.",
+        "It makes more sense to save the draft before closing.",
+        "The switch behaves opposite the description in the help page.",
+        "Add an option to hide archived projects from the list.",
+    ],
+)
+def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
+    assert present(check(description=text), "expected")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "as it should" confirms what happened, like "as expected"
+        "Some rows are sorted as they should, the rest come in random order.",
+        # "instead of that" points back at what the reporter did
+        "The wizard crashed, so instead of that I edited the config file by hand.",
+        # a cue inside an error message or test output is the machine talking
+        "The log shows: ERROR 17: value expected near line 4, the import stops.",
+        "Run ended with test-fail | cart.js | total should be 0 after clearing, got 12",
+        # "must be" as a guess about the cause
+        "The cache must be corrupted, the page shows yesterday's prices.",
+        # remarks about the report, not the behaviour
+        "The login page is blank, any help would be much appreciated.",
+        "Some ideas on where to look are welcome, the export is empty.",
+        "The upload stalls at 99%, this needs to be investigated.",
+        "Created attachment 812 proposed patch",
+        "If you know of a related report, please make it block this one.",
+        "Please add the right priority, the cart total is off by a cent.",
+        # a program's own nag pasted with its output
+        "server version: 1.2.0, last stable version: 1.2.1, please update shopd",
+        # idioms and assumptions
+        "Please correct me if I am wrong, but the upload stops at 99%.",
+        "The disk has space and the permissions should be fine, but the upload still fails.",
+        # a guess, not a request
+        "Maybe it could be a timing issue, the export sometimes stops halfway.",
+    ],
+)
+def test_more_phrasings_that_only_look_like_an_expectation(text: str) -> None:
+    assert not present(check(description=text), "expected")
+
+
+def test_an_expected_box_that_repeats_the_actual_box_states_no_expectation() -> None:
+    swapped = check(
+        description="Steps to Reproduce: 1 Open the cart 2 Press Pay\n\n"
+        "Actual Results: the app closes\n\nExpected Results:\nThe app closed."
+    )
+    assert not present(swapped, "expected")
+    proper = check(
+        description="Steps to Reproduce: 1 Open the cart 2 Press Pay\n\n"
+        "Actual Results: the app closes\n\nExpected Results:\nThe payment page opens."
+    )
+    assert present(proper, "expected")
+
+
+def test_an_empty_expected_box_followed_by_a_template_label_with_a_note_is_missing() -> None:
+    result = check(
+        description="Current behavior:\n\nExpected behavior:\n\n"
+        "Platform (if different from the browser): Windows 10 Pro\n\nThe preview is blank."
+    )
+    assert not present(result, "expected")
+
+
+def test_a_sentence_that_repeats_the_title_is_not_an_expectation_either() -> None:
+    title = "Export should keep the column order"
+    assert not present(check(title=title, description=title + ". It shuffles the columns."), "expected")
+    assert present(
+        check(title=title, description=title + ". Columns should stay where I put them."), "expected"
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "### What did you expect to happen?\n\n### What happened instead?\nThe cart empties.",
+        "## Expected Behavior\n<!-- Tell us what should happen -->\n\n## Current Behavior\nThe cart empties.",
+        "**Expected behavior**\nA clear and concise description of what you expected to happen.\n\n"
+        "**Screenshots**\nnone",
+        "*Expected result:*\n\n*Actual result:* the cart empties",
+        "**Describe the results you expected:**\n\n**Anything else we should know (logs, versions)?**\nno",
+    ],
+)
+def test_an_issue_template_left_unanswered_states_no_expectation(template: str) -> None:
+    assert not present(check(description="The cart empties on reload.\n\n" + template), "expected")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "### What did you expect to happen?\nThe cart keeps its items.\n\n### What happened instead?\nIt empties.",
+        "## Expected Behavior\n<!-- Tell us what should happen -->\nThe cart keeps its items.",
+        "Erwartetes Verhalten:\nDer Warenkorb behält seine Artikel.",
+        "Comportement attendu :\nLe panier garde ses articles.",
+        "Resultado esperado:\nEl carrito conserva sus artículos.",
+    ],
+)
+def test_an_answered_issue_template_states_the_expectation(template: str) -> None:
+    assert present(check(description="The cart empties on reload.\n\n" + template), "expected")
+
+
 def test_goto_written_as_one_word_is_an_instruction_to_go_somewhere() -> None:
     result = check(
         description="goto the orders page, then the invoices page. The menu moves by a few pixels."
