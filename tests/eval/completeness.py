@@ -111,6 +111,7 @@ def report(shared: Path, predictions: dict[str, dict[str, Any]]) -> str:
                 f"| {m['acc']:.3f} | {k['f1']:.3f} |"
             )
         lines.append("")
+        lines += _annotators(rows, label, engine)
         lines += _learned(rows, label, gold, engine)
     text = "\n".join(lines)
     print(text)
@@ -130,6 +131,36 @@ def metrics(gold: Sequence[int], pred: Sequence[int]) -> dict[str, float]:
 
 def _text(r: dict[str, Any]) -> str:
     return f"{r['title']}\n{r['description']}"
+
+
+def _annotators(rows: list[dict[str, Any]], label: str, engine: list[int]) -> list[str]:
+    """How far the two human label sets agree, as a ceiling for any detector: on the reports
+    both Chaparro et al. and Davies & Roper coded, each set scored as a predictor of the other,
+    and the engine scored against each (the ``has_*`` label of those reports is Chaparro's)."""
+    fact = label.removeprefix("has_")
+    both = [
+        i
+        for i, r in enumerate(rows)
+        if r.get(f"chaparro_{fact}") is not None and r.get(f"davies_orig_{fact}") is not None
+    ]
+    if len(both) < 20:
+        return []
+    chaparro = [1 - int(rows[i][f"chaparro_{fact}"]) for i in both]
+    davies = [1 - int(rows[i][f"davies_orig_{fact}"]) for i in both]
+    mine = [engine[i] for i in both]
+    per_source = []
+    for source in sorted({r["label_source"] for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r["label_source"] == source]
+        g = [1 - int(rows[i][label]) for i in idx]
+        per_source.append(f"{source} ({len(idx)}) {metrics(g, [engine[i] for i in idx])['f1']:.3f}")
+    return [
+        f"Human agreement on the {len(both)} reports both groups coded: Davies & Roper's labels "
+        f"scored against Chaparro et al.'s reach F1 {metrics(chaparro, davies)['f1']:.3f}; the engine "
+        f"scores {metrics(chaparro, mine)['f1']:.3f} against Chaparro's and "
+        f"{metrics(davies, mine)['f1']:.3f} against Davies'. Engine F1 by whose label a report "
+        f"carries: {', '.join(per_source)}.",
+        "",
+    ]
 
 
 def _learned(rows: list[dict[str, Any]], label: str, gold: list[int], engine: list[int]) -> list[str]:
