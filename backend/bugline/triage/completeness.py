@@ -36,6 +36,7 @@ PATTERN_KEYS = (
     "step_narrative",
     "step_condition",
     "step_sample",
+    "step_request",
     "error_text",
     "environment",
     "frequency",
@@ -51,6 +52,7 @@ STEP_SIGNS = (
     "example",
     "items",
     "instruction",
+    "instructions",
     "narrative",
     "condition",
     "code",
@@ -349,6 +351,14 @@ def _good_steps(segments: Sequence[Segment], rules: CompletenessRules) -> bool:
 
 def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
     """Why the free text holds steps to reproduce, or "" when its signs do not add up."""
+    signs = _step_signs(read, rules)
+    if sum(rules.step_points[s] for s in signs) >= rules.steps_enough:
+        return "signs: " + ", ".join(s for s in STEP_SIGNS if s in signs)
+    return ""
+
+
+def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
+    """The kinds of step evidence (STEP_SIGNS) the free text shows, each found once."""
     signs: set[str] = set()
     items = [s for s in read.segments if s.kind == "item"]
     if items:
@@ -362,12 +372,22 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
         signs.add("code")
         if any(command_line(s.text.split("\n", 1)[0]) for s in read.segments if s.kind == "code"):
             signs.add("command")  # an unprompted command line: docker run -it web
+    if "command" not in signs and any(_bare_command(s.text) for s in read.segments if s.kind == "prose"):
+        signs.add("command")  # a command line pasted as a paragraph of its own, unfenced
     body = read.lowered[1:] if read.title else read.lowered
     if "command" not in signs and any(inline_commands(sentence) for sentence in body):
         signs.add("command")  # "I start it with `docker run -it web`"
+    orders = 0
     for sentence in body:
-        if "instruction" not in signs and _imperative(sentence, rules):
+        if (
+            "instructions" not in signs
+            and _imperative(sentence, rules)
+            and not rules.patterns["step_request"].search(sentence)
+        ):
             signs.add("instruction")
+            orders += 1
+            if orders >= 2:
+                signs.add("instructions")  # "Open the settings. Switch to Dark." : a sequence
         if "narrative" not in signs and _gerund_step(sentence, rules):
             signs.add("narrative")  # "Pressing Enter in the dialog closes it"
         for sign, key in (
@@ -384,9 +404,17 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
             and rules.patterns["step_intro"].search(sentence)
         ):
             signs.add("example")  # "With the following snippet:" and the snippet
-    if sum(rules.step_points[s] for s in signs) >= rules.steps_enough:
-        return "signs: " + ", ".join(s for s in STEP_SIGNS if s in signs)
-    return ""
+    return signs
+
+
+def _bare_command(paragraph: str) -> bool:
+    """A paragraph that is one command line: lower-case program, options, no sentence end."""
+    return (
+        paragraph[:1].islower()
+        and not paragraph.rstrip().endswith((".", "!", "?", ":"))
+        and ": " not in paragraph  # "in 2.4 you write: [ -z ... ]" is prose quoting code
+        and command_line(paragraph)
+    )
 
 
 def _gerund_step(sentence: str, rules: CompletenessRules) -> bool:

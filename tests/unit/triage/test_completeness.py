@@ -287,3 +287,25 @@ def test_any_text_gives_a_score_and_never_raises(title: str, description: str, e
     result = check(title=title, description=description + extra, steps=extra)
     assert 0 <= result.score <= 100
     assert set(result.questions) == set(result.missing)
+
+
+def test_two_orders_in_prose_are_steps_one_is_not() -> None:
+    one = "The sidebar flickers. Collapse the sidebar with the arrow."
+    assert not present(check(description=one), "steps_to_reproduce")
+    two = "Collapse the sidebar with the arrow. Resize the window. The sidebar flickers."
+    assert present(check(description=two), "steps_to_reproduce")
+
+
+def test_a_polite_request_to_the_developers_is_not_an_instruction() -> None:
+    asks = "The export has no CSV option. Please add a CSV option. Sort the columns by date."
+    assert not present(check(description=asks), "steps_to_reproduce")
+
+
+def test_a_command_pasted_as_its_own_paragraph_counts_as_steps() -> None:
+    pasted = check(
+        description="The sync never finishes.\n\nsyncctl push --all --target backup01\n\nNo output."
+    )
+    assert present(pasted, "steps_to_reproduce")
+    # a sentence that mentions an option, or prose quoting shell code, is not a command line
+    prose = check(description="I always start it with -v set.\n\nin 3.1 you wrote: [ -z $x ] && x=1")
+    assert not present(prose, "steps_to_reproduce")
