@@ -73,6 +73,9 @@ _NOT_IMPERATIVE = re.compile(
     re.I,
 )
 
+# A sentence opening with a one- or two-word field name and a colon ("Build id: ...").
+_LABEL_START = re.compile(r"^\s*\S+(?:\s\S+)?:(?:\s|$)")
+
 
 @dataclass(frozen=True, slots=True)
 class CompletenessRules:
@@ -379,11 +382,7 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
         signs.add("command")  # "I start it with `docker run -it web`"
     orders = 0
     for sentence in body:
-        if (
-            "instructions" not in signs
-            and _imperative(sentence, rules)
-            and not rules.patterns["step_request"].search(sentence)
-        ):
+        if "instructions" not in signs and _order(sentence, rules):
             signs.add("instruction")
             orders += 1
             if orders >= 2:
@@ -423,6 +422,13 @@ def _gerund_step(sentence: str, rules: CompletenessRules) -> bool:
         return False
     stem = first[0][:-3]
     return stem in rules.step_verbs or stem + "e" in rules.step_verbs or stem[:-1] in rules.step_verbs
+
+
+def _order(sentence: str, rules: CompletenessRules) -> bool:
+    """A prose sentence that tells the reader to do something, not one that asks or labels."""
+    if _LABEL_START.match(sentence):
+        return False  # "Build id: 2024-05", "Request." : a field or a noun, not an order
+    return _imperative(sentence, rules) and not rules.patterns["step_request"].search(sentence)
 
 
 def _imperative(sentence: str, rules: CompletenessRules) -> bool:

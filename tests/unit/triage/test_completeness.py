@@ -309,3 +309,14 @@ def test_a_command_pasted_as_its_own_paragraph_counts_as_steps() -> None:
     # a sentence that mentions an option, or prose quoting shell code, is not a command line
     prose = check(description="I always start it with -v set.\n\nin 3.1 you wrote: [ -z $x ] && x=1")
     assert not present(prose, "steps_to_reproduce")
+
+
+def test_a_trigger_sentence_with_any_verb_is_a_one_step_reproduction() -> None:
+    # "query" is not one of the narrative's verbs: the trigger alone still says what to do
+    trigger = "When I query the api with two ids, the response is empty."
+    assert present(check(description=trigger), "steps_to_reproduce")
+
+
+def test_a_field_name_with_a_colon_is_not_an_instruction() -> None:
+    fields = "Log file: see app.log in the zip. The sidebar flickers. Collapse the sidebar with the arrow."
+    assert not present(check(description=fields), "steps_to_reproduce")
