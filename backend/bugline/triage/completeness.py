@@ -73,6 +73,8 @@ _NOT_IMPERATIVE = re.compile(
     re.I,
 )
 
+# Jira's code and noformat markers ({code:java} ... {code}).
+_JIRA_CODE = re.compile(r"\{(?:code|noformat)(?::[^}\n]{0,100})?\}")
 # A sentence opening with a one- or two-word field name and a colon ("Build id: ...").
 _LABEL_START = re.compile(r"^\s*\S+(?:\s\S+)?:(?:\s|$)")
 
@@ -378,6 +380,9 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
     if "command" not in signs and any(_bare_command(s.text) for s in read.segments if s.kind == "prose"):
         signs.add("command")  # a command line pasted as a paragraph of its own, unfenced
     body = read.lowered[1:] if read.title else read.lowered
+    if "code" not in signs and any(_JIRA_CODE.search(sentence) for sentence in body if "{" in sentence):
+        signs.add("code")  # Jira's {code} ... {code}, which the segmenter reads as prose
+        kinds.add("code")
     if "command" not in signs and any(inline_commands(sentence) for sentence in body):
         signs.add("command")  # "I start it with `docker run -it web`"
     orders = 0

@@ -320,3 +320,12 @@ def test_a_trigger_sentence_with_any_verb_is_a_one_step_reproduction() -> None:
 def test_a_field_name_with_a_colon_is_not_an_instruction() -> None:
     fields = "Log file: see app.log in the zip. The sidebar flickers. Collapse the sidebar with the arrow."
     assert not present(check(description=fields), "steps_to_reproduce")
+
+
+def test_jira_code_blocks_count_as_pasted_code() -> None:
+    # Jira text often arrives with its markers inside the lines: {noformat}...{noformat}
+    jira = "Here is the config: {noformat}queue.size 40 queue.mode strict{noformat} and the last row is lost."
+    assert present(check(description=jira), "steps_to_reproduce")
+    # the same sentence without the block is only an introduction
+    bare = "Here is the config: queue.size 40 queue.mode strict and the last row is lost."
+    assert not present(check(description=bare), "steps_to_reproduce")
