@@ -66,9 +66,11 @@ _LEADING_FILLER = re.compile(
     r"\b[\s,:.)-]*)+",
     re.I,
 )
-# Words after a step verb that show it is a noun or a statement, not an order ("Update is slow").
+# Words after a step verb that show it is a noun or a statement, not an order ("Update is slow");
+# "Try to stop it" is still an order.
 _NOT_IMPERATIVE = re.compile(
-    r"^\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
+    r"^(?!(?:try|attempt) to\b)"
+    r"\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
     r"should|may|might|must|of|in|for|from|fails|failed|works|worked|to)\b",
     re.I,
 )
@@ -431,8 +433,9 @@ def _gerund_step(sentence: str, rules: CompletenessRules) -> bool:
 
 def _order(sentence: str, rules: CompletenessRules) -> bool:
     """A prose sentence that tells the reader to do something, not one that asks or labels."""
-    if _LABEL_START.match(sentence):
-        return False  # "Build id: 2024-05", "Request." : a field or a noun, not an order
+    # After a field name ("Example: run two containers", not "Build id: 2024-05") the order
+    # is what follows the colon.
+    sentence = _LABEL_START.sub("", sentence, count=1)
     return _imperative(sentence, rules) and not rules.patterns["step_request"].search(sentence)
 
 

@@ -329,3 +329,18 @@ def test_jira_code_blocks_count_as_pasted_code() -> None:
     # the same sentence without the block is only an introduction
     bare = "Here is the config: queue.size 40 queue.mode strict and the last row is lost."
     assert not present(check(description=bare), "steps_to_reproduce")
+
+
+def test_an_order_after_a_field_name_or_starting_with_try_to_counts() -> None:
+    text = "Example: start two workers on the same port. Then try to stop the first one. It hangs."
+    assert present(check(description=text), "steps_to_reproduce")
+
+
+@pytest.mark.parametrize(
+    "label", ["Steps to recreate:", "Steps to reproduce the behavior", "How to replicate:", "Steps to repro:"]
+)
+def test_labelled_steps_in_other_words(label: str) -> None:
+    text = f"The badge count is wrong.\n\n{label}\nOpen the inbox, then archive one message.\n\nActual: 3"
+    result = check(description=text)
+    assert present(result, "steps_to_reproduce")
+    assert next(f for f in result.findings if f.fact == "steps_to_reproduce").note == "labelled"
