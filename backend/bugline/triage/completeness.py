@@ -98,6 +98,7 @@ class CompletenessRules:
     vague_expected: frozenset[str]
     label: re.Pattern[str]  # one pattern; the named group that matched says which label
     step_verbs: frozenset[str]
+    step_verbs_past: frozenset[str]  # irregular past tenses ("ran", "chose"); "-ed" forms are derived
     step_points: Mapping[str, int]
     steps_enough: int
     patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
@@ -140,7 +141,7 @@ class CompletenessRules:
             if key not in (*LABELLED, "other"):
                 raise RulesError(f"completeness.labels.{key} is unknown: use {', '.join(LABELLED)} or other")
         for key in patterns:
-            if key not in (*PATTERN_KEYS, "step_verbs"):
+            if key not in (*PATTERN_KEYS, "step_verbs", "step_verbs_past"):
                 raise RulesError(f"completeness.patterns.{key} is not a known pattern list")
         return cls(
             weights=weights,
@@ -162,6 +163,9 @@ class CompletenessRules:
             ),
             label=_label_pattern(labels),
             step_verbs=frozenset(s.lower() for s in _strings(patterns, "step_verbs", "patterns.step_verbs")),
+            step_verbs_past=frozenset(
+                s.lower() for s in _strings(patterns, "step_verbs_past", "patterns.step_verbs_past")
+            ),
             step_points=points,
             steps_enough=_int(steps, "enough", "steps.enough", 1),
             patterns={key: _alternation(patterns, key) for key in PATTERN_KEYS},
@@ -370,8 +374,8 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
     items = [s for s in read.segments if s.kind == "item"]
     if items:
         signs.add("items")
-    if any(_imperative(i.text.lower(), rules) for i in items):
-        signs.add("list")
+    if any(_imperative(i.text.lower(), rules) or _done_step(i.text.lower(), rules) for i in items):
+        signs.add("list")  # "1. Open the file" or, told afterwards, "1. Opened the file"
     kinds = {s.kind for s in read.segments}
     if "command" in kinds:
         signs.add("command")
@@ -420,6 +424,25 @@ def _bare_command(paragraph: str) -> bool:
         and not paragraph.rstrip().endswith((".", "!", "?", ":"))
         and ": " not in paragraph  # "in 2.4 you write: [ -z ... ]" is prose quoting code
         and command_line(paragraph)
+    )
+
+
+def _done_step(item: str, rules: CompletenessRules) -> bool:
+    """A list item that opens with a step verb in the past tense: "Created a project", "Ran make"."""
+    first = _LEADING_FILLER.sub("", item.strip()).lstrip(" \t-*\"'(").split(None, 1)[:1]
+    if not first:
+        return False
+    word = first[0].strip(",.:;")
+    if word in rules.step_verbs_past:
+        return True
+    if not word.endswith("ed") or len(word) < 5:
+        return False
+    stem = word[:-2]
+    return (
+        stem in rules.step_verbs  # opened, clicked
+        or stem + "e" in rules.step_verbs  # created, typed
+        or (stem[-1:] == stem[-2:-1] and stem[:-1] in rules.step_verbs)  # dragged, dropped
+        or (stem.endswith("i") and stem[:-1] + "y" in rules.step_verbs)  # copied, applied
     )
 
 

@@ -344,3 +344,11 @@ def test_labelled_steps_in_other_words(label: str) -> None:
     result = check(description=text)
     assert present(result, "steps_to_reproduce")
     assert next(f for f in result.findings if f.fact == "steps_to_reproduce").note == "labelled"
+
+
+def test_a_list_of_steps_told_in_the_past_tense_counts() -> None:
+    told = "1. Opened the invoice\n2. Chose Export\n3. Dragged the file to the inbox\n\nThe inbox shows two copies."
+    assert present(check(description=told), "steps_to_reproduce")
+    # a list of things, not actions, is still only a list
+    things = "Affected pages:\n1. Invoices\n2. Orders\n3. The weekly summary"
+    assert not present(check(description=things), "steps_to_reproduce")
