@@ -37,6 +37,7 @@ PATTERN_KEYS = (
     "step_condition",
     "step_sample",
     "step_request",
+    "no_steps",
     "error_text",
     "environment",
     "frequency",
@@ -337,6 +338,8 @@ def _steps(report: TriageInput, read: _Read, rules: CompletenessRules) -> Findin
             return Finding("steps_to_reproduce", True, "field")
         note = "only one step" if len(words(report.steps)) < rules.min_single_step_words else "too vague"
     for answer in read.sections.get("steps_to_reproduce", ()):
+        if rules.patterns["no_steps"].search(answer[: rules.max_prose_chars].lower()):
+            return Finding("steps_to_reproduce", False, "none", "the reporter cannot reproduce it")
         if _good_steps(segment(answer), rules):
             return Finding("steps_to_reproduce", True, "text", "labelled")
     why = _steps_in_text(read, rules)

@@ -352,3 +352,20 @@ def test_a_list_of_steps_told_in_the_past_tense_counts() -> None:
     # a list of things, not actions, is still only a list
     things = "Affected pages:\n1. Invoices\n2. Orders\n3. The weekly summary"
     assert not present(check(description=things), "steps_to_reproduce")
+
+
+def test_a_steps_label_answered_with_cannot_reproduce_means_no_steps() -> None:
+    text = (
+        "Steps to reproduce: Unsure how to reproduce. I was editing a long invoice and switched tabs "
+        "when the dialog came up.\n\nActual: the dialog says the save failed."
+    )
+    result = check(description=text)
+    assert not present(result, "steps_to_reproduce")
+    assert (
+        next(f for f in result.findings if f.fact == "steps_to_reproduce").note
+        == "the reporter cannot reproduce it"
+    )
+    told = (
+        "Steps to reproduce: Open a long invoice, switch tabs and wait for the dialog.\n\nActual: it fails."
+    )
+    assert present(check(description=told), "steps_to_reproduce")
