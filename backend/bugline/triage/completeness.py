@@ -38,6 +38,7 @@ PATTERN_KEYS = (
     "step_sample",
     "step_request",
     "no_steps",
+    "step_placeholder",
     "error_text",
     "environment",
     "frequency",
@@ -356,7 +357,7 @@ def _good_steps(segments: Sequence[Segment], rules: CompletenessRules) -> bool:
     for s in segments:
         if s.kind in _PROSE_KINDS:
             steps.extend(sentences(s.text) if s.kind == "prose" else [s.text])
-    steps = [s for s in steps if _phrase(s) not in rules.vague]
+    steps = [s for s in steps if _phrase(s) not in rules.vague and not _placeholder(s, rules)]
     real = [s for s in steps if len(words(s)) >= rules.min_step_words]
     if len(real) >= rules.min_steps:
         return True
@@ -374,7 +375,7 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
 def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
     """The kinds of step evidence (STEP_SIGNS) the free text shows, each found once."""
     signs: set[str] = set()
-    items = [s for s in read.segments if s.kind == "item"]
+    items = [s for s in read.segments if s.kind == "item" and not _placeholder(s.text, rules)]
     if items:
         signs.add("items")
     if any(_imperative(i.text.lower(), rules) or _done_step(i.text.lower(), rules) for i in items):
@@ -396,6 +397,8 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
         signs.add("command")  # "I start it with `docker run -it web`"
     orders = 0
     for sentence in body:
+        if _placeholder(sentence, rules):
+            continue  # a template's "1. Go to '...' 2. Click on '....'" flattened into prose
         if "instructions" not in signs and _order(sentence, rules):
             signs.add("instruction")
             orders += 1
@@ -428,6 +431,13 @@ def _bare_command(paragraph: str) -> bool:
         and ": " not in paragraph  # "in 2.4 you write: [ -z ... ]" is prose quoting code
         and command_line(paragraph)
     )
+
+
+def _placeholder(step: str, rules: CompletenessRules) -> bool:
+    """A template's step left as it came: "Go to '...'" (checked only where dots are)."""
+    if ".." not in step and "\u2026" not in step:
+        return False
+    return bool(rules.patterns["step_placeholder"].search(step))
 
 
 def _done_step(item: str, rules: CompletenessRules) -> bool:

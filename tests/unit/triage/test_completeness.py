@@ -369,3 +369,14 @@ def test_a_steps_label_answered_with_cannot_reproduce_means_no_steps() -> None:
         "Steps to reproduce: Open a long invoice, switch tabs and wait for the dialog.\n\nActual: it fails."
     )
     assert present(check(description=told), "steps_to_reproduce")
+
+
+def test_a_steps_template_left_unfilled_is_not_steps() -> None:
+    template = (
+        "Steps to reproduce:\n1. Go to '...'\n2. Click on '....'\n3. Scroll down to '....'\n4. See error"
+    )
+    assert not present(check(description=template), "steps_to_reproduce")
+    flat = "The export fails. To Reproduce: 1. Go to '...' 2. Click on '....' 3. See error"
+    assert not present(check(description=flat), "steps_to_reproduce")
+    filled = "Steps to reproduce:\n1. Go to the orders page\n2. Click on 'Export'\n3. See error"
+    assert present(check(description=filled), "steps_to_reproduce")
