@@ -36,6 +36,9 @@ PATTERN_KEYS = (
     "step_narrative",
     "step_condition",
     "step_sample",
+    "step_request",
+    "no_steps",
+    "step_placeholder",
     "error_text",
     "environment",
     "frequency",
@@ -51,6 +54,7 @@ STEP_SIGNS = (
     "example",
     "items",
     "instruction",
+    "instructions",
     "narrative",
     "condition",
     "code",
@@ -71,12 +75,19 @@ _LEADING_FILLER = re.compile(
     r"\b[\s,:.)-]*)+",
     re.I,
 )
-# Words after a step verb that show it is a noun or a statement, not an order ("Update is slow").
+# Words after a step verb that show it is a noun or a statement, not an order ("Update is slow");
+# "Try to stop it" is still an order.
 _NOT_IMPERATIVE = re.compile(
-    r"^\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
+    r"^(?!(?:try|attempt) to\b)"
+    r"\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
     r"should|may|might|must|of|in|for|from|fails|failed|works|worked|to)\b",
     re.I,
 )
+
+# Jira's code and noformat markers ({code:java} ... {code}).
+_JIRA_CODE = re.compile(r"\{(?:code|noformat)(?::[^}\n]{0,100})?\}")
+# A sentence opening with a one- or two-word field name and a colon ("Build id: ...").
+_LABEL_START = re.compile(r"^\s*\S+(?:\s\S+)?:(?:\s|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,7 @@ class CompletenessRules:
     vague_expected: frozenset[str]
     label: re.Pattern[str]  # one pattern; the named group that matched says which label
     step_verbs: frozenset[str]
+    step_verbs_past: frozenset[str]  # irregular past tenses ("ran", "chose"); "-ed" forms are derived
     step_points: Mapping[str, int]
     steps_enough: int
     patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
@@ -138,7 +150,7 @@ class CompletenessRules:
             if key not in (*LABELLED, "other"):
                 raise RulesError(f"completeness.labels.{key} is unknown: use {', '.join(LABELLED)} or other")
         for key in patterns:
-            if key not in (*PATTERN_KEYS, "step_verbs"):
+            if key not in (*PATTERN_KEYS, "step_verbs", "step_verbs_past"):
                 raise RulesError(f"completeness.patterns.{key} is not a known pattern list")
         return cls(
             weights=weights,
@@ -160,6 +172,9 @@ class CompletenessRules:
             ),
             label=_label_pattern(labels),
             step_verbs=frozenset(s.lower() for s in _strings(patterns, "step_verbs", "patterns.step_verbs")),
+            step_verbs_past=frozenset(
+                s.lower() for s in _strings(patterns, "step_verbs_past", "patterns.step_verbs_past")
+            ),
             step_points=points,
             steps_enough=_int(steps, "enough", "steps.enough", 1),
             patterns={key: _alternation(patterns, key) for key in PATTERN_KEYS},
@@ -339,6 +354,8 @@ def _steps(report: TriageInput, read: _Read, rules: CompletenessRules) -> Findin
             return Finding("steps_to_reproduce", True, "field")
         note = "only one step" if len(words(report.steps)) < rules.min_single_step_words else "too vague"
     for answer in read.sections.get("steps_to_reproduce", ()):
+        if rules.patterns["no_steps"].search(answer[: rules.max_prose_chars].lower()):
+            return Finding("steps_to_reproduce", False, "none", "the reporter cannot reproduce it")
         if _good_steps(segment(answer), rules):
             return Finding("steps_to_reproduce", True, "text", "labelled")
     why = _steps_in_text(read, rules)
@@ -355,7 +372,7 @@ def _good_steps(segments: Sequence[Segment], rules: CompletenessRules) -> bool:
     for s in segments:
         if s.kind in _PROSE_KINDS:
             steps.extend(sentences(s.text) if s.kind == "prose" else [s.text])
-    steps = [s for s in steps if _phrase(s) not in rules.vague]
+    steps = [s for s in steps if _phrase(s) not in rules.vague and not _placeholder(s, rules)]
     real = [s for s in steps if len(words(s)) >= rules.min_step_words]
     if len(real) >= rules.min_steps:
         return True
@@ -364,12 +381,20 @@ def _good_steps(segments: Sequence[Segment], rules: CompletenessRules) -> bool:
 
 def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
     """Why the free text holds steps to reproduce, or "" when its signs do not add up."""
+    signs = _step_signs(read, rules)
+    if sum(rules.step_points[s] for s in signs) >= rules.steps_enough:
+        return "signs: " + ", ".join(s for s in STEP_SIGNS if s in signs)
+    return ""
+
+
+def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
+    """The kinds of step evidence (STEP_SIGNS) the free text shows, each found once."""
     signs: set[str] = set()
-    items = [s for s in read.segments if s.kind == "item"]
+    items = [s for s in read.segments if s.kind == "item" and not _placeholder(s.text, rules)]
     if items:
         signs.add("items")
-    if any(_imperative(i.text.lower(), rules) for i in items):
-        signs.add("list")
+    if any(_imperative(i.text.lower(), rules) or _done_step(i.text.lower(), rules) for i in items):
+        signs.add("list")  # "1. Open the file" or, told afterwards, "1. Opened the file"
     kinds = {s.kind for s in read.segments}
     if "command" in kinds:
         signs.add("command")
@@ -377,12 +402,23 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
         signs.add("code")
         if any(command_line(s.text.split("\n", 1)[0]) for s in read.segments if s.kind == "code"):
             signs.add("command")  # an unprompted command line: docker run -it web
+    if "command" not in signs and any(_bare_command(s.text) for s in read.segments if s.kind == "prose"):
+        signs.add("command")  # a command line pasted as a paragraph of its own, unfenced
     body = read.lowered[1:] if read.title else read.lowered
+    if "code" not in signs and any(_JIRA_CODE.search(sentence) for sentence in body if "{" in sentence):
+        signs.add("code")  # Jira's {code} ... {code}, which the segmenter reads as prose
+        kinds.add("code")
     if "command" not in signs and any(inline_commands(sentence) for sentence in body):
         signs.add("command")  # "I start it with `docker run -it web`"
+    orders = 0
     for sentence in body:
-        if "instruction" not in signs and _imperative(sentence, rules):
+        if _placeholder(sentence, rules):
+            continue  # a template's "1. Go to '...' 2. Click on '....'" flattened into prose
+        if "instructions" not in signs and _order(sentence, rules):
             signs.add("instruction")
+            orders += 1
+            if orders >= 2:
+                signs.add("instructions")  # "Open the settings. Switch to Dark." : a sequence
         if "narrative" not in signs and _gerund_step(sentence, rules):
             signs.add("narrative")  # "Pressing Enter in the dialog closes it"
         for sign, key in (
@@ -399,9 +435,43 @@ def _steps_in_text(read: _Read, rules: CompletenessRules) -> str:
             and rules.patterns["step_intro"].search(sentence)
         ):
             signs.add("example")  # "With the following snippet:" and the snippet
-    if sum(rules.step_points[s] for s in signs) >= rules.steps_enough:
-        return "signs: " + ", ".join(s for s in STEP_SIGNS if s in signs)
-    return ""
+    return signs
+
+
+def _bare_command(paragraph: str) -> bool:
+    """A paragraph that is one command line: lower-case program, options, no sentence end."""
+    return (
+        paragraph[:1].islower()
+        and not paragraph.rstrip().endswith((".", "!", "?", ":"))
+        and ": " not in paragraph  # "in 2.4 you write: [ -z ... ]" is prose quoting code
+        and command_line(paragraph)
+    )
+
+
+def _placeholder(step: str, rules: CompletenessRules) -> bool:
+    """A template's step left as it came: "Go to '...'" (checked only where dots are)."""
+    if ".." not in step and "\u2026" not in step:
+        return False
+    return bool(rules.patterns["step_placeholder"].search(step))
+
+
+def _done_step(item: str, rules: CompletenessRules) -> bool:
+    """A list item that opens with a step verb in the past tense: "Created a project", "Ran make"."""
+    first = _LEADING_FILLER.sub("", item.strip()).lstrip(" \t-*\"'(").split(None, 1)[:1]
+    if not first:
+        return False
+    word = first[0].strip(",.:;")
+    if word in rules.step_verbs_past:
+        return True
+    if not word.endswith("ed") or len(word) < 5:
+        return False
+    stem = word[:-2]
+    return (
+        stem in rules.step_verbs  # opened, clicked
+        or stem + "e" in rules.step_verbs  # created, typed
+        or (stem[-1:] == stem[-2:-1] and stem[:-1] in rules.step_verbs)  # dragged, dropped
+        or (stem.endswith("i") and stem[:-1] + "y" in rules.step_verbs)  # copied, applied
+    )
 
 
 def _gerund_step(sentence: str, rules: CompletenessRules) -> bool:
@@ -410,6 +480,14 @@ def _gerund_step(sentence: str, rules: CompletenessRules) -> bool:
         return False
     stem = first[0][:-3]
     return stem in rules.step_verbs or stem + "e" in rules.step_verbs or stem[:-1] in rules.step_verbs
+
+
+def _order(sentence: str, rules: CompletenessRules) -> bool:
+    """A prose sentence that tells the reader to do something, not one that asks or labels."""
+    # After a field name ("Example: run two containers", not "Build id: 2024-05") the order
+    # is what follows the colon.
+    sentence = _LABEL_START.sub("", sentence, count=1)
+    return _imperative(sentence, rules) and not rules.patterns["step_request"].search(sentence)
 
 
 def _imperative(sentence: str, rules: CompletenessRules) -> bool:

@@ -406,3 +406,96 @@ def test_any_text_gives_a_score_and_never_raises(title: str, description: str, e
     result = check(title=title, description=description + extra, steps=extra)
     assert 0 <= result.score <= 100
     assert set(result.questions) == set(result.missing)
+
+
+def test_two_orders_in_prose_are_steps_one_is_not() -> None:
+    one = "The sidebar flickers. Collapse the sidebar with the arrow."
+    assert not present(check(description=one), "steps_to_reproduce")
+    two = "Collapse the sidebar with the arrow. Resize the window. The sidebar flickers."
+    assert present(check(description=two), "steps_to_reproduce")
+
+
+def test_a_polite_request_to_the_developers_is_not_an_instruction() -> None:
+    asks = "The export has no CSV option. Please add a CSV option. Sort the columns by date."
+    assert not present(check(description=asks), "steps_to_reproduce")
+
+
+def test_a_command_pasted_as_its_own_paragraph_counts_as_steps() -> None:
+    pasted = check(
+        description="The sync never finishes.\n\nsyncctl push --all --target backup01\n\nNo output."
+    )
+    assert present(pasted, "steps_to_reproduce")
+    # a sentence that mentions an option, or prose quoting shell code, is not a command line
+    prose = check(description="I always start it with -v set.\n\nin 3.1 you wrote: [ -z $x ] && x=1")
+    assert not present(prose, "steps_to_reproduce")
+
+
+def test_a_trigger_sentence_with_any_verb_is_a_one_step_reproduction() -> None:
+    # "query" is not one of the narrative's verbs: the trigger alone still says what to do
+    trigger = "When I query the api with two ids, the response is empty."
+    assert present(check(description=trigger), "steps_to_reproduce")
+
+
+def test_a_field_name_with_a_colon_is_not_an_instruction() -> None:
+    fields = "Log file: see app.log in the zip. The sidebar flickers. Collapse the sidebar with the arrow."
+    assert not present(check(description=fields), "steps_to_reproduce")
+
+
+def test_jira_code_blocks_count_as_pasted_code() -> None:
+    # Jira text often arrives with its markers inside the lines: {noformat}...{noformat}
+    jira = "Here is the config: {noformat}queue.size 40 queue.mode strict{noformat} and the last row is lost."
+    assert present(check(description=jira), "steps_to_reproduce")
+    # the same sentence without the block is only an introduction
+    bare = "Here is the config: queue.size 40 queue.mode strict and the last row is lost."
+    assert not present(check(description=bare), "steps_to_reproduce")
+
+
+def test_an_order_after_a_field_name_or_starting_with_try_to_counts() -> None:
+    text = "Example: start two workers on the same port. Then try to stop the first one. It hangs."
+    assert present(check(description=text), "steps_to_reproduce")
+
+
+@pytest.mark.parametrize(
+    "label", ["Steps to recreate:", "Steps to reproduce the behavior", "How to replicate:", "Steps to repro:"]
+)
+def test_labelled_steps_in_other_words(label: str) -> None:
+    text = f"The badge count is wrong.\n\n{label}\nOpen the inbox, then archive one message.\n\nActual: 3"
+    result = check(description=text)
+    assert present(result, "steps_to_reproduce")
+    assert next(f for f in result.findings if f.fact == "steps_to_reproduce").note == "labelled"
+
+
+def test_a_list_of_steps_told_in_the_past_tense_counts() -> None:
+    told = "1. Opened the invoice\n2. Chose Export\n3. Dragged the file to the inbox\n\nThe inbox shows two copies."
+    assert present(check(description=told), "steps_to_reproduce")
+    # a list of things, not actions, is still only a list
+    things = "Affected pages:\n1. Invoices\n2. Orders\n3. The weekly summary"
+    assert not present(check(description=things), "steps_to_reproduce")
+
+
+def test_a_steps_label_answered_with_cannot_reproduce_means_no_steps() -> None:
+    text = (
+        "Steps to reproduce: Unsure how to reproduce. I was editing a long invoice and switched tabs "
+        "when the dialog came up.\n\nActual: the dialog says the save failed."
+    )
+    result = check(description=text)
+    assert not present(result, "steps_to_reproduce")
+    assert (
+        next(f for f in result.findings if f.fact == "steps_to_reproduce").note
+        == "the reporter cannot reproduce it"
+    )
+    told = (
+        "Steps to reproduce: Open a long invoice, switch tabs and wait for the dialog.\n\nActual: it fails."
+    )
+    assert present(check(description=told), "steps_to_reproduce")
+
+
+def test_a_steps_template_left_unfilled_is_not_steps() -> None:
+    template = (
+        "Steps to reproduce:\n1. Go to '...'\n2. Click on '....'\n3. Scroll down to '....'\n4. See error"
+    )
+    assert not present(check(description=template), "steps_to_reproduce")
+    flat = "The export fails. To Reproduce: 1. Go to '...' 2. Click on '....' 3. See error"
+    assert not present(check(description=flat), "steps_to_reproduce")
+    filled = "Steps to reproduce:\n1. Go to the orders page\n2. Click on 'Export'\n3. See error"
+    assert present(check(description=filled), "steps_to_reproduce")
