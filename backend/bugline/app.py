@@ -107,7 +107,7 @@ def make_retention(
     settings: Settings, writer: Writer, readers: async_sessionmaker[AsyncSession], store: MediaStore
 ) -> Retention:
     defaults = Policy(settings.retention_media_days, settings.retention_personal_days)
-    abandoned = Abandoned(make_sessionmaker(writer.engine), readers, store, settings)
+    abandoned = Abandoned(writer, make_sessionmaker(writer.engine), readers, store, settings)
     return Retention(writer, readers, store, defaults, abandoned=abandoned)
 
 

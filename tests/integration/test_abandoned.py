@@ -44,7 +44,11 @@ async def create(b: Bugline, body: dict[str, Any]) -> dict[str, Any]:
 async def age(b: Bugline, report_id: str, hours: float) -> None:
     async with make_sessionmaker(b.engine)() as s, s.begin():
         await s.execute(
-            update(Report).where(Report.id == report_id).values(created_at=utcnow() - timedelta(hours=hours))
+            update(Report)
+            .where(Report.id == report_id)
+            .values(
+                created_at=utcnow() - timedelta(hours=hours), updated_at=utcnow() - timedelta(hours=hours)
+            )
         )
 
 
@@ -160,12 +164,13 @@ async def test_with_the_setting_at_zero_reports_wait_for_ever(bugline: Bugline) 
     await age(bugline, created["id"], 24 * 365)
     state = bugline.app.state.bugline
     waiting = Abandoned(
+        state.writer,
         state.sessions,
         state.readers,
         state.store,
         dataclasses.replace(bugline.settings, abandoned_upload_hours=0),
     )
-    assert await waiting.sweep(bugline.project.id, utcnow()) == Settled(0, 0)
+    assert await waiting.sweep(bugline.project.id, utcnow()) == Settled(0, 0, 0)
     (report,) = await rows(bugline, Report, Report.id == created["id"])
     assert report.status == "awaiting_media"
 
@@ -182,3 +187,72 @@ def test_temporary_upload_files_a_killed_process_left_are_removed(tmp_path: Path
     assert sweep_leftovers(tmp_path, now) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "upload-fresh"]
     assert sweep_leftovers(tmp_path / "missing", now) == 0
+
+
+class FailingFor:
+    """The real store, except that it fails for one report's files (an outage, a lost bucket)."""
+
+    def __init__(self, store: Any, key_part: str) -> None:
+        self.store, self.key_part = store, key_part
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self.store, name)
+        if name == "iter_bytes":  # an async generator, not a coroutine: only ever reached when stat worked
+            return real
+
+        async def call(key: str, *args: Any, **kwargs: Any) -> Any:
+            if self.key_part in key:
+                raise StoreError("the store did not answer")
+            return await real(key, *args, **kwargs)
+
+        return call
+
+
+async def test_one_report_the_store_fails_on_does_not_stop_the_others(bugline: Bugline) -> None:
+    image = png(seed=8)
+    spec = [{"name": "a.png", "type": "image/png", "size": len(image)}]
+    stuck = await create(bugline, {**WORDS, "attachments": spec})
+    other_project = await bugline.new_project()
+    res = await bugline.client.post(
+        "/api/v1/reports",
+        json={**WORDS, "attachments": spec},
+        headers={"X-Bugline-Key": other_project.public_key, "Origin": ORIGIN},
+    )
+    assert res.status_code == 201, res.text
+    fine = res.json()
+    for created in (stuck, fine):
+        assert (await upload(bugline.client, created["attachments"][0], image)).status_code in (200, 204)
+        await age(bugline, created["id"], 30)
+    (att,) = await rows(bugline, Attachment, Attachment.report_id == stuck["id"])
+    state = bugline.app.state.bugline
+    flaky = Abandoned(
+        state.writer,
+        state.sessions,
+        state.readers,
+        FailingFor(state.store, att.storage_key),
+        bugline.settings,
+    )
+
+    assert await flaky.sweep(bugline.project.id, utcnow()) == Settled(0, 0, 1)
+    assert await flaky.sweep(other_project.id, utcnow()) == Settled(1, 0, 0)
+    statuses = {r.id: r.status for r in await rows(bugline, Report, Report.id.in_([stuck["id"], fine["id"]]))}
+    assert statuses == {stuck["id"]: "awaiting_media", fine["id"]: "received"}
+
+
+async def test_words_that_arrive_just_before_a_drop_keep_the_report(bugline: Bugline) -> None:
+    created = await create(bugline, {"attachments": [{"name": "a.png", "type": "image/png", "size": 10}]})
+    await age(bugline, created["id"], 30)
+    (stale,) = await rows(bugline, Report, Report.id == created["id"])  # read by the sweep: no words yet
+    edit = await bugline.client.patch(
+        f"/api/v1/reports/{created['id']}",
+        json={"actual": "The chart goes blank"},
+        headers=headers(bugline, **{"X-Bugline-Report-Token": created["status_token"]}),
+    )
+    assert edit.status_code == 200, edit.text
+
+    assert await bugline.app.state.bugline.retention.abandoned.drop(stale) == "busy"
+
+    (report,) = await rows(bugline, Report, Report.id == created["id"])
+    assert (report.status, report.actual) == ("awaiting_media", "The chart goes blank")
+    # The edit restarted the wait: the next sweep leaves it alone.
+    assert (await sweep(bugline))["abandoned_dropped"] == 0

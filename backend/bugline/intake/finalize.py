@@ -191,19 +191,47 @@ async def finalize(
             headers={"Retry-After": "3"},
         )
 
-    verdicts: dict[str, Verdict] = {}
     try:
-        for attachment in todo:
-            verdicts[attachment.id] = await check_one(store, attachment, size_cap(settings, attachment.kind))
+        verdicts = await check_all(sessions, store, settings, report, todo)
     except StoreError as exc:
-        await release(sessions, report)
         raise ApiError(
             503,
             "storage_unavailable",
             f"media storage did not answer ({exc}); retry shortly",
             headers={"Retry-After": "5"},
         ) from None
+    return await settle(sessions, store, report, verdicts, skip_rejected=skip_rejected)
 
+
+async def check_all(
+    sessions: async_sessionmaker[AsyncSession],
+    store: MediaStore,
+    settings: Settings,
+    report: Report,
+    todo: list[Attachment],
+) -> dict[str, Verdict]:
+    """Each open attachment's verdict, with the report claimed; a store failure releases the
+    claim and raises StoreError."""
+    verdicts: dict[str, Verdict] = {}
+    try:
+        for attachment in todo:
+            verdicts[attachment.id] = await check_one(store, attachment, size_cap(settings, attachment.kind))
+    except StoreError:
+        await release(sessions, report)
+        raise
+    return verdicts
+
+
+async def settle(
+    sessions: async_sessionmaker[AsyncSession],
+    store: MediaStore,
+    report: Report,
+    verdicts: dict[str, Verdict],
+    *,
+    skip_rejected: bool,
+) -> Outcome:
+    """Write the verdicts, release the claim and accept the report when nothing is left open
+    (one short transaction), then count them and delete the bytes of refused files."""
     to_delete: list[str] = []
     now = utcnow()
     async with sessions() as session, session.begin():
@@ -211,8 +239,10 @@ async def finalize(
             await session.execute(select(Report).where(Report.id == report.id).with_for_update())
         ).scalar_one()
         attachments = await attachments_of(session, report)
-        report.finalizing_until = None
         outcome = Outcome(report, attachments)
+        if report.status != ReportStatus.AWAITING_MEDIA:
+            return outcome  # accepted meanwhile (the claim ran out and another finalize won)
+        report.finalizing_until = None
         for attachment in attachments:
             verdict = verdicts.get(attachment.id)
             if verdict is not None and attachment.state in OPEN:

@@ -17,27 +17,12 @@ from bugline.db.engine import Writer
 from bugline.db.models import Project, utcnow
 from bugline.intake.abandoned import Abandoned
 from bugline.retention import erase as steps
+from bugline.retention.files import delete_files
 from bugline.retention.policy import Policy, RetentionError, for_project
-from bugline.storage.base import MediaStore, StoreError
+from bugline.storage.base import MediaStore
 from bugline.workloop import Periodic
 
 log = logging.getLogger("bugline.retention")
-
-
-async def delete_files(writer: Writer, store: MediaStore, files: list[tuple[str, str]]) -> int:
-    """Delete the objects (and any unverified upload left beside one); mark those that are gone.
-    A file the store would not delete stays ``deleting`` for the next sweep."""
-    gone: list[str] = []
-    for attachment_id, key in files:
-        try:
-            await store.delete(key)
-            await store.delete(f"incoming/{key}")
-        except StoreError as exc:
-            log.warning("could not delete %s (kept for the next sweep): %s", key, exc)
-            continue
-        gone.append(attachment_id)
-    await writer.run(lambda conn: steps.mark_deleted(conn, gone))
-    return len(gone)
 
 
 async def erase(
