@@ -6,6 +6,7 @@ names the field or key and leave the saved settings as they were."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import pytest
@@ -471,13 +472,23 @@ async def test_notification_preferences_are_set_from_the_dashboard(dash: Dash) -
     shown = await lead.get(f"{base(dash)}/notifications?done=preferences")
     assert "The preferences are saved" in shown.text and 'value="Acme Support"' in shown.text
     # Emptied fields go back to the defaults; one team name is used in every language.
-    res = await lead.post(f"{base(dash)}/notifications", {"locale": "en", "team.fr": "l'équipe paiements"})
+    same = {f"team.{lang}": "Team Rocket" for lang in ("de", "en", "fr")}
+    res = await lead.post(f"{base(dash)}/notifications", {"locale": "en", **same})
     assert res.status_code == 303
     saved = (await settings_of(dash))["notifications"]
     assert saved["enabled"] is False  # the box was not ticked: mails off
     assert "from_name" not in saved and "reply_to" not in saved and "locales" not in saved
-    assert saved["team"] == "l'équipe paiements"
+    assert saved["team"] == "Team Rocket"  # one name in every language
     assert saved["teams"] == {"security": {"en": "the security team", "de": "das Sicherheitsteam"}}
+    # Saved again untouched, each kind of team name comes back as it was.
+    shown = await lead.get(f"{base(dash)}/notifications")
+    assert shown.text.count('value="Team Rocket"') == 3
+    only_german = {"enabled": "on", "locale": "en", "team.de": "das Entwicklerteam"}
+    assert (await lead.post(f"{base(dash)}/notifications", only_german)).status_code == 303
+    assert (await settings_of(dash))["notifications"]["team"] == {"de": "das Entwicklerteam"}
+    shown = await lead.get(f"{base(dash)}/notifications")
+    assert 'id="f-team.de" name="team.de" type="text" value="das Entwicklerteam"' in shown.text
+    assert 'id="f-team.en" name="team.en" type="text" value=""' in shown.text
 
 
 @pytest.mark.parametrize(
@@ -490,6 +501,7 @@ async def test_notification_preferences_are_set_from_the_dashboard(dash: Dash) -
         ({"locales": "es"}, "locales", "shipped languages"),
         ({"teams": "billing the billing team"}, "teams", "line 1: write category = team"),
         ({"team.en": "x" * 101}, "team.en", "1 to 100"),
+        ({"team.de": "x" * 101}, "team.de", "1 to 100"),
     ],
 )
 async def test_bad_preferences_are_refused_naming_the_field(
@@ -499,7 +511,13 @@ async def test_bad_preferences_are_refused_naming_the_field(
     res = await lead.post(f"{base(dash)}/notifications", {"enabled": "on", **form})
     assert res.status_code == 400
     assert words in html.unescape(res.text)
-    assert f'id="f-{field}"' in res.text and 'aria-invalid="true"' in res.text
+    # The field named is the one marked, not just any field on the page.
+    marked = (
+        r'name="locales"[^>]*aria-invalid="true"'
+        if field == "locales"
+        else rf'id="f-{field}"[^>]*aria-invalid="true"'
+    )
+    assert re.search(marked, res.text), field
     assert "notifications" not in await settings_of(dash)
 
 

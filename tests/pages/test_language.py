@@ -31,7 +31,8 @@ def names(text: str) -> set[str]:
 
 
 def visible(html: str) -> str:
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+    # Only ASCII white space is collapsed: French keeps its no-break space before "?" and ":".
+    return re.sub(r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 def test_every_language_has_every_sentence_with_the_same_slots() -> None:
@@ -50,7 +51,10 @@ def test_dates_and_numbers_are_written_the_languages_way() -> None:
     at = datetime(2026, 3, 3, 14, 5, tzinfo=UTC)
     assert ENGLISH.when(at) == "3 March 2026, 14:05 UTC"
     assert language.words("de").when(at) == "3. März 2026, 14:05 UTC"
-    assert language.words("fr").when(at) == "3 mars 2026, 14:05 UTC"
+    assert language.words("fr").when(at) == "3 mars 2026 à 14:05 UTC"
+    first = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    assert language.words("fr").when(first) == "1er mai 2026 à 09:30 UTC"
+    assert language.words("de").when(first) == "1. Mai 2026, 09:30 UTC"
     assert ENGLISH("comment_too_long", length=2500, cap=2000).startswith("Your comment is 2,500 characters")
     assert "2.500 Zeichen" in language.words("de")("comment_too_long", length=2500, cap=2000)
 
@@ -97,7 +101,25 @@ async def test_the_answer_form_and_its_messages_follow_the_browser_language(bugl
     bad = await post_form(bugline, url, {"form_token": form_token(page), "frequency": "hourly"})
     assert bad.status_code == 422
     assert "Merci de choisir l'une des options." in visible(bad.text)
+    unreadable = await bugline.client.post(url, content=b"x", headers={"Content-Type": "text/plain"})
+    assert unreadable.status_code == 415
+    assert "Cette page n'accepte que son propre formulaire." in visible(unreadable.text)
     assert (await report(bugline, created["id"])).status == "needs_info"  # nothing changed
+
+
+async def test_the_page_reads_in_the_mails_language_not_the_browsers(bugline: Bugline) -> None:
+    """A German project writes its mails in German when it knows nothing of the customer; the
+    page behind the mail's link does too, whatever the browser that opens it prefers."""
+    async with bugline.engine.begin() as conn:
+        await conn.execute(
+            update(Project)
+            .where(Project.id == bugline.project.id)
+            .values(settings={"notifications": {"locale": "de"}})
+        )
+    created = await submit(bugline, VAGUE)
+    await bugline.triaged()
+    page = await bugline.client.get(f"/s/{created['status_token']}", headers={"Accept-Language": "en-US"})
+    assert '<html lang="de">' in page.text and "Wartet auf Ihre Antworten" in visible(page.text)
 
 
 async def test_a_project_that_writes_only_english_shows_english(bugline: Bugline) -> None:

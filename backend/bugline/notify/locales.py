@@ -43,6 +43,13 @@ def normalise(tag: Any) -> str | None:
     return first if _TAG.match(first) else None
 
 
+def of_report(reporter_locale: Any, environment: Any) -> tuple[Any, ...]:
+    """The languages a report's mails and pages are written in, first choice first: the
+    reporter's own (the host app says it), then the browser's captured with the report."""
+    captured = environment.get("locale") if isinstance(environment, Mapping) else None
+    return (reporter_locale, captured)
+
+
 def available(notifications: Mapping[str, Any]) -> tuple[str, ...]:
     """The languages a project writes in: the shipped ones, narrowed by its ``locales``."""
     wanted = notifications.get("locales")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, exists, insert, select
 from bugline.db.models import Notification, Project, Report, Reporter, ReportEvent
 from bugline.leases import Leases
 from bugline.notify.context import Facts
+from bugline.notify.locales import of_report
 
 NOTIFICATIONS = cast(Table, Notification.__table__)
 REPORTS = cast(Table, Report.__table__)
@@ -129,7 +130,7 @@ def load(conn: Connection, notification_id: str, owner: str) -> Loaded | None:
         ),
         email=(row.email or "").strip(),
         unsubscribed=bool(row.unsubscribed) if row.reporter_id else False,
-        locales=(row.locale, (row.environment or {}).get("locale")),
+        locales=of_report(row.locale, row.environment),
         status_token_hash=row.status_token_hash,
     )
 

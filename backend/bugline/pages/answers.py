@@ -52,18 +52,10 @@ OPEN_TO_ANSWERS = (ReportStatus.NEEDS_INFO, ReportStatus.CANNOT_REPRODUCE)
 # Asked when the team could not reproduce a report whose verdict has no question left.
 REPRODUCE_FACTS = ("steps_to_reproduce", "environment", "frequency", "error_text")
 
-FREQUENCY_WORDS: dict[str, str] = {
-    Frequency.ALWAYS: "Every time",
-    Frequency.SOMETIMES: "Sometimes",
-    Frequency.ONCE: "It happened once",
-    Frequency.UNKNOWN: "I'm not sure",
-}
-AFFECTED_WORDS: dict[str, str] = {
-    PeopleAffected.JUST_ME: "Only me",
-    PeopleAffected.SOME: "Some people",
-    PeopleAffected.EVERYONE: "Everyone",
-    PeopleAffected.UNKNOWN: "I'm not sure",
-}
+# The customer's choices and the answers' names as the team reads them (English): the same
+# sentences as the customer's pages, from pages/words/en.toml.
+FREQUENCY_WORDS: dict[str, str] = {v: ENGLISH(f"choice_{v}") for v in Frequency}
+AFFECTED_WORDS: dict[str, str] = {v: ENGLISH(f"choice_{v}") for v in PeopleAffected}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,24 +77,30 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("trying_to_do", "trying_to_do", "What you were trying to do", "trying_to_do"),
-    Field("expected", "expected", "What you expected to happen", "expected"),
-    Field("actual", "actual", "What happened instead", "actual"),
-    Field("error_text", "error_text", "The error message", "error_text"),
-    Field("steps", "steps_to_reproduce", "Steps to reproduce", "steps"),
+    Field("trying_to_do", "trying_to_do", ENGLISH("field_trying_to_do"), "trying_to_do"),
+    Field("expected", "expected", ENGLISH("field_expected"), "expected"),
+    Field("actual", "actual", ENGLISH("field_actual"), "actual"),
+    Field("error_text", "error_text", ENGLISH("field_error_text"), "error_text"),
+    Field("steps", "steps_to_reproduce", ENGLISH("field_steps"), "steps"),
     Field(
         "environment",
         "environment",
-        "Browser and device",
+        ENGLISH("field_environment"),
         "description",
         multiline=False,
         cap=ENVIRONMENT_CAP,
-        prefix="Browser and device: ",
+        prefix=ENGLISH("field_environment") + ": ",
     ),
-    Field("frequency", "frequency", "How often it happens", "frequency", choices=FREQUENCY_WORDS),
-    Field("people_affected", "affected", "Who is affected", "people_affected", choices=AFFECTED_WORDS),
+    Field("frequency", "frequency", ENGLISH("field_frequency"), "frequency", choices=FREQUENCY_WORDS),
+    Field(
+        "people_affected",
+        "affected",
+        ENGLISH("field_people_affected"),
+        "people_affected",
+        choices=AFFECTED_WORDS,
+    ),
 )
-MORE = Field("more", "", "Anything else", "description", cap=TEXT_CAP)
+MORE = Field("more", "", ENGLISH("field_more"), "description", cap=TEXT_CAP)
 BY_FACT = {f.fact: f for f in FIELDS}
 BY_NAME = {f.name: f for f in (*FIELDS, MORE)}
 

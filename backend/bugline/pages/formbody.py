@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from bugline.errors import ApiError
+from bugline.pages.language import ENGLISH
 from bugline.routes.edge import read_body
 
 MAX_FIELDS = 40
@@ -29,13 +30,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class FormError(Exception):
-    """A body we cannot read, in words for the customer's page."""
+    """A body we cannot read: ``key`` names the sentence in pages/words/ (the customer's page
+    says it in their language), ``message`` is the English one (the dashboard's)."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, key: str, headers: dict[str, str] | None = None) -> None:
         self.status = status
-        self.message = message
+        self.key = key
+        self.message = ENGLISH(key)
         self.headers = headers or {}
+        super().__init__(self.message)
 
 
 def clean(value: str) -> str:
@@ -56,13 +59,13 @@ async def read_pairs(request: Request, limit: int, max_fields: int = MAX_FIELDS)
     ctype = request.headers.get("content-type", "")
     kind = ctype.split(";", 1)[0].strip().lower()
     if kind not in (URLENCODED, MULTIPART):
-        raise FormError(415, "This page only accepts its own form.")
+        raise FormError(415, "form_not_ours")
     try:
         body = await read_body(request, limit)
     except ApiError as exc:
         if exc.status == 413:
-            raise FormError(413, "What you sent is too long for this form.") from None
-        raise FormError(exc.status, "We could not read what you sent.") from None
+            raise FormError(413, "form_too_long") from None
+        raise FormError(exc.status, "form_unreadable") from None
     return _urlencoded(body, max_fields) if kind == URLENCODED else _multipart(ctype, body, max_fields)
 
 
@@ -73,18 +76,18 @@ def _urlencoded(body: bytes, max_fields: int) -> list[tuple[str, str]]:
             text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=max_fields
         )
     except (UnicodeDecodeError, ValueError):
-        raise FormError(400, "We could not read what you sent.") from None
+        raise FormError(400, "form_unreadable") from None
 
 
 def _multipart(ctype: str, body: bytes, max_fields: int) -> list[tuple[str, str]]:
     head = f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if not isinstance(message, EmailMessage) or not message.is_multipart():
-        raise FormError(400, "We could not read what you sent.")
+        raise FormError(400, "form_unreadable")
     pairs: list[tuple[str, str]] = []
     for part in message.iter_parts():
         if len(pairs) >= max_fields:
-            raise FormError(400, "What you sent has too many fields.")
+            raise FormError(400, "form_too_many_fields")
         if not isinstance(part, EmailMessage):
             continue
         name = part.get_param("name", header="content-disposition")
@@ -96,5 +99,5 @@ def _multipart(ctype: str, body: bytes, max_fields: int) -> list[tuple[str, str]
         try:
             pairs.append((name, payload.decode(part.get_content_charset() or "utf-8")))
         except (LookupError, UnicodeDecodeError):
-            raise FormError(400, "We could not read what you sent.") from None
+            raise FormError(400, "form_unreadable") from None
     return pairs

@@ -1,10 +1,11 @@
 """The language of the customer's pages: the one their mails are written in (pure once loaded).
 
 The words live in ``pages/words/<language>.toml``, English being the source and the fallback.
-A page picks its language the way a mail does (``notify.locales.choose``: the reporter's own
-language, then the browser's captured with the report, then the project's default), so the
-page a mail links to speaks the mail's language; the visitor's ``Accept-Language`` comes
-last, and is all a page has when its link leads to no report. A question from the triage
+A page about a report picks exactly the language its mails are written in
+(``notify.locales.of_report`` then ``choose``: the reporter's own language, then the
+browser's captured with the report, then the project's default), so the page a mail links to
+speaks the mail's language. Only a page that leads to no report (a mistyped link) reads the
+visitor's ``Accept-Language``, since it has nothing else. A question from the triage
 engine reads in English with the customer's own words in it ("when you clicked Pay"); in
 another language the page asks the translation's plain question (``Phrases.question``),
 as the mails do.
@@ -47,7 +48,8 @@ class Words:
         """ "3 March 2025, 14:05 UTC": unambiguous in every locale's reading of numbers."""
         at = at.astimezone(UTC)
         month = self.table["months"][at.month - 1]
-        return self("when", day=str(at.day), month=month, year=str(at.year), time=f"{at:%H:%M}")
+        day = str(self.table["day_one"]) if at.day == 1 else str(at.day)
+        return self("when", day=day, month=month, year=str(at.year), time=f"{at:%H:%M}")
 
     def question(self, fact: str, asked: str) -> str:
         """The engine's question ``asked`` for ``fact``, or this language's plain question."""

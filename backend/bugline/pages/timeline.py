@@ -19,13 +19,14 @@ from bugline.pages.answers import BY_NAME
 from bugline.pages.language import ENGLISH, Words
 
 MAX_NOTE = 5_000
+_STATUSES = frozenset(ReportStatus)  # what may name a sentence: never an event's free text
 # Who moved a report, in the customer's terms (a word key in pages/words/).
 BY: dict[str, str] = {"reporter": "by_you", "agent": "by_team", "connector": "by_team"}
 
 
 def status_words(status: str, t: Words = ENGLISH) -> tuple[str, str]:
     """What the status is called and what it means for the customer, in ``t``'s language."""
-    key = f"status_{status}" if f"status_{status}" in t.table else "status_open"
+    key = f"status_{status}" if status in _STATUSES else "status_open"
     return t(key), t(f"{key}_meaning")
 
 

@@ -3,8 +3,8 @@ back, checked by the same ``notify.preferences.check`` as the agent API.
 
 Fields: ``enabled`` (checkbox), ``from_name``, ``reply_to``, ``locale`` (the default language),
 ``locales`` (checkboxes; none ticked = every shipped language), ``team.<lang>`` (who escalated
-reports go to, per language; one filled in = that name in every language) and ``teams`` (one
-``category = team`` per line).
+reports go to, per language; the same name in every field is saved as one name) and ``teams``
+(one ``category = team`` per line).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ FORM_KEYS = ("enabled", "from_name", "reply_to", "locale", "locales", "team", "t
 def current(notifications: Mapping[str, Any]) -> dict[str, Any]:
     """The form's values for the saved settings."""
     team = notifications.get("team")
-    default = str(notifications.get("locale") or FALLBACK)
-    per_language = team if isinstance(team, Mapping) else {default: team} if isinstance(team, str) else {}
+    # One name for every language fills every field; a name per language fills its own.
+    per_language = (
+        team if isinstance(team, Mapping) else dict.fromkeys(builtin(), team) if isinstance(team, str) else {}
+    )
     teams = notifications.get("teams")
     teams = teams if isinstance(teams, Mapping) else {}
     locales = notifications.get("locales")
@@ -34,7 +36,7 @@ def current(notifications: Mapping[str, Any]) -> dict[str, Any]:
         "enabled": notifications.get("enabled") is not False,
         "from_name": str(notifications.get("from_name") or ""),
         "reply_to": str(notifications.get("reply_to") or ""),
-        "locale": default,
+        "locale": str(notifications.get("locale") or FALLBACK),
         "locales": list(locales) if isinstance(locales, list) else [],
         **{f"team.{lang}": str(per_language.get(lang) or "") for lang in builtin()},
         "teams": "\n".join(f"{c} = {n}" for c, n in teams.items() if isinstance(n, str)),
@@ -55,12 +57,17 @@ def typed(form: ImmutableMultiDict[str, str]) -> dict[str, Any]:
 def read(form: ImmutableMultiDict[str, str]) -> dict[str, Any]:
     """The checked settings (the keys of FORM_KEYS that are set); Problems names the field."""
     names = {lang: (form.get(f"team.{lang}") or "").strip() for lang in builtin()}
+    too_long = [lang for lang, name in names.items() if len(name) > preferences.NAME_LIMIT]
+    if too_long:
+        raise Problems(
+            (f"team.{lang}", f"must be 1 to {preferences.NAME_LIMIT} characters") for lang in too_long
+        )
     filled = {lang: name for lang, name in names.items() if name}
     team: Any = None
-    if len(filled) == 1:
-        team = next(iter(filled.values()))  # one name: the same in every language
+    if len(filled) == len(names) and len(set(filled.values())) == 1:
+        team = next(iter(filled.values()))  # the same name in every language: one name
     elif filled:
-        team = filled
+        team = filled  # a language left empty says "our engineering team" in that language
     raw = {
         "enabled": form.get("enabled") == "on",
         "from_name": (form.get("from_name") or "").strip() or None,

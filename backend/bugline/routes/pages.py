@@ -27,7 +27,7 @@ from starlette.routing import Route
 from bugline.db.models import Project, Report, Reporter, ReportEvent, ReportStatus, utcnow
 from bugline.errors import ApiError
 from bugline.lifecycle import status as lifecycle
-from bugline.notify import links
+from bugline.notify import links, locales
 from bugline.notify.context import notifications_settings
 from bugline.pages import answers as answer_flow
 from bugline.pages import formtoken, language, timeline
@@ -105,7 +105,7 @@ def _limited(request: Request) -> Response | None:
 
 def _form_error(state: AppState, t: Words, exc: FormError, back: str, project_name: str) -> Response:
     return _message(
-        state, t, exc.status, t("unreadable_title"), exc.message, back=back, project_name=project_name
+        state, t, exc.status, t("unreadable_title"), t(exc.key), back=back, project_name=project_name
     )
 
 
@@ -155,12 +155,8 @@ async def _open(request: Request) -> Opened | Response:
     if found is None:
         return _not_found(state, _visitor(request))
     report, project, reporter_locale = found
-    environment = report.environment if isinstance(report.environment, dict) else {}
-    candidates = (
-        reporter_locale,
-        environment.get("locale"),
-        *language.accepted(request.headers.get("accept-language", "")),
-    )
+    # Exactly the mails' choice, so the page a mail links to reads in the mail's language.
+    candidates = locales.of_report(reporter_locale, report.environment)
     t = language.choose(candidates, notifications_settings(project.settings or {}))
     return Opened(state, report, project, token, t)
 
@@ -451,10 +447,7 @@ async def unsubscribe_page(request: Request) -> Response:
     if row is None:
         return _not_found(state, _visitor(request))
     reporter, project = row
-    t = language.choose(
-        (reporter.locale, *language.accepted(request.headers.get("accept-language", ""))),
-        notifications_settings(project.settings or {}),
-    )
+    t = language.choose((reporter.locale,), notifications_settings(project.settings or {}))
     context = {"project_name": project.name, "email": _masked(reporter.email or "")}
     if request.method == "GET":
         return _page(
