@@ -41,8 +41,12 @@ def _no_older_pending() -> Any:
     ).correlate(NOTIFICATIONS)
 
 
+# Built once: a fresh alias on every claim cost more Python than the claim's SQL.
+_NO_OLDER_PENDING = _no_older_pending()
+
+
 def claim(conn: Connection, *, owner: str, now: datetime, limit: int, lease: timedelta) -> list[str]:
-    return LEASES.claim(conn, owner=owner, now=now, limit=limit, lease=lease, where=_no_older_pending())
+    return LEASES.claim(conn, owner=owner, now=now, limit=limit, lease=lease, where=_NO_OLDER_PENDING)
 
 
 def next_due(conn: Connection) -> datetime | None:
