@@ -53,7 +53,10 @@ class Created:
 
 
 def clip(value: str | None, column: Any) -> str | None:
-    """Cut a parsed value to its column's length: a hostile User-Agent must not fail the insert."""
+    """Cut a parsed value to its column's length: a hostile User-Agent must not fail the insert.
+
+    ``column`` is the table's Column (``REPORTS.c.x``): the ORM attribute (``Report.x``)
+    resolves ``.type`` through SQLAlchemy's proxies, which cost a tenth of a request."""
     length = column.type.length
     return value[:length] if value and length else value
 
@@ -266,13 +269,13 @@ def prepare_report(
         page_url=ctx.url,
         referrer=ctx.referrer,
         user_agent=ua[:2000] if ua else None,
-        browser_name=clip(env.browser_name, Report.browser_name),
-        browser_version=clip(env.browser_version, Report.browser_version),
-        os_name=clip(env.os_name, Report.os_name),
-        os_version=clip(env.os_version, Report.os_version),
-        device_type=clip(env.device_type, Report.device_type),
-        device_vendor=clip(env.device_vendor, Report.device_vendor),
-        device_model=clip(env.device_model, Report.device_model),
+        browser_name=clip(env.browser_name, REPORTS.c.browser_name),
+        browser_version=clip(env.browser_version, REPORTS.c.browser_version),
+        os_name=clip(env.os_name, REPORTS.c.os_name),
+        os_version=clip(env.os_version, REPORTS.c.os_version),
+        device_type=clip(env.device_type, REPORTS.c.device_type),
+        device_vendor=clip(env.device_vendor, REPORTS.c.device_vendor),
+        device_model=clip(env.device_model, REPORTS.c.device_model),
         environment=environment,
         console=[e.model_dump(mode="json", exclude_none=True) for e in ctx.console],
         network=[e.model_dump(mode="json", exclude_none=True) for e in ctx.network],
@@ -352,12 +355,13 @@ def _one_statement(with_reporter: bool, events: int) -> Any:
     """PostgreSQL: the reporter upsert, the number, the report and its first events as one
     statement of data-modifying CTEs, built once per shape. The same rows as the statements
     of store_report, in one round trip instead of five; all of it or nothing, like the
-    transaction around it (a reused Idempotency-Key fails it whole)."""
+    transaction around it (a reused Idempotency-Key fails it whole). Parameters have short
+    names so the SQL stays under psycopg's 4 KB limit for caching its conversion."""
     num = NEXT_NUMBER.cte("num")
     reporter_id: Any = null()
     if with_reporter:
         upsert = pg_insert(REPORTERS).values(
-            {c.name: bindparam(f"w_{c.name}", type_=c.type) for c in REPORTERS.columns}
+            {c.name: bindparam(f"w{i}", type_=c.type) for i, c in enumerate(REPORTERS.columns)}
         )
         fresh = {k: func.coalesce(upsert.excluded[k], REPORTERS.c[k]) for k in REPORTER_FIELDS}
         who = (
@@ -372,7 +376,7 @@ def _one_statement(with_reporter: bool, events: int) -> Any:
     names = [c.name for c in REPORTS.columns]
     special = {"number": num.c.report_seq, "reporter_id": reporter_id}
     row = select(
-        *[special.get(c.name, bindparam(f"r_{c.name}", type_=c.type)) for c in REPORTS.columns]
+        *[special.get(c.name, bindparam(f"r{i}", type_=c.type)) for i, c in enumerate(REPORTS.columns)]
     ).select_from(num)
     rep = (
         insert(REPORTS)
@@ -385,8 +389,8 @@ def _one_statement(with_reporter: bool, events: int) -> Any:
             *[
                 rep.c.reporter_id
                 if (i == 0 and name == "actor")  # created: the reporter, found or made above
-                else bindparam(f"e{i}_{name}", type_=EVENTS.c[name].type)
-                for name in _EVENT_COLUMNS
+                else bindparam(f"e{i}_{j}", type_=EVENTS.c[name].type)
+                for j, name in enumerate(_EVENT_COLUMNS)
             ]
         ).select_from(rep)
         for i in range(events)
@@ -399,9 +403,10 @@ def _store_in_one_statement(conn: Connection, prepared: Prepared) -> None:
     report, who = prepared.report, prepared.reporter
     events = first_events(prepared)
     params: dict[str, Any] = {"project": report.project_id}
-    params |= {f"r_{k}": v for k, v in full_row(REPORTS, columns_of(report)).items()}
+    row = full_row(REPORTS, columns_of(report))
+    params |= {f"r{i}": row[c.name] for i, c in enumerate(REPORTS.columns)}
     for i, e in enumerate(events):
-        params |= {f"e{i}_{k}": e.get(k) for k in _EVENT_COLUMNS}
+        params |= {f"e{i}_{j}": e.get(k) for j, k in enumerate(_EVENT_COLUMNS)}
     with_reporter = who is not None and bool(who.id)
     if who is not None and who.id:
         now = utcnow()
@@ -415,7 +420,7 @@ def _store_in_one_statement(conn: Connection, prepared: Prepared) -> None:
             "updated_at": now,
             **fields,
         }
-        params |= {f"w_{k}": v for k, v in reporter.items()}
+        params |= {f"w{i}": reporter[c.name] for i, c in enumerate(REPORTERS.columns)}
     number, reporter_id = conn.execute(_one_statement(with_reporter, len(events)), params).one()
     report.number, report.reporter_id = number, reporter_id
 
