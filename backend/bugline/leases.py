@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select, update
+from sqlalchemy import BindParameter, Connection, Table, and_, func, or_, select, update
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,9 @@ class Leases:
             value = value.replace(tzinfo=UTC)
         return value
 
-    def mine(self, row_id: str, owner: str) -> Any:
+    def mine(self, row_id: str | BindParameter[Any], owner: str | BindParameter[Any]) -> Any:
+        """The row while ``owner`` holds its lease (values, or bound parameters for a statement
+        built once)."""
         c = self.table.c
         return and_(c.id == row_id, c.lease_owner == owner, c.state == self.pending)
 

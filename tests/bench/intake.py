@@ -64,6 +64,10 @@ class LoadResult:
     body_bytes: int
     # Bugline only: seconds from the last response until every report had its triage verdict.
     drain_s: float | None = None
+    # CPU time of the server process (and the worker's, if any) from the first measured request
+    # until every report was triaged, per request: unlike requests/s it hardly moves when other
+    # work shares the machine, so it compares servers measured minutes apart.
+    cpu_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class IntakeResult:
         return self.ratio >= TARGET_RATIO
 
 
-def run_load(url: str, key: str) -> LoadResult:
+def _load(url: str, key: str, requests: int) -> dict[str, Any]:
     args = [
         sys.executable,
         "-m",
@@ -98,16 +102,28 @@ def run_load(url: str, key: str) -> LoadResult:
         "--concurrency",
         str(CONCURRENCY),
         "--warmup",
-        str(WARMUP),
+        "0",
         "--requests",
-        str(REQUESTS),
+        str(requests),
     ]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=LOAD_TIMEOUT, check=False)
     if done.returncode != 0:
         raise BenchError(f"the load generator failed ({done.returncode}):\n{done.stderr[-3000:]}")
     out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if out["ok"] != REQUESTS:
+    if out["ok"] != requests:
         raise BenchError(f"not every request stored a report: {out['statuses']}")
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (proc(5), /proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(url: str, key: str) -> LoadResult:
+    """The measured requests, after the warm-up (each its own load generator run)."""
+    out = _load(url, key, REQUESTS)
     return LoadResult(
         requests=out["requests"],
         seconds=out["seconds"],
@@ -132,9 +148,16 @@ def measure(database: str, server: str, tmpdir: Path) -> LoadResult:
         worker = start_worker(url, data_dir, env["BENCH_SECRET_KEY"]) if server == "worker" else None
         try:
             with uvicorn_server(SERVERS[server], env, data_dir / "server.log") as srv:
-                result = run_load(srv.url, project.public_key)
+                pids = [srv.pid] + ([worker.pid] if worker is not None else [])
+                _load(srv.url, project.public_key, WARMUP)
+                if server != "baseline":
+                    wait_triaged(url)  # the warm-up's triage is not the measured requests' CPU
+                before = sum(cpu_seconds(pid) for pid in pids)
+                result = run_measured(srv.url, project.public_key)
                 if server != "baseline":
                     result = dataclasses.replace(result, drain_s=wait_triaged(url))
+                spent = sum(cpu_seconds(pid) for pid in pids) - before
+                result = dataclasses.replace(result, cpu_ms=spent * 1000 / REQUESTS)
         finally:
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
@@ -186,7 +209,8 @@ def run_intake(tmpdir: Path, log: Any = print) -> list[IntakeResult]:
                 )
                 r = measure(database, server, tmpdir)
                 drained = f", triaged {r.drain_s:.1f} s after the last response" if r.drain_s is not None else ""
-                log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms{drained}")
+                cpu = f", {r.cpu_ms:.2f} ms CPU per request" if r.cpu_ms is not None else ""
+                log(f"  {r.rps:,.0f} req/s, p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms{drained}{cpu}")
                 if server not in best or r.rps > best[server].rps:
                     best[server] = r
         results.append(IntakeResult(database, best["baseline"], best["bugline"], best["worker"]))

@@ -95,8 +95,14 @@ async def test_report_is_stored_with_parsed_environment(bugline: Bugline) -> Non
     assert report.metadata_ == {"build": "2026.11.3", "beta": True}
     (reporter,) = await rows(bugline, Reporter, id=report.reporter_id)
     assert (reporter.external_id, reporter.email, reporter.plan) == ("u-42", "ana@example.com", "pro")
-    kinds = [e.kind for e in await rows(bugline, ReportEvent, report_id=report.id)]
-    assert kinds == ["created", "status_changed"]  # accepted; the triage loop adds its verdict next
+    events = sorted(await rows(bugline, ReportEvent, report_id=report.id), key=lambda e: e.id)
+    assert [e.kind for e in events] == ["created", "status_changed"]  # the triage loop adds its verdict next
+    created, accepted = events
+    assert (created.actor_type, created.actor, created.public) == ("reporter", report.reporter_id, True)
+    assert created.data["status"] == "received" and created.data["attachments"] == 0
+    assert created.data["request_id"] == res.headers["x-request-id"]
+    assert (accepted.actor_type, accepted.actor, accepted.data) == ("system", None, {"to": "received"})
+    assert created.project_id == accepted.project_id == bugline.project.id
 
 
 async def test_report_numbers_count_up_per_project(bugline: Bugline) -> None:

@@ -6,10 +6,13 @@ aiosqlite) and Alembic runs sync (psycopg 3 or sqlite3) on the same database.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url as make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -100,15 +103,18 @@ class Writer:
     """Runs one write transaction, given as a plain function of a Connection.
 
     On PostgreSQL the function runs on the async engine (psycopg's async driver, through
-    SQLAlchemy's greenlet bridge). On SQLite it runs in a worker thread on a synchronous
-    engine with a single connection: the whole transaction costs one thread hop instead of
-    one per statement through aiosqlite, and writers queue fairly for SQLite's one write
-    lock (BENCHMARKS.md has the numbers that made this worth it).
+    SQLAlchemy's greenlet bridge). On SQLite it runs on the writer's own thread on a
+    synchronous engine with a single connection: the whole transaction costs one thread hop
+    instead of one per statement through aiosqlite, and writers queue fairly for SQLite's one
+    write lock (BENCHMARKS.md has the numbers that made this worth it). One thread, not one
+    of anyio's pool per waiting writer: under load a dozen threads queued on the pool's one
+    connection and their lock hand-offs cost more CPU than short transactions themselves.
     """
 
     def __init__(self, url: str, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
         if make_url(url).get_backend_name() == "sqlite":
             self.sync = create_engine(
                 driver_url(url, asynchronous=False), pool_size=1, max_overflow=0, pool_timeout=30
@@ -118,7 +124,21 @@ class Writer:
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         if self.sync is not None:
-            return await anyio.to_thread.run_sync(self._in_thread, work)
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bugline-writer")
+            # In the caller's context (as anyio does): the work reads context variables, e.g.
+            # the request id a report's "created" event records.
+            context = contextvars.copy_context()
+            loop = asyncio.get_running_loop()
+            done = loop.run_in_executor(self._thread, context.run, self._in_thread, work)
+            try:
+                return await asyncio.shield(done)
+            except asyncio.CancelledError:
+                # Like a thread of anyio's (not abandoned on cancel): the caller learns of its
+                # cancellation once the transaction has ended, committed or not.
+                with contextlib.suppress(Exception):
+                    await done
+                raise
         async with self.engine.begin() as conn:
             return await conn.run_sync(work)
 
@@ -128,5 +148,8 @@ class Writer:
             return work(conn)
 
     def dispose(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         if self.sync is not None:
             self.sync.dispose()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, inspect, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, inspect, null, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +53,10 @@ class Created:
 
 
 def clip(value: str | None, column: Any) -> str | None:
-    """Cut a parsed value to its column's length: a hostile User-Agent must not fail the insert."""
+    """Cut a parsed value to its column's length: a hostile User-Agent must not fail the insert.
+
+    ``column`` is the table's Column (``REPORTS.c.x``): the ORM attribute (``Report.x``)
+    resolves ``.type`` through SQLAlchemy's proxies, which cost a tenth of a request."""
     length = column.type.length
     return value[:length] if value and length else value
 
@@ -266,13 +269,13 @@ def prepare_report(
         page_url=ctx.url,
         referrer=ctx.referrer,
         user_agent=ua[:2000] if ua else None,
-        browser_name=clip(env.browser_name, Report.browser_name),
-        browser_version=clip(env.browser_version, Report.browser_version),
-        os_name=clip(env.os_name, Report.os_name),
-        os_version=clip(env.os_version, Report.os_version),
-        device_type=clip(env.device_type, Report.device_type),
-        device_vendor=clip(env.device_vendor, Report.device_vendor),
-        device_model=clip(env.device_model, Report.device_model),
+        browser_name=clip(env.browser_name, REPORTS.c.browser_name),
+        browser_version=clip(env.browser_version, REPORTS.c.browser_version),
+        os_name=clip(env.os_name, REPORTS.c.os_name),
+        os_version=clip(env.os_version, REPORTS.c.os_version),
+        device_type=clip(env.device_type, REPORTS.c.device_type),
+        device_vendor=clip(env.device_vendor, REPORTS.c.device_vendor),
+        device_model=clip(env.device_model, REPORTS.c.device_model),
         environment=environment,
         console=[e.model_dump(mode="json", exclude_none=True) for e in ctx.console],
         network=[e.model_dump(mode="json", exclude_none=True) for e in ctx.network],
@@ -294,14 +297,33 @@ def store_report(conn: Connection, prepared: Prepared) -> None:
     turns that into a replay of the first report.
     """
     report = prepared.report
-    report.reporter_id = upsert_reporter(conn, report.project_id, prepared.reporter)
+    who = prepared.reporter
+    if (
+        conn.dialect.name == "postgresql"
+        and not prepared.attachments
+        and (who is None or who.id or not who.email)
+    ):
+        _store_in_one_statement(conn, prepared)
+        return
+    report.reporter_id = upsert_reporter(conn, report.project_id, who)
     # Numbering last before the insert: the project row stays locked only for that moment.
     report.number = conn.execute(NEXT_NUMBER, {"project": report.project_id}).scalar_one()
-    conn.execute(insert(REPORTS), [full_row(REPORTS, columns_of(report))])
+    # One row as one parameter set, not a list of one: a list is an executemany, which
+    # psycopg runs through its pipeline mode, several times the cost for a single row.
+    conn.execute(insert(REPORTS), full_row(REPORTS, columns_of(report)))
     if prepared.attachments:
         conn.execute(
             insert(ATTACHMENTS), [full_row(ATTACHMENTS, columns_of(a)) for a in prepared.attachments]
         )
+    # One execute per event (at most two): a multi-row VALUES is compiled anew every time
+    # (SQLAlchemy does not cache it), and an executemany is psycopg's pipeline (see above).
+    for e in first_events(prepared):
+        conn.execute(insert(EVENTS), full_row(EVENTS, e, skip=("id",)))
+
+
+def first_events(prepared: Prepared) -> list[dict[str, Any]]:
+    """The timeline's first rows: created (by the reporter), and accepted when nothing is to upload."""
+    report = prepared.report
     events = [
         {
             "project_id": report.project_id,
@@ -322,7 +344,85 @@ def store_report(conn: Connection, prepared: Prepared) -> None:
     ]
     if report.status == ReportStatus.RECEIVED:
         events.append(event_row(accepted_event(report, report.created_at)))
-    conn.execute(insert(EVENTS), [full_row(EVENTS, e, skip=("id",)) for e in events])
+    return events
+
+
+_EVENT_COLUMNS = tuple(c.name for c in EVENTS.columns if c.name != "id")
+
+
+@functools.cache
+def _one_statement(with_reporter: bool, events: int) -> Any:
+    """PostgreSQL: the reporter upsert, the number, the report and its first events as one
+    statement of data-modifying CTEs, built once per shape. The same rows as the statements
+    of store_report, in one round trip instead of five; all of it or nothing, like the
+    transaction around it (a reused Idempotency-Key fails it whole). Parameters have short
+    names so the SQL stays under psycopg's 4 KB limit for caching its conversion."""
+    num = NEXT_NUMBER.cte("num")
+    reporter_id: Any = null()
+    if with_reporter:
+        upsert = pg_insert(REPORTERS).values(
+            {c.name: bindparam(f"w{i}", type_=c.type) for i, c in enumerate(REPORTERS.columns)}
+        )
+        fresh = {k: func.coalesce(upsert.excluded[k], REPORTERS.c[k]) for k in REPORTER_FIELDS}
+        who = (
+            upsert.on_conflict_do_update(
+                index_elements=["project_id", "external_id"],
+                set_={**fresh, "updated_at": upsert.excluded.updated_at},
+            )
+            .returning(REPORTERS.c.id)
+            .cte("who")
+        )
+        reporter_id = select(who.c.id).scalar_subquery()
+    names = [c.name for c in REPORTS.columns]
+    special = {"number": num.c.report_seq, "reporter_id": reporter_id}
+    row = select(
+        *[special.get(c.name, bindparam(f"r{i}", type_=c.type)) for i, c in enumerate(REPORTS.columns)]
+    ).select_from(num)
+    rep = (
+        insert(REPORTS)
+        .from_select(names, row)
+        .returning(REPORTS.c.id, REPORTS.c.number, REPORTS.c.reporter_id)
+        .cte("rep")
+    )
+    rows = [
+        select(
+            *[
+                rep.c.reporter_id
+                if (i == 0 and name == "actor")  # created: the reporter, found or made above
+                else bindparam(f"e{i}_{j}", type_=EVENTS.c[name].type)
+                for j, name in enumerate(_EVENT_COLUMNS)
+            ]
+        ).select_from(rep)
+        for i in range(events)
+    ]
+    ev = insert(EVENTS).from_select(list(_EVENT_COLUMNS), union_all(*rows) if events > 1 else rows[0])
+    return select(rep.c.number, rep.c.reporter_id).add_cte(ev.cte("ev"))
+
+
+def _store_in_one_statement(conn: Connection, prepared: Prepared) -> None:
+    report, who = prepared.report, prepared.reporter
+    events = first_events(prepared)
+    params: dict[str, Any] = {"project": report.project_id}
+    row = full_row(REPORTS, columns_of(report))
+    params |= {f"r{i}": row[c.name] for i, c in enumerate(REPORTS.columns)}
+    for i, e in enumerate(events):
+        params |= {f"e{i}_{j}": e.get(k) for j, k in enumerate(_EVENT_COLUMNS)}
+    with_reporter = who is not None and bool(who.id)
+    if who is not None and who.id:
+        now = utcnow()
+        fields = {k: getattr(who, k) or None for k in REPORTER_FIELDS}
+        reporter = {
+            "id": new_id(),
+            "project_id": report.project_id,
+            "external_id": who.id,
+            "unsubscribed": False,
+            "created_at": now,
+            "updated_at": now,
+            **fields,
+        }
+        params |= {f"w{i}": reporter[c.name] for i, c in enumerate(REPORTERS.columns)}
+    number, reporter_id = conn.execute(_one_statement(with_reporter, len(events)), params).one()
+    report.number, report.reporter_id = number, reporter_id
 
 
 def full_row(table: Table, row: dict[str, Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -59,7 +59,6 @@ from bugline.intake.service import EVENTS, REPORTS
 from bugline.notify import queue as notify_queue
 from bugline.outbox.plan import Subject, connectors_of, forward
 from bugline.sla import policy as sla_policy
-from bugline.sla import timers as sla_timers
 from bugline.triage import severity as severity_part
 from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
@@ -372,19 +371,12 @@ def _decide(
         ],
         now,
     )
-    for pending, _, result, _, new_status in decided:
-        if new_status == ReportStatus.NEEDS_INFO:
-            # Waiting for the customer: no clock runs (a re-triage may bring it back here).
-            sla_timers.cancel(conn, pending.report_id, sla_policy.SLA_KINDS)
-        else:
-            sla_policy.on_accepted(
-                conn,
-                project_id=pending.project_id,
-                report_id=pending.report_id,
-                severity=kept.get(pending.report_id, result.severity.level),
-                status=new_status,
-                now=now,
-            )
+    # Clocks: stopped for needs_info (no clock runs while waiting for the customer; a
+    # re-triage may bring it back), armed for the rest by the stored severity (an agent's
+    # override included), one duplicate group clock at a time; one pass for the batch.
+    sla_policy.on_accepted_many(
+        conn, [sla_policy.Verdict(p.project_id, p.report_id, str(s)) for p, *_, s in decided], now
+    )
     configured: dict[str, bool] = {}  # project -> has connectors (read once per batch)
     applied = []
     for pending, _, result, grouping, new_status in decided:

@@ -134,6 +134,13 @@ def _known(value: str | None) -> str | None:
     return value
 
 
+# A few hundred browser builds send nearly every report: the parse (regexes over the whole
+# string) is done once per distinct User-Agent. Environment is frozen, so sharing it is safe.
+@functools.lru_cache(maxsize=1024)
+def _from_known_string(user_agent: str) -> Environment:
+    return _from_user_agent(user_agent)
+
+
 def _from_user_agent(user_agent: str | None) -> Environment:
     """The environment as far as the User-Agent string alone tells it."""
     unknown = Environment(None, None, None, None, "other", None, None, SOURCE_USER_AGENT)
@@ -430,7 +437,7 @@ def parse_environment(user_agent: str | None, hints: Mapping[str, Any] | None = 
     bitness, formFactors) or what :func:`hints_from_headers` made of Sec-CH-UA-* headers.
     Unknown keys and values of the wrong type are ignored. Never raises.
     """
-    base = _from_user_agent(user_agent)
+    base = _from_known_string(user_agent) if isinstance(user_agent, str) else _from_user_agent(user_agent)
     if not isinstance(hints, Mapping) or not hints:
         return base
     try:

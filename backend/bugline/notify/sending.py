@@ -114,17 +114,23 @@ def build(loaded: store.Loaded, mailer: Mailer) -> tuple[Mail, templates.Rendere
 
 async def process(mailer: Mailer, notification_id: str) -> str:
     """Send one leased notification; the outcome: sent | skipped | retry | failed | lost-lease."""
-    async with mailer.readers() as session:
-        loaded = await session.run_sync(lambda s: store.load(s.connection(), notification_id, mailer.owner))
-    if loaded is None:
-        return "lost-lease"
-    reason = skip_reason(loaded, mailer)
-    if reason:
-        return await _record(
-            mailer,
-            "skipped",
-            functools.partial(store.skipped, loaded=loaded, owner=mailer.owner, reason=reason),
-        )
+
+    def load_or_skip(conn: Connection) -> tuple[store.Loaded | None, str]:
+        """Read it (under the lease) and, when no mail is to be written, record the skip in
+        the same transaction: one instead of two for the common case of no SMTP server or no
+        address (nothing outside the database happens in between)."""
+        loaded = store.load(conn, notification_id, mailer.owner)
+        if loaded is None:
+            return None, "lost-lease"
+        reason = skip_reason(loaded, mailer)
+        if not reason:
+            return loaded, ""
+        kept = store.skipped(conn, loaded=loaded, owner=mailer.owner, now=utcnow(), reason=reason)
+        return loaded, "skipped" if kept else "lost-lease"
+
+    loaded, outcome = await mailer.writer.run(load_or_skip)
+    if outcome or loaded is None:
+        return outcome or "lost-lease"
     result: Retry | Failed | None
     mail: Mail | None = None
     if mailer.problem:

@@ -25,12 +25,12 @@ breached targets the moment they were met after all (``met_at``, for the monthly
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, exists, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, exists, func, insert, select, update
 
 from bugline.db.models import Project, Report, ReportEvent, ReportStatus, Timer
 from bugline.sla import timers
@@ -70,23 +70,30 @@ class Subject:
     settings: dict[str, Any]
 
 
+# Built once (statements with bound parameters): triage calls these for every report it
+# accepts, and building a statement cost more than running it.
+_SUBJECT_OF = select(
+    REPORTS.c.id,
+    REPORTS.c.project_id,
+    REPORTS.c.status,
+    REPORTS.c.severity,
+    REPORTS.c.duplicate_group_id,
+    REPORTS.c.accepted_at,
+    REPORTS.c.created_at,
+    PROJECTS.c.settings,
+).join(PROJECTS, PROJECTS.c.id == REPORTS.c.project_id)
+_SUBJECT = _SUBJECT_OF.where(REPORTS.c.id == bindparam("report_id"))
+_SUBJECTS = _SUBJECT_OF.where(REPORTS.c.id.in_(bindparam("report_ids", expanding=True)))
+
+
 def subject(conn: Connection, report_id: str) -> Subject | None:
-    row = conn.execute(
-        select(
-            REPORTS.c.id,
-            REPORTS.c.project_id,
-            REPORTS.c.status,
-            REPORTS.c.severity,
-            REPORTS.c.duplicate_group_id,
-            REPORTS.c.accepted_at,
-            REPORTS.c.created_at,
-            PROJECTS.c.settings,
-        )
-        .join(PROJECTS, PROJECTS.c.id == REPORTS.c.project_id)
-        .where(REPORTS.c.id == report_id)
-    ).first()
+    row = conn.execute(_SUBJECT, {"report_id": report_id}).first()
     if row is None:
         return None
+    return _subject_of(row)
+
+
+def _subject_of(row: Any) -> Subject:
     return Subject(
         id=row.id,
         project_id=row.project_id,
@@ -120,6 +127,63 @@ def on_accepted(
     if report is None or report.project_id != project_id:
         return
     arm(conn, report, targets_or_defaults(report.settings), now, fresh=False, since=since)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One report of a triage batch, as ``on_accepted_many`` takes it."""
+
+    project_id: str
+    report_id: str
+    status: str
+
+
+def on_accepted_many(conn: Connection, verdicts: Sequence[Verdict], now: datetime) -> None:
+    """Triage's verdicts for a batch, in order, with the outcome of handling them one after
+    another: a report waiting for the customer's answers (needs_info) has its clock stopped,
+    a working one is armed as ``on_accepted`` arms it.
+
+    The reports and their timers are read in one statement each instead of two per report,
+    and whether another report of a duplicate group holds the clock is asked once per group:
+    after that this batch is the only thing that changes it (arming, or stopping the clock
+    of the report holding it), and that is followed here."""
+    if not verdicts:
+        return
+    ids = list(dict.fromkeys(v.report_id for v in verdicts))
+    subjects = {row.id: _subject_of(row) for row in conn.execute(_SUBJECTS, {"report_ids": ids})}
+    timer_rows: dict[str, list[TimerRow]] = {}
+    for r in conn.execute(_TIMERS_OF, {"report_ids": ids}):
+        timer_rows.setdefault(r.report_id, []).append(TimerRow(*r[:7], dict(r.data or {})))
+    holders: dict[str, str | None] = {}  # group -> a report of it holding a clock, None: none
+
+    def group_clock(c: Connection, report: Subject) -> bool:
+        if report.group_id is None:
+            return False
+        if report.group_id not in holders or holders[report.group_id] == report.id:
+            found = c.execute(_CLOCK_HOLDER, {"group_id": report.group_id, "report_id": report.id}).first()
+            holders[report.group_id] = found[0] if found is not None else None
+        return holders[report.group_id] is not None
+
+    targets: dict[str, Targets] = {}
+    for v in verdicts:
+        report = subjects.get(v.report_id)
+        if v.status == ReportStatus.NEEDS_INFO:
+            # Waiting for the customer: no clock runs (a re-triage may bring it back here).
+            timers.cancel(conn, v.report_id, SLA_KINDS)
+            group = report.group_id if report is not None else None
+            if group is not None and holders.get(group) == v.report_id:
+                del holders[group]  # it held the group's clock: ask again
+            continue
+        if v.status not in WORKING or report is None or report.project_id != v.project_id:
+            continue
+        if v.project_id not in targets:
+            targets[v.project_id] = targets_or_defaults(report.settings)
+        rows = timer_rows.get(v.report_id, [])
+        added = arm(conn, report, targets[v.project_id], now, fresh=False, rows=rows, group_clock=group_clock)
+        if added:
+            timer_rows[v.report_id] = _timers(conn, v.report_id)
+            if report.group_id is not None:
+                holders[report.group_id] = v.report_id
 
 
 def on_status(
@@ -241,16 +305,20 @@ def arm(
     fresh: bool,
     since: datetime | None = None,
     responded: bool = False,
+    rows: list[TimerRow] | None = None,
+    group_clock: Callable[[Connection, Subject], bool] | None = None,
 ) -> int:
     """Schedule a round of timers for the report's severity; returns how many were added.
 
     ``fresh``: a new round (reopened); otherwise only if the report has no round yet, so
-    arming again on the way from received to escalated changes nothing."""
-    rows = _timers(conn, report.id)
+    arming again on the way from received to escalated changes nothing. ``rows`` (the
+    report's timers) and ``group_clock`` (does another report of its group hold a clock?)
+    let a batch pass what it already read (``on_accepted_many``)."""
+    rows = _timers(conn, report.id) if rows is None else rows
     current = _round(rows)
     if current >= 0 and not fresh:
         return 0
-    if _group_clock_runs(conn, report):
+    if (group_clock or _group_clock_runs)(conn, report):
         return 0
     n = current + 1
     anchor = since or report.received
@@ -387,21 +455,22 @@ class TimerRow:
         )
 
 
+_TIMER_COLUMNS = select(
+    TIMERS.c.id,
+    TIMERS.c.project_id,
+    TIMERS.c.report_id,
+    TIMERS.c.kind,
+    TIMERS.c.key,
+    TIMERS.c.state,
+    TIMERS.c.due_at,
+    TIMERS.c.data,
+).order_by(TIMERS.c.created_at, TIMERS.c.key)
+_TIMERS = _TIMER_COLUMNS.where(TIMERS.c.report_id == bindparam("report_id"))
+_TIMERS_OF = _TIMER_COLUMNS.where(TIMERS.c.report_id.in_(bindparam("report_ids", expanding=True)))
+
+
 def _timers(conn: Connection, report_id: str) -> list[TimerRow]:
-    rows = conn.execute(
-        select(
-            TIMERS.c.id,
-            TIMERS.c.project_id,
-            TIMERS.c.report_id,
-            TIMERS.c.kind,
-            TIMERS.c.key,
-            TIMERS.c.state,
-            TIMERS.c.due_at,
-            TIMERS.c.data,
-        )
-        .where(TIMERS.c.report_id == report_id)
-        .order_by(TIMERS.c.created_at, TIMERS.c.key)
-    )
+    rows = conn.execute(_TIMERS, {"report_id": report_id})
     return [TimerRow(*r[:7], dict(r.data or {})) for r in rows]
 
 
@@ -422,22 +491,31 @@ def _set(conn: Connection, timer_id: str, **values: Any) -> None:
     conn.execute(update(TIMERS).where(TIMERS.c.id == timer_id).values(**values))
 
 
+# Another report of a duplicate group holding a clock: the group's reports are walked and
+# the walk stops at the first one with a pending SLA timer (each probe one index lookup on
+# that report's timers). That is usually the group's first report, so an outage's thousandth
+# duplicate costs what the second did; gathering every member's id and reading every pending
+# timer of the database, as before, grew with both on each report triaged.
+_CLOCK_HOLDER = (
+    select(REPORTS.c.id)
+    .where(
+        REPORTS.c.duplicate_group_id == bindparam("group_id"),
+        REPORTS.c.id != bindparam("report_id"),
+        exists().where(
+            TIMERS.c.report_id == REPORTS.c.id,
+            # coalesce() on a NOT NULL column changes nothing but keeps SQLite's planner off the
+            # (state, due_at) index, which would read every pending timer per probe.
+            func.coalesce(TIMERS.c.state, "") == "pending",
+            TIMERS.c.kind.in_(SLA_KINDS),
+        ),
+    )
+    .limit(1)
+)
+
+
 def _group_clock_runs(conn: Connection, report: Subject) -> bool:
     """Another report of the same duplicate group has a pending SLA timer."""
     if report.group_id is None:
         return False
-    others = select(REPORTS.c.id).where(
-        REPORTS.c.duplicate_group_id == report.group_id, REPORTS.c.id != report.id
-    )
-    found = conn.execute(
-        select(
-            exists().where(
-                and_(
-                    TIMERS.c.report_id.in_(others.scalar_subquery()),
-                    TIMERS.c.state == "pending",
-                    TIMERS.c.kind.in_(SLA_KINDS),
-                )
-            )
-        )
-    ).scalar()
-    return bool(found)
+    found = conn.execute(_CLOCK_HOLDER, {"group_id": report.group_id, "report_id": report.id}).first()
+    return found is not None
