@@ -235,3 +235,75 @@ async def test_malformed_and_oversized_bodies(bugline: Bugline) -> None:
         url(bugline, created["id"], "/notes"), headers=auth(token), json={"text": ""}
     )
     assert res.status_code == 422
+
+
+COMPLETE = {
+    "trying_to_do": "Export the March invoices as a CSV file from Billing",
+    "expected": "A CSV download with every March invoice",
+    "actual": "A spinner, then the banner 'Export failed'; nothing downloads",
+    "error_text": "Error 500: export_timeout",
+    "steps": "1. Open Billing\n2. Pick March\n3. Click Export",
+    "frequency": "always",
+    "people_affected": "some",
+}
+
+
+async def submit_raw(b: Bugline, body: dict[str, Any]) -> dict[str, Any]:
+    res = await b.client.post("/api/v1/reports", json=body, headers=headers(b))
+    assert res.status_code == 201, res.text
+    await b.triaged()
+    return dict(res.json())
+
+
+async def group_of(b: Bugline, report_id: str) -> str | None:
+    async with make_sessionmaker(b.engine)() as s:
+        return (await s.execute(select(Report.duplicate_group_id).where(Report.id == report_id))).scalar_one()
+
+
+async def test_an_agents_merge_survives_the_report_being_triaged_again(bugline: Bugline) -> None:
+    """A report waiting for answers, merged by an agent, then completed: the backlog triages it
+    again, and it stays in the group the agent chose although its words match nothing there."""
+    b = bugline
+    token = await token_for(b, "agent")
+    login = await submit(b, **unlike("Login page stays blank", "x@example.com", "/login"))
+    vague = await submit_raw(
+        b, {"title": "broken", "actual": "it doesn't work", "reporter": {"email": "v@x.example"}}
+    )
+    assert (await b.client.get(url(b, vague["id"]), headers=auth(token))).json()["status"] == "needs_info"
+    res = await b.client.post(url(b, vague["id"], "/merge"), headers=auth(token), json={"into": login["id"]})
+    assert res.status_code == 200, res.text
+    merged_into = await group_of(b, login["id"])
+
+    res = await b.client.patch(url(b, vague["id"]), headers=auth(token), json=COMPLETE)
+    assert res.status_code == 200, res.text
+    assert await b.triaged() >= 1  # complete now: back through the backlog
+
+    assert await group_of(b, vague["id"]) == merged_into
+    detail = (await b.client.get(url(b, vague["id"]), headers=auth(token))).json()
+    assert detail["status"] != "needs_info" and detail["duplicates"]["reports"] == 2
+
+
+async def test_an_agents_split_survives_the_report_being_triaged_again(bugline: Bugline) -> None:
+    b = bugline
+    token = await token_for(b, "agent")
+    first = await submit(b, reporter={"email": "a@example.com"})
+    alike = {
+        "title": "Invoice export fails",
+        "actual": "Export failed",
+        "error_text": "Error 500: export_timeout",
+        "reporter": {"email": "b@example.com"},
+        "context": report_body()["context"],
+    }
+    second = await submit_raw(b, alike)
+    assert await group_of(b, second["id"]) == await group_of(b, first["id"])  # alike: grouped
+    assert (await b.client.get(url(b, second["id"]), headers=auth(token))).json()["status"] == "needs_info"
+    res = await b.client.post(url(b, second["id"], "/split"), headers=auth(token))
+    assert res.status_code == 200, res.text
+
+    res = await b.client.patch(url(b, second["id"]), headers=auth(token), json=COMPLETE)
+    assert res.status_code == 200, res.text
+    await b.triaged()
+
+    assert await group_of(b, second["id"]) != await group_of(b, first["id"])  # still apart
+    detail = (await b.client.get(url(b, second["id"]), headers=auth(token))).json()
+    assert detail["status"] != "needs_info" and detail["duplicates"]["reports"] == 1

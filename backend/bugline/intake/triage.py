@@ -55,6 +55,7 @@ from bugline.db.models import (
 )
 from bugline.grouping import Grouping, Match, find_match, group_stats
 from bugline.grouping.index import Batch, Newcomer, Pool, gather
+from bugline.grouping.pins import pins
 from bugline.intake.service import EVENTS, REPORTS
 from bugline.notify import queue as notify_queue
 from bugline.outbox.plan import Subject, connectors_of, forward
@@ -298,10 +299,14 @@ def _decide(
     if not pendings:
         return []
     newcomers = [newcomer(p, reporter_ids.get(p.report_id)) for p in pendings]
+    # Read before Batch takes each report out of its group: an agent's merge or split stays.
+    pinned = pins(conn, [p.report_id for p in pendings])
     batch = Batch(conn, newcomers, pool)
     decided: list[tuple[Pending, Newcomer, TriageResult, Grouping, str]] = []
     for pending, n in zip(pendings, newcomers, strict=True):
-        if pool is None and pending.looked_up:
+        if pending.report_id in pinned:
+            grouping = batch.place(n, match=pinned[pending.report_id], looked_up=True)
+        elif pool is None and pending.looked_up:
             grouping = batch.place(n, match=pending.match, looked_up=True)
         else:
             grouping = batch.place(n)
