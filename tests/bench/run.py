@@ -115,6 +115,10 @@ def fmt(value: float, digits: int = 1) -> str:
 
 def intake_block(results: list[intake.IntakeResult]) -> str:
     names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+    def cpu(res: intake.LoadResult) -> str:
+        return fmt(res.cpu_ms, 2) if res.cpu_ms is not None else ""
+
     body_bytes = results[0].bugline.body_bytes if results else 0
     lines = [
         "`POST /api/v1/reports` with a realistic widget report (no files) against a bare Starlette app "
@@ -131,17 +135,20 @@ def intake_block(results: list[intake.IntakeResult]) -> str:
         "`BUGLINE_TRIAGE_IN_WEB=true`: the app's own loop, on the same core as the requests) and "
         "*web + `bugline worker`* (the web process only accepts; one worker process triages). "
         "*Triaged after* is how long after the last response the last report got its verdict. "
-        "On this two-core machine the load generator, the server and the worker share the cores.",
+        "On this two-core machine the load generator, the server and the worker share the cores, so "
+        "*CPU per request* is also given: the server process's (and the worker's) user + system CPU time from the "
+        "first measured request until every report was triaged, divided by the requests (PostgreSQL's own "
+        "backends not included); unlike requests/s it hardly moves when other work shares the machine.",
         "",
         "| database | server | requests/s | p50 latency (ms) | p99 latency (ms) | triaged after (s) "
-        "| Bugline / baseline |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| CPU per request (ms) | Bugline / baseline |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         db = names.get(r.database, r.database)
         lines.append(
             f"| {db} | baseline | {fmt(r.baseline.rps, 0)} | {fmt(r.baseline.p50_ms)} | {fmt(r.baseline.p99_ms)} "
-            "| | |"
+            f"| | {cpu(r.baseline)} | |"
         )
         for label, res, ratio in (
             ("Bugline, triage in the web process", r.bugline, r.ratio),
@@ -152,7 +159,7 @@ def intake_block(results: list[intake.IntakeResult]) -> str:
             drained = fmt(res.drain_s) if res.drain_s is not None else ""
             lines.append(
                 f"| {db} | {label} | {fmt(res.rps, 0)} | {fmt(res.p50_ms)} | {fmt(res.p99_ms)} | {drained} "
-                f"| **{ratio:.2f}** |"
+                f"| {cpu(res)} | **{ratio:.2f}** |"
             )
     met = all(r.met for r in results)
     ratios = ", ".join(f"{names.get(r.database, r.database)} {r.ratio:.2f}" for r in results)
