@@ -4,6 +4,19 @@ Every statement starts from the caller's project ids (tenant isolation is not a 
 caller can drop). Pages are keyset-paged: each sort is a list of segments (severity: the
 critical reports, then high, ...), each ordered by index columns, and a page continues
 strictly after the cursor's row, so page 500 reads about as much as page 1.
+
+Two shapes keep that true where one statement would not:
+
+- An agent of several projects: each project's rows are read by its own index walk (its
+  first rows of the segment, in order), and only those are merged and cut to the page, instead
+  of sorting every matching row of every project.
+- A search on PostgreSQL: the planner cannot tell a word in most reports from one in none
+  (a prefix query's statistics say little), and walked the date index checking every row's
+  vector, which reads the whole project for a word in no report. A page is first looked for
+  in a bounded window of the next rows in order (a common word fills it at once); only when
+  the window holds too few matches are the matching ids read from the GIN index (rare and
+  absent words are cheap there) and ordered. Both are exact, so the rows and cursors are
+  those of the plain statement.
 """
 
 from __future__ import annotations
@@ -23,15 +36,18 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from bugline.db.models import Delivery, DuplicateGroup, Report, Reporter
 from bugline.inbox.cursor import Cursor, Value
 from bugline.inbox.filters import Filter, FilterError
-from bugline.inbox.searchddl import FTS_TABLE, PG_COLUMN
+from bugline.inbox.searchddl import FTS_TABLE, PG_COLUMN, PG_CONFIG
 
 TIERS = ("critical", "high", "medium", "low")
+MAX_MERGE = 50  # projects read one index walk each; an agent of more is served by one statement
+WINDOW = 1000  # rows in order a search page is first looked for in (PostgreSQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +184,16 @@ def _search(f: Filter, scope: Sequence[str], dialect: str) -> ColumnElement[bool
 
 
 def conditions(f: Filter, scope: Sequence[str], dialect: str) -> list[ColumnElement[bool]]:
-    """Every WHERE of the filter, the project scope first."""
+    """Every WHERE of the filter, the project scope first, the search last."""
+    where = _filters(f, scope)
+    found = _search(f, scope, dialect)
+    if found is not None:
+        where.append(found)
+    return where
+
+
+def _filters(f: Filter, scope: Sequence[str]) -> list[ColumnElement[bool]]:
+    """Every WHERE of the filter but the search, the project scope first."""
     where = [_in_scope(Report.project_id, scope)]
     if f.status:
         where.append(Report.status.in_(f.status))
@@ -196,19 +221,18 @@ def conditions(f: Filter, scope: Sequence[str], dialect: str) -> list[ColumnElem
         where.append(Report.created_at < datetime.combine(f.until + timedelta(days=1), time(), UTC))
     if f.connector:
         where.append(_connector(f.connector))
-    found = _search(f, scope, dialect)
-    if found is not None:
-        where.append(found)
     return where
 
 
 def base(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    return _joined(select(*_columns())).where(*where)
+
+
+def _joined(stmt: Select[Any]) -> Select[Any]:
     return (
-        select(*_columns())
-        .select_from(Report)
+        stmt.select_from(Report)
         .outerjoin(Reporter, Reporter.id == Report.reporter_id)
         .outerjoin(DuplicateGroup, DuplicateGroup.id == Report.duplicate_group_id)
-        .where(*where)
     )
 
 
@@ -252,20 +276,13 @@ def page(s: Session, scope: Sequence[str], f: Filter) -> Page:
     if not scope:
         return Page([], None)
     dialect = s.get_bind().dialect.name
-    where = conditions(f, scope, dialect)
     segs = segments(f.sort)
     first, values = _start(f, segs)
     found: list[tuple[int, Any]] = []
     for index in range(first, len(segs)):
-        seg = segs[index]
-        stmt = base(where)
-        if seg.where is not None:
-            stmt = stmt.where(seg.where)
-        if index == first and values is not None:
-            stmt = stmt.where(after(seg.keys, values, seg.descending))
-        order = [k.expr.desc() if seg.descending else k.expr.asc() for k in seg.keys]
-        stmt = stmt.order_by(*order).limit(f.limit + 1 - len(found))
-        found.extend((index, r) for r in s.execute(stmt).all())
+        at = values if index == first else None
+        rows = _segment(s, f, scope, dialect, segs[index], at, f.limit + 1 - len(found))
+        found.extend((index, r) for r in rows)
         if len(found) > f.limit:
             break
     more = len(found) > f.limit
@@ -277,6 +294,99 @@ def page(s: Session, scope: Sequence[str], f: Filter) -> Page:
         index, last = found[-1]
         nxt = Cursor(f.sort, index, tuple(getattr(last, k.label) for k in segs[index].keys))
     return Page(rows, nxt)
+
+
+def _order(seg: Segment, exprs: Sequence[Any] | None = None) -> list[Any]:
+    exprs = [k.expr for k in seg.keys] if exprs is None else exprs
+    return [e.desc() if seg.descending else e.asc() for e in exprs]
+
+
+def _bounded(stmt: Select[Any], seg: Segment, values: tuple[Value, ...] | None, limit: int) -> Select[Any]:
+    """``stmt`` cut to the segment, after the cursor, in order, at most ``limit`` rows."""
+    if seg.where is not None:
+        stmt = stmt.where(seg.where)
+    if values is not None:
+        stmt = stmt.where(after(seg.keys, values, seg.descending))
+    return stmt.order_by(*_order(seg)).limit(limit)
+
+
+def _words(f: Filter, dialect: str) -> bool:
+    return dialect == "postgresql" and f.search is not None and f.search.number is None
+
+
+def _segment(
+    s: Session,
+    f: Filter,
+    scope: Sequence[str],
+    dialect: str,
+    seg: Segment,
+    values: tuple[Value, ...] | None,
+    n: int,
+) -> Sequence[Any]:
+    """The segment's first ``n`` rows after ``values`` (the cursor's, in its segment)."""
+    if len(scope) == 1 or len(scope) > MAX_MERGE:
+        return _rows(s, f, scope, dialect, seg, values, n)
+    if _words(f, dialect):
+        # Each project's page by the search's own two steps, then those rows in order.
+        ids = [r.id for p in scope for r in _rows(s, f, [p], dialect, seg, values, n)]
+        if not ids:
+            return []
+        return s.execute(_bounded(base([Report.id.in_(ids)]), seg, None, n)).all()
+    # One index walk per project (its first n rows), merged: an agent of several projects does
+    # not sort every matching row of all of them. The reporter filters keep the whole scope.
+    where = conditions(f, scope, dialect)
+    arms = [
+        _bounded(base([_in_scope(Report.project_id, [p]), *where[1:]]), seg, values, n).subquery().select()
+        for p in scope
+    ]
+    merged = union_all(*arms).subquery("merged")
+    order = _order(seg, [merged.c[k.label] for k in seg.keys])
+    return s.execute(select(merged).order_by(*order).limit(n)).all()
+
+
+def _rows(
+    s: Session,
+    f: Filter,
+    scope: Sequence[str],
+    dialect: str,
+    seg: Segment,
+    values: tuple[Value, ...] | None,
+    n: int,
+) -> Sequence[Any]:
+    if not _words(f, dialect) or f.search is None:
+        return s.execute(_bounded(base(conditions(f, scope, dialect)), seg, values, n)).all()
+    where = _filters(f, scope)
+    tsq = f.search.tsquery()
+    # 1. The next WINDOW rows in order (by the index the plain page would walk), then the
+    # matches among them: if they fill the page, they are its rows (the window is a prefix of
+    # the order), found after at most WINDOW rows however common the word.
+    vector: Any = literal_column(f"reports.{PG_COLUMN}").label("w_vector")
+    keys = [k.expr.label(f"k_{k.label}") for k in seg.keys]
+    window = _bounded(
+        _joined(select(Report.id.label("w_id"), vector, *keys)).where(*where), seg, values, WINDOW
+    )
+    w = window.subquery("w")
+    match = text(f"w.w_vector @@ to_tsquery('{PG_CONFIG}', :tsq)").bindparams(tsq=tsq)
+    near = (
+        base([])
+        .join(w, w.c.w_id == Report.id)
+        .where(match)
+        .order_by(*_order(seg, [w.c[f"k_{k.label}"] for k in seg.keys]))
+        .limit(n)
+    )
+    rows = s.execute(near).all()
+    if len(rows) >= n:
+        return rows
+    # 2. Too few near: the word is rare there. All its matches in scope, from the GIN index
+    # (materialized, so the planner cannot fold it back into the date walk), then in order.
+    found = text(f"reports.{PG_COLUMN} @@ to_tsquery('{PG_CONFIG}', :tsq)").bindparams(tsq=tsq)
+    ids = (
+        select(Report.id.label("m_id"))
+        .where(_in_scope(Report.project_id, scope), found)
+        .cte("matching")
+        .prefix_with("MATERIALIZED")
+    )
+    return s.execute(_bounded(base(where).join(ids, ids.c.m_id == Report.id), seg, values, n)).all()
 
 
 def _states(s: Session, ids: list[str]) -> dict[str, set[str]]:
