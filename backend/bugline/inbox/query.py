@@ -310,10 +310,6 @@ def _bounded(stmt: Select[Any], seg: Segment, values: tuple[Value, ...] | None, 
     return stmt.order_by(*_order(seg)).limit(limit)
 
 
-def _words(f: Filter, dialect: str) -> bool:
-    return dialect == "postgresql" and f.search is not None and f.search.number is None
-
-
 def _segment(
     s: Session,
     f: Filter,
@@ -324,42 +320,55 @@ def _segment(
     n: int,
 ) -> Sequence[Any]:
     """The segment's first ``n`` rows after ``values`` (the cursor's, in its segment)."""
+    if dialect == "postgresql" and f.search is not None and f.search.number is None:
+        return _searched(s, f, scope, seg, values, n)
+    where = conditions(f, scope, dialect)
     if len(scope) == 1 or len(scope) > MAX_MERGE:
-        return _rows(s, f, scope, dialect, seg, values, n)
-    if _words(f, dialect):
-        # Each project's page by the search's own two steps, then those rows in order.
-        ids = [r.id for p in scope for r in _rows(s, f, [p], dialect, seg, values, n)]
-        if not ids:
-            return []
-        return s.execute(_bounded(base([Report.id.in_(ids)]), seg, None, n)).all()
+        return s.execute(_bounded(base(where), seg, values, n)).all()
     # One index walk per project (its first n rows), merged: an agent of several projects does
     # not sort every matching row of all of them. The reporter filters keep the whole scope.
-    where = conditions(f, scope, dialect)
-    arms = [
-        _bounded(base([_in_scope(Report.project_id, [p]), *where[1:]]), seg, values, n).subquery().select()
-        for p in scope
-    ]
+    arms = [_bounded(base([_one(p), *where[1:]]), seg, values, n).subquery().select() for p in scope]
     merged = union_all(*arms).subquery("merged")
     order = _order(seg, [merged.c[k.label] for k in seg.keys])
     return s.execute(select(merged).order_by(*order).limit(n)).all()
 
 
-def _rows(
-    s: Session,
-    f: Filter,
-    scope: Sequence[str],
-    dialect: str,
-    seg: Segment,
-    values: tuple[Value, ...] | None,
-    n: int,
+def _one(project: str) -> ColumnElement[bool]:
+    return _in_scope(Report.project_id, [project])
+
+
+def _searched(
+    s: Session, f: Filter, scope: Sequence[str], seg: Segment, values: tuple[Value, ...] | None, n: int
 ) -> Sequence[Any]:
-    if not _words(f, dialect) or f.search is None:
-        return s.execute(_bounded(base(conditions(f, scope, dialect)), seg, values, n)).all()
-    where = _filters(f, scope)
+    """A search's rows on PostgreSQL: per project, the matches among the next WINDOW rows in
+    order when they fill the page, else (for all such projects at once) the GIN index's."""
+    assert f.search is not None
     tsq = f.search.tsquery()
-    # 1. The next WINDOW rows in order (by the index the plain page would walk), then the
-    # matches among them: if they fill the page, they are its rows (the window is a prefix of
-    # the order), found after at most WINDOW rows however common the word.
+    where = _filters(f, scope)
+    walks = [where] if len(scope) == 1 or len(scope) > MAX_MERGE else [[_one(p), *where[1:]] for p in scope]
+    rows: list[Any] = []
+    short: list[str] = []
+    for part, cond in zip([scope] if len(walks) == 1 else [[p] for p in scope], walks, strict=True):
+        near = s.execute(_near(cond, seg, values, n, tsq)).all()
+        if len(near) >= n:
+            rows += near
+        else:
+            short += part
+    if short:
+        rows += s.execute(
+            _matching([_in_scope(Report.project_id, short), *where[1:]], seg, values, n, tsq)
+        ).all()
+    if len(walks) == 1 or not rows:
+        return rows
+    return s.execute(_bounded(base([Report.id.in_([r.id for r in rows])]), seg, None, n)).all()
+
+
+def _near(
+    where: Sequence[ColumnElement[bool]], seg: Segment, values: tuple[Value, ...] | None, n: int, tsq: str
+) -> Select[Any]:
+    """The matches among the next WINDOW rows in order (by the index the plain page walks). If
+    they fill the page they are its rows, since the window is a prefix of the order; a common
+    word fills it after a few rows, and no word costs more than WINDOW rows."""
     vector: Any = literal_column(f"reports.{PG_COLUMN}").label("w_vector")
     keys = [k.expr.label(f"k_{k.label}") for k in seg.keys]
     window = _bounded(
@@ -367,26 +376,24 @@ def _rows(
     )
     w = window.subquery("w")
     match = text(f"w.w_vector @@ to_tsquery('{PG_CONFIG}', :tsq)").bindparams(tsq=tsq)
-    near = (
-        base([])
-        .join(w, w.c.w_id == Report.id)
-        .where(match)
-        .order_by(*_order(seg, [w.c[f"k_{k.label}"] for k in seg.keys]))
-        .limit(n)
-    )
-    rows = s.execute(near).all()
-    if len(rows) >= n:
-        return rows
-    # 2. Too few near: the word is rare there. All its matches in scope, from the GIN index
-    # (materialized, so the planner cannot fold it back into the date walk), then in order.
+    # Ordered by the window's own columns: its order is kept, so no sort and an early stop.
+    order = _order(seg, [w.c[f"k_{k.label}"] for k in seg.keys])
+    return base([]).join(w, w.c.w_id == Report.id).where(match).order_by(*order).limit(n)
+
+
+def _matching(
+    where: Sequence[ColumnElement[bool]], seg: Segment, values: tuple[Value, ...] | None, n: int, tsq: str
+) -> Select[Any]:
+    """Every match from the GIN index alone (materialized, so the planner can neither fold it
+    back into the date walk nor AND it with a bitmap of the whole project), filtered, ordered,
+    cut to n, and only then joined to reporters and groups. Its cost is the word's matches in
+    all projects, which is small for the rare and absent words that get here."""
     found = text(f"reports.{PG_COLUMN} @@ to_tsquery('{PG_CONFIG}', :tsq)").bindparams(tsq=tsq)
-    ids = (
-        select(Report.id.label("m_id"))
-        .where(_in_scope(Report.project_id, scope), found)
-        .cte("matching")
-        .prefix_with("MATERIALIZED")
+    ids = select(Report.id.label("m_id")).where(found).cte("matching").prefix_with("MATERIALIZED")
+    first = _bounded(
+        _joined(select(Report.id)).join(ids, ids.c.m_id == Report.id).where(*where), seg, values, n
     )
-    return s.execute(_bounded(base(where).join(ids, ids.c.m_id == Report.id), seg, values, n)).all()
+    return _bounded(base([Report.id.in_(first)]), seg, None, n)
 
 
 def _states(s: Session, ids: list[str]) -> dict[str, set[str]]:
