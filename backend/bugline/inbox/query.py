@@ -320,8 +320,8 @@ def _segment(
     n: int,
 ) -> Sequence[Any]:
     """The segment's first ``n`` rows after ``values`` (the cursor's, in its segment)."""
-    if dialect == "postgresql" and f.search is not None and f.search.number is None:
-        return _searched(s, f, scope, seg, values, n)
+    if f.search is not None and f.search.number is None:
+        return _searched(s, f, scope, dialect, seg, values, n)
     where = conditions(f, scope, dialect)
     if len(scope) == 1 or len(scope) > MAX_MERGE:
         return s.execute(_bounded(base(where), seg, values, n)).all()
@@ -338,26 +338,39 @@ def _one(project: str) -> ColumnElement[bool]:
 
 
 def _searched(
-    s: Session, f: Filter, scope: Sequence[str], seg: Segment, values: tuple[Value, ...] | None, n: int
+    s: Session,
+    f: Filter,
+    scope: Sequence[str],
+    dialect: str,
+    seg: Segment,
+    values: tuple[Value, ...] | None,
+    n: int,
 ) -> Sequence[Any]:
-    """A search's rows on PostgreSQL: per project, the matches among the next WINDOW rows in
-    order when they fill the page, else (for all such projects at once) the GIN index's."""
+    """A search's rows: per project, the matches among the next WINDOW rows in order when they
+    fill the page, else (for all such projects at once) the full-text index's."""
     assert f.search is not None
-    tsq = f.search.tsquery()
     where = _filters(f, scope)
+    pg = dialect == "postgresql"
+    near_of = _near if pg else _near_sqlite
+    tsq = f.search.tsquery() if pg else f.search.fts5()
     walks = [where] if len(scope) == 1 or len(scope) > MAX_MERGE else [[_one(p), *where[1:]] for p in scope]
     rows: list[Any] = []
     short: list[str] = []
     for part, cond in zip([scope] if len(walks) == 1 else [[p] for p in scope], walks, strict=True):
-        near = s.execute(_near(cond, seg, values, n, tsq)).all()
+        near = s.execute(near_of(cond, seg, values, n, tsq)).all()
         if len(near) >= n:
             rows += near
         else:
             short += part
     if short:
-        rows += s.execute(
-            _matching([_in_scope(Report.project_id, short), *where[1:]], seg, values, n, tsq)
-        ).all()
+        cut = [_in_scope(Report.project_id, short), *where[1:]]
+        if pg:
+            stmt = _matching(cut, seg, values, n, tsq)
+        else:  # FTS5's matching rowids, then the walk: what the plain page does
+            fts = _search(f, scope, dialect)
+            assert fts is not None
+            stmt = _bounded(base([*cut, fts]), seg, values, n)
+        rows += s.execute(stmt).all()
     if len(walks) == 1 or not rows:
         return rows
     return s.execute(_bounded(base([Report.id.in_([r.id for r in rows])]), seg, None, n)).all()
@@ -379,6 +392,26 @@ def _near(
     # Ordered by the window's own columns: its order is kept, so no sort and an early stop.
     order = _order(seg, [w.c[f"k_{k.label}"] for k in seg.keys])
     return base([]).join(w, w.c.w_id == Report.id).where(match).order_by(*order).limit(n)
+
+
+def _near_sqlite(
+    where: Sequence[ColumnElement[bool]], seg: Segment, values: tuple[Value, ...] | None, n: int, fts: str
+) -> Select[Any]:
+    """SQLite's window: FTS5 reads the word's matches only between the window's lowest and
+    highest rowid (reports arrive in time order, so that is a short stretch of its index), not
+    every match of a common word in the table."""
+    rowid: Any = literal_column("reports.rowid").label("w_rowid")
+    keys = [k.expr.label(f"k_{k.label}") for k in seg.keys]
+    w = _bounded(
+        _joined(select(rowid, Report.id.label("w_id"), *keys)).where(*where), seg, values, WINDOW
+    ).cte("w")
+    inside = text(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts "  # noqa: S608 (constants)
+        "AND rowid BETWEEN (SELECT min(w_rowid) FROM w) AND (SELECT max(w_rowid) FROM w)"
+    ).bindparams(fts=fts)
+    order = _order(seg, [w.c[f"k_{k.label}"] for k in seg.keys])
+    found = w.c.w_rowid.in_(inside.columns(column("rowid")))
+    return base([]).join(w, w.c.w_id == Report.id).where(found).order_by(*order).limit(n)
 
 
 def _matching(
