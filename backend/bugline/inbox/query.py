@@ -10,13 +10,14 @@ Two shapes keep that true where one statement would not:
 - An agent of several projects: each project's rows are read by its own index walk (its
   first rows of the segment, in order), and only those are merged and cut to the page, instead
   of sorting every matching row of every project.
-- A search on PostgreSQL: the planner cannot tell a word in most reports from one in none
-  (a prefix query's statistics say little), and walked the date index checking every row's
-  vector, which reads the whole project for a word in no report. A page is first looked for
-  in a bounded window of the next rows in order (a common word fills it at once); only when
-  the window holds too few matches are the matching ids read from the GIN index (rare and
-  absent words are cheap there) and ordered. Both are exact, so the rows and cursors are
-  those of the plain statement.
+- A search: on PostgreSQL the planner cannot tell a word in most reports from one in none (a
+  prefix query's statistics say little) and walked the date index checking every row's
+  vector, which reads the whole project for a word in no report; SQLite read every match of
+  the word from FTS5 first, which is most of the table for a common word. A page is now first
+  looked for in a bounded window of the next rows in order (a common word fills it at once);
+  only when the window holds too few matches are the matches read from the full-text index
+  (rare and absent words are cheap there) and ordered. Both are exact, so the rows and
+  cursors are those of the plain statement.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from bugline.inbox.searchddl import FTS_TABLE, PG_COLUMN, PG_CONFIG
 
 TIERS = ("critical", "high", "medium", "low")
 MAX_MERGE = 50  # projects read one index walk each; an agent of more is served by one statement
-WINDOW = 1000  # rows in order a search page is first looked for in (PostgreSQL)
+WINDOW = 1000  # rows in order a search page is first looked for in
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +421,8 @@ def _matching(
     """Every match from the GIN index alone (materialized, so the planner can neither fold it
     back into the date walk nor AND it with a bitmap of the whole project), filtered, ordered,
     cut to n, and only then joined to reporters and groups. Its cost is the word's matches in
-    all projects, which is small for the rare and absent words that get here."""
+    all projects, which is small for the rare and absent words that get here; other projects'
+    ids never leave the statement, whose ``where`` starts with the caller's projects."""
     found = text(f"reports.{PG_COLUMN} @@ to_tsquery('{PG_CONFIG}', :tsq)").bindparams(tsq=tsq)
     ids = select(Report.id.label("m_id")).where(found).cte("matching").prefix_with("MATERIALIZED")
     first = _bounded(
