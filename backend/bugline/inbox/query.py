@@ -15,9 +15,9 @@ Two shapes keep that true where one statement would not:
   vector, which reads the whole project for a word in no report; SQLite read every match of
   the word from FTS5 first, which is most of the table for a common word. A page is now first
   looked for in a bounded window of the next rows in order (a common word fills it at once);
-  only when the window holds too few matches are the matches read from the full-text index
-  (rare and absent words are cheap there) and ordered. Both are exact, so the rows and
-  cursors are those of the plain statement.
+  a window with a few matches goes on with the plain statement, and only one with almost none
+  reads the matches from the full-text index (rare and absent words are cheap there). All are
+  exact, so the rows and cursors are those of the plain statement.
 """
 
 from __future__ import annotations
