@@ -8,8 +8,10 @@ app's own process (httpx's ASGI transport: no network, no other process), so the
 server's: session lookup, filters, the query, connector states, the template.
 
 Views: the default (newest first), a filtered view (severity high, status received), a search
-(one word, about 1 % of reports), the severity sort, and a deep page (the cursor of the row 80 %
-down the newest-first list). Each is compared with a bare baseline in the same run: the same
+(one word, about 1 % of reports), a search for a word in no report and one for a word in most
+reports, the severity sort, a deep page (the cursor of the row 80 % down the newest-first list),
+and the default view of an agent of three projects (the bench project and two more, each with
+a fifth of its reports, at the same times, so the pages interleave the three). Each is compared with a bare baseline in the same run: the same
 50 rows by one hand-written SELECT ... LIMIT 50 (no joins, no connector states, no page).
 """
 
@@ -123,6 +125,9 @@ WORDS = [
 ]
 RARE = "kerberos"  # put in about 1 % of reports: the search's word
 MISS = "zeppelin"  # in no report: the search must look at every report to say so
+COMMON = "error"  # one of the vocabulary's words: in most reports
+OTHERS = 2  # the multi-project agent's other projects
+OTHER_SHARE = 5  # each holds 1/OTHER_SHARE as many reports as the bench project
 SEVERITY = (("critical", 3), ("high", 12), ("medium", 35), ("low", 40), (None, 10))
 STATUS = (("received", 45), ("needs_info", 20), ("escalated", 20), ("resolved", 10), ("closed", 5))
 
@@ -157,8 +162,9 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
-def seed(url: str, project_id: str, start: int, count: int, rng: random.Random) -> None:
-    """Reports ``start`` .. ``start + count`` (numbers), bulk inserted in batches."""
+def seed(url: str, project_id: str, start: int, count: int, rng: random.Random, every: int = 37) -> None:
+    """Reports ``start`` .. ``start + count`` (numbers), one per ``every`` seconds, bulk inserted
+    in batches."""
     engine = make_sync_engine(url)
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
     try:
@@ -218,7 +224,7 @@ def seed(url: str, project_id: str, start: int, count: int, rng: random.Random) 
                         "category": rng.choice(["billing", "ui", "data", "performance", None]),
                         "completeness": rng.randrange(0, 101),
                         "duplicate_group_id": group,
-                        "created_at": t0 + timedelta(seconds=i * 37),
+                        "created_at": t0 + timedelta(seconds=i * every),
                     }
                 )
                 if rng.random() < 0.6:
@@ -245,7 +251,7 @@ def seed(url: str, project_id: str, start: int, count: int, rng: random.Random) 
         engine.dispose()
 
 
-def sign_in(url: str, project_id: str) -> str:
+def sign_in(url: str, *project_ids: str) -> str:
     engine = make_sync_engine(url)
     try:
         with Session(engine) as s, s.begin():
@@ -254,7 +260,8 @@ def sign_in(url: str, project_id: str) -> str:
             )
             s.add(user)
             s.flush()
-            s.add(Membership(project_id=project_id, user_id=user.id, role="agent"))
+            for project_id in project_ids:
+                s.add(Membership(project_id=project_id, user_id=user.id, role="agent"))
             return sessions.start(s, user, ip=None, user_agent=None)
     finally:
         engine.dispose()
@@ -279,7 +286,7 @@ def deep_cursor(url: str, project_id: str, count: int) -> str:
 def bare_sql(dialect: str, view: str) -> str:
     """The baseline: the same 50 rows, one SELECT, nothing else."""
     cols = "id, number, title, status, severity, completeness, created_at"
-    where = "project_id = :p"
+    where = "project_id IN (:p, :p1, :p2)" if view == "multi" else "project_id = :p"
     order = "created_at DESC, id DESC"
     if view == "filtered":
         where += " AND severity = 'high' AND status = 'received'"
@@ -287,7 +294,7 @@ def bare_sql(dialect: str, view: str) -> str:
         where += " AND created_at <= :c AND (created_at < :c OR id < :i)"
     if view == "severity":
         where += " AND severity = 'critical'"
-    if view in ("search", "miss"):
+    if view in ("search", "miss", "common"):
         if dialect == "postgresql":
             where += " AND search_vector @@ to_tsquery('simple', :q)"
         else:
@@ -302,13 +309,14 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def measure(
-    url: str, tmpdir: Path, project_id: str, count: int, log: Callable[[str], None]
+    url: str, tmpdir: Path, project_id: str, others: list[str], count: int, log: Callable[[str], None]
 ) -> list[Timing]:
     settings = Settings(
         database_url=url, data_dir=tmpdir, secret_key=secrets.token_urlsafe(40), public_url=PUBLIC_URL
     )
     settings.validate()
     cookie = sign_in(url, project_id)
+    multi_cookie = sign_in(url, project_id, *others)
     deep = deep_cursor(url, project_id, count)
     engine = make_sync_engine(url)
     created_at, rid = (
@@ -327,16 +335,18 @@ async def measure(
         "filtered": "/reports?severity=high&status=received",
         "search": f"/reports?q={RARE}",
         "miss": f"/reports?q={MISS}",
+        "common": f"/reports?q={COMMON}",
         "severity": "/reports?sort=severity",
         "deep": f"/reports?cursor={deep}",
+        "multi": "/reports",
     }
     app = create_app(settings)
     state = app.state.bugline
     out: list[Timing] = []
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
-        client.cookies.set(sessions.cookie_name(False), cookie)
         for view, path in views.items():
+            client.cookies.set(sessions.cookie_name(False), multi_cookie if view == "multi" else cookie)
             page_ms: list[float] = []
             rows = 0
             for n in range(WARMUP + SAMPLES):
@@ -350,7 +360,8 @@ async def measure(
                 rows = res.text.count('<td class="title">')
             sql = text(bare_sql(engine.dialect.name, view))
             params: dict[str, Any] = {"p": project_id, "c": created_at, "i": rid}
-            word = MISS if view == "miss" else RARE
+            params.update({f"p{n + 1}": other for n, other in enumerate(others)})
+            word = {"miss": MISS, "common": COMMON}.get(view, RARE)
             params["q"] = f"{word}:*" if engine.dialect.name == "postgresql" else f'"{word}"*'
             bare_ms: list[float] = []
             async with state.readers() as session:
@@ -385,6 +396,7 @@ def run_inbox(tmpdir: Path, log: Callable[[str], None] = print) -> tuple[str, li
     for database in DATABASES:
         with fresh_database(database, tmpdir) as url:
             project = add_project(url)
+            others = [add_project(url).id for _ in range(OTHERS)]
             rng = random.Random(7)
             done = 0
             for size in SIZES:
@@ -392,10 +404,12 @@ def run_inbox(tmpdir: Path, log: Callable[[str], None] = print) -> tuple[str, li
                 t = time.perf_counter()
                 seed(url, project.id, done, size - done, rng)
                 seed_s = time.perf_counter() - t
+                for other in others:  # not in seed_s: that stays the bench project's alone
+                    seed(url, other, done // OTHER_SHARE, (size - done) // OTHER_SHARE, rng, 37 * OTHER_SHARE)
                 done = size
                 log(f"  seeded in {seed_s:.1f} s")
                 result = SizeResult(database, size, seed_s)
-                result.timings = asyncio.run(measure(url, tmpdir, project.id, size, log))
+                result.timings = asyncio.run(measure(url, tmpdir, project.id, others, size, log))
                 results.append(result)
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return block(results, date), [
@@ -414,8 +428,10 @@ LABELS = {
     "filtered": "filtered: severity high, status received",
     "search": f"search: one word (`{RARE}`, ~1 % of reports)",
     "miss": f"search: a word in no report (`{MISS}`)",
+    "common": f"search: a word in most reports (`{COMMON}`)",
     "severity": "sorted by severity",
     "deep": "deep page (cursor 80 % down)",
+    "multi": f"default, agent of {OTHERS + 1} projects (+{OTHERS} with 1/{OTHER_SHARE} as many reports each)",
 }
 
 
