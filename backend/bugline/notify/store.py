@@ -75,6 +75,20 @@ class Loaded:
         return value if isinstance(value, Mapping) else {}
 
 
+# What a mail says about a report and its project (``_facts``), read by both queries below.
+_FACT_COLUMNS = (
+    REPORTS.c.number,
+    REPORTS.c.title,
+    REPORTS.c.actual,
+    REPORTS.c.status,
+    REPORTS.c.severity,
+    REPORTS.c.category,
+    REPORTS.c.created_at,
+    PROJECTS.c.name.label("project_name"),
+    PROJECTS.c.settings.label("project_settings"),
+    REPORTERS.c.name.label("reporter_name"),
+)
+
 # Built once, with bound parameters: it runs for every notification.
 _LOAD = (
     select(
@@ -84,20 +98,11 @@ _LOAD = (
         NOTIFICATIONS.c.kind,
         NOTIFICATIONS.c.attempts,
         NOTIFICATIONS.c.data,
-        REPORTS.c.number,
-        REPORTS.c.title,
-        REPORTS.c.actual,
-        REPORTS.c.status,
-        REPORTS.c.severity,
-        REPORTS.c.category,
-        REPORTS.c.created_at,
+        *_FACT_COLUMNS,
         REPORTS.c.environment,
         REPORTS.c.status_token_hash,
-        PROJECTS.c.name.label("project_name"),
-        PROJECTS.c.settings.label("project_settings"),
         REPORTERS.c.id.label("reporter_id"),
         REPORTERS.c.email,
-        REPORTERS.c.name.label("reporter_name"),
         REPORTERS.c.locale,
         REPORTERS.c.unsubscribed,
     )
@@ -119,22 +124,7 @@ def load(conn: Connection, notification_id: str, owner: str) -> Loaded | None:
         report_id=row.report_id,
         kind=row.kind,
         attempts=row.attempts,
-        facts=Facts(
-            kind=row.kind,
-            project_name=row.project_name,
-            project_settings=dict(row.project_settings or {}),
-            report_id=row.report_id,
-            number=row.number,
-            title=row.title or (row.actual or "")[:120],
-            status=row.status,
-            severity=row.severity,
-            category=row.category,
-            created_at=row.created_at,
-            reporter_id=row.reporter_id,
-            reporter_name=row.reporter_name or "",
-            reporter_email=row.email or "",
-            data=dict(row.data or {}),
-        ),
+        facts=_facts(row, row.kind, row.report_id, row.reporter_id, row.email or "", dict(row.data or {})),
         email=(row.email or "").strip(),
         unsubscribed=bool(row.unsubscribed) if row.reporter_id else False,
         locales=of_report(row.locale, row.environment),
@@ -146,20 +136,7 @@ def report_facts(conn: Connection, project_id: str, report_id: str, kind: str) -
     """A stored report as a notification of ``kind`` would see it (for previews): the data of
     the report's latest notification of that kind, when it has one."""
     row = conn.execute(
-        select(
-            REPORTS.c.id,
-            REPORTS.c.number,
-            REPORTS.c.title,
-            REPORTS.c.actual,
-            REPORTS.c.status,
-            REPORTS.c.severity,
-            REPORTS.c.category,
-            REPORTS.c.created_at,
-            REPORTS.c.triage,
-            PROJECTS.c.name.label("project_name"),
-            PROJECTS.c.settings.label("project_settings"),
-            REPORTERS.c.name.label("reporter_name"),
-        )
+        select(REPORTS.c.id, REPORTS.c.triage, *_FACT_COLUMNS)
         .join(PROJECTS, PROJECTS.c.id == REPORTS.c.project_id)
         .outerjoin(REPORTERS, REPORTERS.c.id == REPORTS.c.reporter_id)
         .where(REPORTS.c.id == report_id, REPORTS.c.project_id == project_id)
@@ -175,20 +152,28 @@ def report_facts(conn: Connection, project_id: str, report_id: str, kind: str) -
     if data is None:
         questions = ((row.triage or {}).get("completeness") or {}).get("questions") or {}
         data = {"questions": questions} if kind in ("received", "needs_info") else {}
+    return _facts(row, kind, row.id, None, "", dict(data))
+
+
+def _facts(
+    row: Any, kind: str, report_id: str, reporter_id: str | None, email: str, data: dict[str, Any]
+) -> Facts:
+    """The Facts of a row read with ``_FACT_COLUMNS``."""
     return Facts(
         kind=kind,
         project_name=row.project_name,
         project_settings=dict(row.project_settings or {}),
-        report_id=row.id,
+        report_id=report_id,
         number=row.number,
         title=row.title or (row.actual or "")[:120],
         status=row.status,
         severity=row.severity,
         category=row.category,
         created_at=row.created_at,
-        reporter_id=None,
+        reporter_id=reporter_id,
         reporter_name=row.reporter_name or "",
-        data=dict(data),
+        reporter_email=email,
+        data=data,
     )
 
 
