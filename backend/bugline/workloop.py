@@ -42,7 +42,32 @@ def due_soon(now: datetime, at: datetime | None, ceiling: float) -> float:
     return max(0.0, min(ceiling, (at - now).total_seconds()))
 
 
-class WorkLoop(ABC):
+class Background:
+    """One asyncio task that runs :meth:`run` from :meth:`start` until :meth:`stop` cancels it:
+    how every loop of the web process and ``bugline worker`` lives (outbox, notifications,
+    triage backlog, SLA timers, LISTEN, ticket poll, retention)."""
+
+    name = "background"  # the task is called bugline-<name>; the logs say it too
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run(), name=f"bugline-{self.name}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class WorkLoop(Background, ABC):
     name = "work"  # the task's name and the log's word for one pass
 
     def __init__(
@@ -63,7 +88,7 @@ class WorkLoop(ABC):
         self.owner = worker_name()
         self.log = log
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     @abstractmethod
     def claim(self, conn: Connection, *, limit: int) -> list[str]:
@@ -132,19 +157,8 @@ class WorkLoop(ABC):
                     poked = True
             self._wake.clear()
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name=f"bugline-{self.name}")
 
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-class Periodic(ABC):
+class Periodic(Background, ABC):
     """A pass every ``interval`` seconds (0 turns it off), the first at start: the ticket poll
     and the retention sweep. A failed pass (the database or a vendor is down) is logged and
     the next one tries again."""
@@ -154,7 +168,7 @@ class Periodic(ABC):
     def __init__(self, *, interval: float, log: logging.Logger) -> None:
         self.interval = interval
         self.log = log
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     @abstractmethod
     async def tick(self) -> None:
@@ -169,12 +183,5 @@ class Periodic(ABC):
             await asyncio.sleep(self.interval)
 
     def start(self) -> None:
-        if self._task is None and self.interval > 0:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name=f"bugline-{self.name}")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.interval > 0:
+            super().start()

@@ -25,13 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bugline.db.engine import Writer
 from bugline.intake.triage import Applied, triage_batch, triage_report, untriaged
 from bugline.observe import metrics
+from bugline.workloop import Background
 
 log = logging.getLogger("bugline.backlog")
 
 BATCH = 50
 
 
-class Backlog:
+class Backlog(Background):
+    name = "triage-backlog"
+
     def __init__(
         self,
         writer: Writer,
@@ -46,7 +49,7 @@ class Backlog:
         self.readers = readers
         self.interval = interval
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     def poke(self) -> None:
         """A report was accepted: triage it soon."""
@@ -102,14 +105,3 @@ class Backlog:
                 await self.drain()
             except Exception:  # the database is down or a report breaks a rule: try again later
                 log.exception("triage backlog: a pass failed; retrying in %.0f s", self.interval)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-triage-backlog")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

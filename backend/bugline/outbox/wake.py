@@ -10,7 +10,6 @@ processes fall back to polling every second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ import psycopg
 
 from bugline.db.engine import make_url
 from bugline.outbox.queue import CHANNEL
+from bugline.workloop import Background
 
 log = logging.getLogger("bugline.outbox")
 
@@ -30,14 +30,16 @@ def libpq_url(url: str) -> str | None:
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class Listener:
+class Listener(Background):
     """LISTENs on the outbox channel and calls ``poke`` for every notification; reconnects
     with backoff if the database goes away (and pokes on reconnect, in case it missed one)."""
+
+    name = "outbox-listen"
 
     def __init__(self, url: str, poke: Callable[[], None]) -> None:
         self.url = url
         self.poke = poke
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
         self.ready = asyncio.Event()
 
     async def run(self) -> None:
@@ -56,14 +58,3 @@ class Listener:
                 log.warning("outbox listener: %s; reconnecting in %.1f s", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-outbox-listen")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -24,7 +24,6 @@ What each kind does (``fire``):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from bugline.sla.targets import (
     parse_duration,
     targets_or_defaults,
 )
+from bugline.workloop import Background
 
 log = logging.getLogger("bugline.sla")
 EVENTS = cast(Table, ReportEvent.__table__)
@@ -260,8 +260,10 @@ def lead_connectors(conn: Connection, project_id: str, role: str) -> list[tuple[
 # ---- the loop ------------------------------------------------------------------------------
 
 
-class Scheduler:
+class Scheduler(Background):
     """Fires due timers every ``interval`` seconds (sooner when one is due sooner)."""
+
+    name = "sla"
 
     def __init__(
         self,
@@ -279,7 +281,7 @@ class Scheduler:
         self.interval = interval
         self.batch = batch
         self.after = after  # wakes the outbox (and the notifications) after deliveries were written
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     async def tick(self) -> dict[str, int]:
         """Fire everything due now; returns how many timers ended each way."""
@@ -344,14 +346,3 @@ class Scheduler:
                 log.exception("SLA scheduler: a pass failed; retrying in %.0f s", self.interval)
                 sleep = self.interval
             await asyncio.sleep(max(sleep, 0.05))
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="bugline-sla")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
