@@ -216,8 +216,25 @@ def server_args(
     ]
 
 
+_START_ATTEMPTS = 3
+
+
 def start_seaweed(tmpdir: Path) -> SeaweedServer:
-    """Start SeaweedFS with S3 and authentication on fresh ports; data and log live in ``tmpdir``."""
+    """Start SeaweedFS with S3 and authentication on fresh ports; data and log live in ``tmpdir``.
+
+    If another process took one of the eight ports between our check and weed's bind, weed
+    exits with "address already in use": start again on new ports rather than fail every test
+    that needs S3 (ports.py says why the race can no longer come from outgoing connections)."""
+    for attempt in range(_START_ATTEMPTS):
+        try:
+            return _start_once(tmpdir if attempt == 0 else tmpdir / f"retry-{attempt}")
+        except SeaweedError as error:
+            if "address already in use" not in str(error) or attempt == _START_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_once(tmpdir: Path) -> SeaweedServer:
     weed = find_weed()
     tmpdir.mkdir(parents=True, exist_ok=True)
     data = tmpdir / "data"
