@@ -324,12 +324,12 @@ def _segment(
     """The segment's first ``n`` rows after ``values`` (the cursor's, in its segment)."""
     if f.search is not None and f.search.number is None:
         return _searched(s, f, scope, dialect, seg, values, n)
-    where = conditions(f, scope, dialect)
-    if len(scope) == 1 or len(scope) > MAX_MERGE:
-        return s.execute(_bounded(base(where), seg, values, n)).all()
-    # One index walk per project (its first n rows), merged: an agent of several projects does
-    # not sort every matching row of all of them. The reporter filters keep the whole scope.
-    arms = [_bounded(base([_one(p), *where[1:]]), seg, values, n).subquery().select() for p in scope]
+    walks = _walks(conditions(f, scope, dialect), scope)
+    if len(walks) == 1:
+        return s.execute(_bounded(base(walks[0]), seg, values, n)).all()
+    # Each project's first n rows, merged: an agent of several projects does not sort every
+    # matching row of all of them.
+    arms = [_bounded(base(cond), seg, values, n).subquery().select() for cond in walks]
     merged = union_all(*arms).subquery("merged")
     order = _order(seg, [merged.c[k.label] for k in seg.keys])
     return s.execute(select(merged).order_by(*order).limit(n)).all()
@@ -337,6 +337,15 @@ def _segment(
 
 def _one(project: str) -> ColumnElement[bool]:
     return _in_scope(Report.project_id, [project])
+
+
+def _walks(where: list[Any], scope: Sequence[str]) -> list[list[Any]]:
+    """The conditions of each index walk: one per project for an agent of several (up to
+    MAX_MERGE), else one for the whole scope. ``where[0]`` is the scope's condition; the
+    others (the reporter filters among them) keep the whole scope."""
+    if len(scope) == 1 or len(scope) > MAX_MERGE:
+        return [where]
+    return [[_one(p), *where[1:]] for p in scope]
 
 
 def _searched(
@@ -355,7 +364,7 @@ def _searched(
     pg = dialect == "postgresql"
     near_of = _near if pg else _near_sqlite
     tsq = f.search.tsquery() if pg else f.search.fts5()
-    walks = [where] if len(scope) == 1 or len(scope) > MAX_MERGE else [[_one(p), *where[1:]] for p in scope]
+    walks = _walks(where, scope)
     rows: list[Any] = []
     short: list[str] = []
     for part, cond in zip([scope] if len(walks) == 1 else [[p] for p in scope], walks, strict=True):
