@@ -102,6 +102,17 @@ class WorkLoop(Background, ABC):
     def due(self, conn: Connection) -> datetime | None:
         """When the next row is due, if any (a read of one indexed minimum)."""
 
+    def screen(self, conn: Connection, ids: list[str]) -> tuple[list[str], dict[str, int]]:
+        """Settle rows in their claim's own transaction, without ``process``: the ids still
+        to process and how many ended each way. By default every row is processed."""
+        return ids, {}
+
+    def settled(self, counts: dict[str, int]) -> None:
+        """Called with what ``screen`` settled once its transaction has committed (metrics)."""
+
+    def _claim(self, conn: Connection, *, limit: int) -> tuple[list[str], dict[str, int]]:
+        return self.screen(conn, self.claim(conn, limit=limit))
+
     def poke(self) -> None:
         self._wake.set()
 
@@ -121,9 +132,15 @@ class WorkLoop(Background, ABC):
             while True:
                 free = self.concurrency - len(running)
                 ids: list[str] = []
+                settled: dict[str, int] = {}
                 if free > 0:
-                    ids = await self.writer.run(functools.partial(self.claim, limit=free))
+                    ids, settled = await self.writer.run(functools.partial(self._claim, limit=free))
+                    self.settled(settled)
+                    for outcome, n in settled.items():
+                        counts[outcome] = counts.get(outcome, 0) + n
                 running |= {asyncio.create_task(one(i)) for i in ids}
+                if settled and len(running) < self.concurrency:
+                    continue  # rows settled at once gave their slots back: more may be due
                 if not running:
                     return counts
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)

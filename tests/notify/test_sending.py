@@ -15,9 +15,9 @@ from sqlalchemy import update
 
 from bugline.db.engine import make_sessionmaker
 from bugline.db.models import Reporter, utcnow
-from bugline.notify import store
+from bugline.notify import queue, store
 from bugline.notify.runner import Notifier
-from bugline.notify.sending import NO_SMTP, process
+from bugline.notify.sending import NO_SMTP, process, skip_reason
 from tests.integration.test_intake import report_body
 from tests.notify.conftest import Mailroom, plain, smtp_settings, start_mailroom
 from tests.support.smtp import SmtpServer
@@ -238,3 +238,73 @@ async def test_claims_take_their_limit_in_disjoint_batches(mailroom: Mailroom) -
     assert len(first) == 2 and len(second) == 2 and not set(first) & set(second)
     rest = await writer.run(lambda conn: store.claim(conn, owner="c", now=utcnow(), limit=10, lease=lease))
     assert len(rest) == 2 and not set(rest) & (set(first) | set(second))
+
+
+async def test_one_pass_sends_to_some_and_records_the_rest_as_skipped(mailroom: Mailroom) -> None:
+    # Skips are recorded in the claim's own transaction; the mails still go out, once each.
+    with_mail = [await mailroom.submit(report_body(title=f"Mail {i}", reporter=person(f"m{i}@example.com")))
+                 for i in range(5)]
+    without = [await mailroom.submit(report_body(title=f"None {i}", reporter=person(None, tag=str(i))))
+               for i in range(7)]
+    assert await mailroom.notified() == {"sent": 5, "skipped": 7}
+    for i, report_id in enumerate(with_mail):
+        [n] = await mailroom.notifications(report_id)
+        assert n.state == "sent" and len(mailroom.mails_to(f"m{i}@example.com")) == 1
+    for report_id in without:
+        [n] = await mailroom.notifications(report_id)
+        assert n.state == "skipped" and n.leased_until is None
+        assert n.last_error == "the reporter left no email address"
+        [event] = await mailroom.events(report_id, "notify_skipped")
+        assert event.data == {"kind": "received", "reason": "the reporter left no email address"}
+    assert await mailroom.notified() == {}
+
+
+async def test_without_an_smtp_server_a_backlog_is_recorded_in_one_pass(db_url: str, tmp_path: Path) -> None:
+    # More than one claim's batch: every notification gets its skip and its one event.
+    async for room in start_mailroom(smtp_settings(db_url, tmp_path, None), None):
+        ids = [await room.submit(report_body(title=f"Backlog {i}", reporter=person(f"b{i}@example.com")))
+               for i in range(60)]
+        assert await room.notified() == {"skipped": 60}
+        for report_id in ids:
+            [n] = await room.notifications(report_id)
+            assert n.state == "skipped" and n.last_error == NO_SMTP and n.leased_until is None
+            assert len(await room.events(report_id, "notify_skipped")) == 1
+
+
+async def test_two_mails_of_one_report_asked_together_go_one_at_a_time(mailroom: Mailroom) -> None:
+    # Asked for in one statement (same clock), the second still waits for the first.
+    report_id = await mailroom.submit(report_body(reporter=person("pair@example.com")))
+    assert await mailroom.notified() == {"sent": 1}
+    [first] = await mailroom.notifications(report_id)
+    writer = mailroom.b.app.state.bugline.writer
+    wanted = [
+        queue.Wanted(first.project_id, report_id, first.reporter_id, "escalated", key="pair"),
+        queue.Wanted(first.project_id, report_id, first.reporter_id, "resolved", key="pair"),
+    ]
+    assert await writer.run(lambda conn: queue.enqueue_many(conn, wanted, utcnow())) == 2
+    lease = timedelta(seconds=20)
+    claimed = await writer.run(lambda conn: store.claim(conn, owner="x", now=utcnow(), limit=10, lease=lease))
+    kinds = {n.id: n.kind for n in await mailroom.notifications(report_id)}
+    assert [kinds[i] for i in claimed] == ["escalated"]
+
+
+async def test_a_row_that_cannot_be_screened_does_not_hold_up_the_others(
+    mailroom: Mailroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bugline.notify import runner
+
+    def fragile(loaded: store.Loaded, mailer: Any) -> str:
+        if loaded.email == "odd@example.com":
+            raise RuntimeError("a row nobody expected")
+        return skip_reason(loaded, mailer)
+
+    monkeypatch.setattr(runner, "skip_reason", fragile)
+    odd = await mailroom.submit(report_body(title="Odd", reporter=person("odd@example.com")))
+    quiet = [await mailroom.submit(report_body(title=f"Quiet {i}", reporter=person(None, tag=f"q{i}")))
+             for i in range(3)]
+    assert await mailroom.notified() == {"sent": 1, "skipped": 3}  # the odd one goes the old way
+    [n] = await mailroom.notifications(odd)
+    assert n.state == "sent" and len(mailroom.mails_to("odd@example.com")) == 1
+    for report_id in quiet:
+        [n] = await mailroom.notifications(report_id)
+        assert n.state == "skipped"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table
@@ -58,7 +58,7 @@ class Wanted:
 def enqueue_many(conn: Connection, wanted: Sequence[Wanted], now: datetime) -> int:
     """Several notifications in one INSERT (triage's batches); returns how many are new."""
     rows = []
-    for w in wanted:
+    for i, w in enumerate(wanted):
         if w.kind not in KINDS:
             raise ValueError(f"unknown notification kind {w.kind!r}")
         if w.reporter_id is None:
@@ -75,7 +75,9 @@ def enqueue_many(conn: Connection, wanted: Sequence[Wanted], now: datetime) -> i
                 "data": w.data,
                 "attempts": 0,
                 "available_at": now,
-                "created_at": now,
+                # A microsecond apart, in the order asked: the claim's one-at-a-time rule per
+                # report compares created_at, and a tie would let two of a report's mails go at once.
+                "created_at": now + timedelta(microseconds=i),
             }
         )
     if not rows:

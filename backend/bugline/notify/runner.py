@@ -21,7 +21,7 @@ from bugline.db.models import utcnow
 from bugline.mail import smtp
 from bugline.notify import store
 from bugline.notify.message import Sender
-from bugline.notify.sending import Mailer, process
+from bugline.notify.sending import Mailer, process, skip_reason
 from bugline.observe import metrics
 from bugline.settings import Settings
 from bugline.workloop import WorkLoop
@@ -29,6 +29,7 @@ from bugline.workloop import WorkLoop
 log = logging.getLogger("bugline.notify")
 
 LEASE = 120.0  # seconds; BUGLINE_OUTBOX_LEASE is the natural value to pass
+SKIP_BATCH = 50  # rows claimed at once when none can be sent (screened, not processed)
 
 
 def mailer_for(
@@ -101,7 +102,36 @@ class Notifier(WorkLoop):
 
     def claim(self, conn: Connection, *, limit: int) -> list[str]:
         lease = timedelta(seconds=self.lease)
+        if self.mailer.server is None:
+            # Without an SMTP server every row is skipped in ``screen``, in this transaction:
+            # nothing waits on a slot, so take a batch (each transaction costs more than a row).
+            limit = max(limit, SKIP_BATCH)
         return store.claim(conn, owner=self.owner, now=utcnow(), limit=limit, lease=lease)
+
+    def screen(self, conn: Connection, ids: list[str]) -> tuple[list[str], dict[str, int]]:
+        """Record every notification that will not be written (no address, unsubscribed,
+        notifications off, no SMTP server) right in the claim's transaction, with one read and
+        one write for the batch: those need no slot and no transaction of their own. The rest
+        are sent by ``process``, which reads them again under the lease and decides again."""
+        skips = []
+        for row in store.load_rows(conn, ids, self.owner):
+            try:
+                loaded = store.loaded(row)
+                reason = skip_reason(loaded, self.mailer)
+            except Exception:  # one odd row must not hold up the batch: process() meets it alone
+                log.exception("notification %s could not be screened; it is processed alone", row.id)
+                continue
+            if reason:
+                skips.append((loaded, reason))
+        if not skips:
+            return ids, {}
+        store.skipped_many(conn, skips, self.owner, now=utcnow())
+        settled = {loaded.id for loaded, _ in skips}
+        return [i for i in ids if i not in settled], {"skipped": len(skips)}
+
+    def settled(self, counts: dict[str, int]) -> None:
+        for outcome, n in counts.items():
+            metrics.NOTIFICATIONS.labels(outcome).inc(n)
 
     async def process(self, row_id: str) -> str:
         outcome = await process(self.mailer, row_id)

@@ -10,12 +10,12 @@ or ``notify_failed`` (kind, error), all internal: agents see them, the customer 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, exists, insert, select
+from sqlalchemy import Connection, Table, bindparam, exists, insert, select, update
 
 from bugline.db.models import Notification, Project, Report, Reporter, ReportEvent
 from bugline.leases import Leases
@@ -90,7 +90,7 @@ _FACT_COLUMNS = (
 )
 
 # Built once, with bound parameters: it runs for every notification.
-_LOAD = (
+_LOAD_ANY = (
     select(
         NOTIFICATIONS.c.id,
         NOTIFICATIONS.c.project_id,
@@ -109,15 +109,33 @@ _LOAD = (
     .join(REPORTS, REPORTS.c.id == NOTIFICATIONS.c.report_id)
     .join(PROJECTS, PROJECTS.c.id == NOTIFICATIONS.c.project_id)
     .outerjoin(REPORTERS, REPORTERS.c.id == NOTIFICATIONS.c.reporter_id)
-    .where(LEASES.mine(bindparam("notification_id"), bindparam("owner")))
+)
+_LOAD = _LOAD_ANY.where(LEASES.mine(bindparam("notification_id"), bindparam("owner")))
+
+
+# The same for a claim's whole batch at once (``load_rows``).
+_LOAD_MANY = _LOAD_ANY.where(
+    NOTIFICATIONS.c.id.in_(bindparam("ids", expanding=True)),
+    NOTIFICATIONS.c.lease_owner == bindparam("owner"),
+    NOTIFICATIONS.c.state == LEASES.pending,
 )
 
 
 def load(conn: Connection, notification_id: str, owner: str) -> Loaded | None:
     """The notification if ``owner`` still holds its lease, with its report, reporter and project."""
     row = conn.execute(_LOAD, {"notification_id": notification_id, "owner": owner}).first()
-    if row is None:
-        return None
+    return None if row is None else loaded(row)
+
+
+def load_rows(conn: Connection, ids: Sequence[str], owner: str) -> list[Any]:
+    """The rows ``load`` reads, for several notifications in one query (those ``owner`` still
+    holds); ``loaded`` makes each a Loaded."""
+    if not ids:
+        return []
+    return list(conn.execute(_LOAD_MANY, {"ids": list(ids), "owner": owner}))
+
+
+def loaded(row: Any) -> Loaded:
     return Loaded(
         id=row.id,
         project_id=row.project_id,
@@ -196,6 +214,31 @@ def skipped(conn: Connection, loaded: Loaded, owner: str, *, now: datetime, reas
     return True
 
 
+# Built once: one executemany for a batch's skipped rows (``skipped_many``).
+_SKIP = (
+    update(NOTIFICATIONS)
+    .where(LEASES.mine(bindparam("b_id"), bindparam("b_owner")))
+    .values(state="skipped", leased_until=None, last_error=bindparam("b_error"))
+)
+
+
+def skipped_many(conn: Connection, skips: Sequence[tuple[Loaded, str]], owner: str, *, now: datetime) -> None:
+    """``skipped`` for rows this transaction has just leased (``owner`` holds every lease, so
+    nothing can be lost): the rows and their events each in one statement."""
+    if not skips:
+        return
+    conn.execute(
+        _SKIP, [{"b_id": loaded.id, "b_owner": owner, "b_error": reason[:2000]} for loaded, reason in skips]
+    )
+    conn.execute(
+        insert(EVENTS),
+        [
+            _event_row(loaded, now, "notify_skipped", {"kind": loaded.kind, "reason": reason})
+            for loaded, reason in skips
+        ],
+    )
+
+
 def failed(conn: Connection, loaded: Loaded, owner: str, *, now: datetime, error: str) -> bool:
     if not LEASES.settle(conn, loaded.id, owner, state="failed", last_error=error[:2000]):
         return False
@@ -208,15 +251,17 @@ def again(conn: Connection, loaded: Loaded, owner: str, *, at: datetime, error: 
 
 
 def _event(conn: Connection, loaded: Loaded, now: datetime, kind: str, data: dict[str, Any]) -> None:
-    conn.execute(
-        insert(EVENTS).values(
-            project_id=loaded.project_id,
-            report_id=loaded.report_id,
-            at=now,
-            kind=kind,
-            actor_type="system",
-            actor=ACTOR,
-            public=False,
-            data=data,
-        )
-    )
+    conn.execute(insert(EVENTS).values(**_event_row(loaded, now, kind, data)))
+
+
+def _event_row(loaded: Loaded, now: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "project_id": loaded.project_id,
+        "report_id": loaded.report_id,
+        "at": now,
+        "kind": kind,
+        "actor_type": "system",
+        "actor": ACTOR,
+        "public": False,
+        "data": data,
+    }
