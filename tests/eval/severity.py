@@ -208,6 +208,38 @@ def tfidf(balanced: bool) -> Callable[[Sequence[dict[str, Any]], Sequence[dict[s
     return run
 
 
+def tfidf_at_critical_recall(train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]]) -> np.ndarray:
+    """The balanced baseline held to the target's other half, critical recall >= 0.5: a report
+    is critical when its critical probability reaches the threshold that catches half of the
+    training folds' criticals out of fold (inner 5-fold CV, so the threshold never sees the
+    test fold), otherwise the likeliest of the other three tiers. Without this the baseline
+    and the engine are judged under different rules: the plain baseline calls a quarter of
+    the criticals critical, which the target forbids."""
+
+    def fitted(rows: Sequence[dict[str, Any]]) -> Any:
+        pipe = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
+            LogisticRegression(max_iter=3000, class_weight="balanced"),
+        )
+        return pipe.fit([text_of(r) for r in rows], gold(rows))
+
+    y = gold(train)
+    oof = np.zeros(len(train))
+    for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y):
+        pipe = fitted([train[i] for i in tr])
+        column = list(pipe.classes_).index(IDX["critical"])
+        oof[te] = pipe.predict_proba([text_of(train[i]) for i in te])[:, column]
+    critical = np.sort(oof[y == IDX["critical"]])[::-1]
+    threshold = critical[max(0, int(np.ceil(MIN_CRITICAL_RECALL * len(critical))) - 1)]
+    final = fitted(train)
+    classes = np.asarray(final.classes_)
+    proba = final.predict_proba([text_of(r) for r in test])
+    column = list(classes).index(IDX["critical"])
+    rest = proba.copy()
+    rest[:, column] = -1.0
+    return np.where(proba[:, column] >= threshold, IDX["critical"], classes[rest.argmax(axis=1)])
+
+
 def keywords(train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]]) -> np.ndarray:
     majority = int(np.bincount(gold(train), minlength=4).argmax())
     out = []
@@ -311,7 +343,10 @@ def report(shared: Path, predictions: dict[str, dict[str, Any]]) -> str:
         "Macro-F1 averages the four tiers (a tier never predicted scores 0). P / R: precision and recall "
         "per tier. Baselines: **keywords** (crash/security/outage/... critical, typo/docs low, "
         "minor/workaround medium, else the training majority); **TF-IDF + LR** (word 1-2-grams, "
-        "scikit-learn defaults) and the same **balanced** (class weights inverse to frequency).",
+        "scikit-learn defaults) and the same **balanced** (class weights inverse to frequency); the "
+        "balanced one also **held to critical recall >= 0.5**, the target's own condition (critical "
+        "when its critical probability reaches the threshold that catches half the training folds' "
+        "criticals out of fold, else its likeliest other tier).",
         "",
     ]
 
@@ -340,6 +375,10 @@ def report(shared: Path, predictions: dict[str, dict[str, Any]]) -> str:
         ("keywords", cross_predict(hadoop, folds, keywords)),
         ("TF-IDF + LR", cross_predict(hadoop, folds, tfidf(False))),
         ("TF-IDF + LR balanced", cross_predict(hadoop, folds, tfidf(True))),
+        (
+            "TF-IDF + LR balanced, held to critical recall >= 0.5 (threshold from inner CV)",
+            cross_predict(hadoop, folds, tfidf_at_critical_recall),
+        ),
     ]
     cv_seconds = time.perf_counter() - t0 - tune_seconds
     lines += _table(

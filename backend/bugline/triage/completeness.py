@@ -76,11 +76,32 @@ _LEADING_FILLER = re.compile(
     re.I,
 )
 # Words after a step verb that show it is a noun or a statement, not an order ("Update is slow");
-# "Try to stop it" is still an order.
+# "Try to stop it" is still an order, and so are phrasal verbs whose particle is also in the list
+# ("Go to Settings", "Log in as admin", "Search for a term").
 _NOT_IMPERATIVE = re.compile(
     r"^(?!(?:try|attempt) to\b)"
+    r"(?!(?:go|goto|navigate|browse|switch|scroll|move|change) to\b)"
+    r"(?!(?:log|sign|type|click|check|plug|zoom) (?:in|on|out|into)\b)"
+    r"(?!(?:search|wait|look|check) for\b)"
     r"\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
     r"should|may|might|must|of|in|for|from|fails|failed|works|worked|to)\b",
+    re.I,
+)
+# A step verb used as a noun in a subject that a verb follows two or three words in: "Print
+# preview shows the wrong margins", "Upload limit is too low", "Export button not rendered".
+# Words only, no punctuation between them, so "Click Save, it shows an error" stays an order.
+_NOUN_SUBJECT = re.compile(
+    r"^\S+ [\w'-]+ (?:[\w'-]+ )?(?:shows|allows|gives|returns|causes|makes|takes|crashes|fails|works|hangs|"
+    r"appears|seems|contains|displays|throws|breaks|does|doesn't|has|is|are|was|were|not \w+ed)\b",
+    re.I,
+)
+# The same for a phrasal verb's subject, which runs longer: "Sign in with Google fails with
+# error 400", "Switch to dark mode is broken" state a symptom; "Log in as admin" stays an order.
+_PHRASAL_SUBJECT = re.compile(
+    r"^(?:go|goto|navigate|browse|switch|scroll|move|change|log|sign|type|click|check|plug|zoom|search|"
+    r"wait|look|try|attempt) (?:to|in|on|out|into|for)(?: [\w'-]+){0,4} (?:fails|failed|is|are|was|were|"
+    r"does|doesn't|did|didn't|won't|isn't|shows|works|crashes|hangs|breaks|returns|gives|throws|takes|"
+    r"seems|never|not \w+ed)\b",
     re.I,
 )
 
@@ -497,7 +518,7 @@ def _imperative(sentence: str, rules: CompletenessRules) -> bool:
     first = s.split(None, 1)[0].lower().strip(",.:;")
     if first not in rules.step_verbs:
         return False
-    return not _NOT_IMPERATIVE.match(s)
+    return not _NOT_IMPERATIVE.match(s) and not _NOUN_SUBJECT.match(s) and not _PHRASAL_SUBJECT.match(s)
 
 
 def _environment(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:

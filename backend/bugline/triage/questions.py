@@ -164,6 +164,61 @@ def _action(report: TriageInput) -> str:
         step = _STEP_NUMBER.sub("", last[-1] if last else steps[-1]).rstrip(".!")
         head, _, rest = step.partition(" ")
         return _shorten(f"{head.lower()} {_second_person(rest)}".strip()) if head.isalpha() else ""
+    return _told(report.title) or _told(normalise(report.description, 2000))
+
+
+# "When I click Pay on the checkout page nothing happens": in one free-text box the trigger
+# is the clause after "when I". It runs to the first punctuation (a dot or colon inside a
+# word, as in a file name or an address, is not one) or to where the main clause
+# starts ("nothing happens", "it freezes", "I get ..."); only verbs of _ACTIONS (the common
+# things people do in an app, in the present or the past) count, so "when I was on ..." or
+# "when I think about it" asks no strange question.
+_WHEN_I = re.compile(
+    r"\bwhen\s+(?:i|we)\s+(?:(try|tried)\s+to\s+)?([a-z]+)\b((?:[^.,;:!?\n()]|[.:](?=\S)){0,80})", re.I
+)
+_MAIN_CLAUSE = re.compile(
+    r"\s(?:nothing|it|i|we|this|that|there|everything|then|but|and\s+(?:nothing|it|then|i|we)|"
+    r"(?:the|a|an|my|our|its|your)\s+[\w-]+\s+(?:[\w-]+ed|is|was|are|were|shows?|says|said|goes|went|"
+    r"turns?|crash\w*|freez\w*|froze|hangs?|hung|stays?|does|did|doesn't|didn't|won't|can't|closes|"
+    r"loads?|disappears?|spins?|breaks?|broke|becomes?|became|gets?|got|keeps?|kept))\b",
+    re.I,
+)
+_PRESENT = {past: now for now, past in _IRREGULAR.items()}
+# More things people do in an app (regular verbs: "saved" is "save" + "d").
+_ACTIONS = frozenset(_IRREGULAR) | {
+    "add", "attach", "book", "cancel", "change", "check", "close", "connect", "create", "delete",
+    "edit", "export", "filter", "import", "install", "invite", "load", "login", "move", "navigate",
+    "order", "paste", "print", "refresh", "reload", "remove", "rename", "reset", "resize", "save",
+    "search", "select", "share", "sort", "start", "switch", "sync", "update", "use", "zoom",
+}
+
+
+def _present(verb: str) -> str:
+    """``verb`` in the present if it is a known action, in either tense; else ""."""
+    if verb in _ACTIONS:
+        return verb
+    if verb in _PRESENT:
+        return _PRESENT[verb]
+    for cut in (2, 1):  # "exported" -> "export", "saved" -> "save"
+        if verb.endswith("ed") and verb[:-cut] in _ACTIONS:
+            return verb[:-cut]
+    return ""
+
+
+def _told(text: str) -> str:
+    """The action of the first "when I <verb> ..." clause, in the present; "" when none."""
+    for match in _WHEN_I.finditer(text[:2000]):
+        tried, verb, rest = match.group(1), match.group(2).lower(), match.group(3)
+        # After "try to" any verb is the action; alone, only one people do in an app.
+        now = verb if tried and verb.isalpha() else _present(verb)
+        if not now:
+            continue
+        cut = _MAIN_CLAUSE.search(rest)
+        rest = (rest[: cut.start()] if cut else rest).strip().rstrip(".:")
+        if not rest:
+            continue  # "when I clicked, it ..." names no object: no clearer than asking plainly
+        action = _second_person(f"{now} {rest}".strip())
+        return _shorten(f"try to {action}" if tried else action)
     return ""
 
 

@@ -163,6 +163,9 @@ def assess(report: TriageInput, rules: SeverityRules, group: GroupStats | None =
     score = max(0.0, min(100.0, rules.base + sum(p for p, _ in moves)))
     ranked = sorted((m for m in moves if m[1] and m[0]), key=lambda m: -abs(m[0]))
     reasons = tuple(f"{'+' if p > 0 else '-'} {reason}" for p, reason in ranked)
+    if not reasons:
+        # A level with no reason reads as arbitrary: say that nothing moved it.
+        reasons = (f"= no strong sign either way; every report starts at {rules.base:g}",)
     return Severity(level=rules.level(score), score=round(score, 1), reasons=reasons)
 
 

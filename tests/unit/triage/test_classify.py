@@ -68,6 +68,8 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("Button overlaps the menu", "On mobile the layout is broken.", None, "ui"),
         ("Slack webhook not sent", "The integration stopped posting.", None, "integration"),
         ("Can't log in", "Password reset email never arrives.", None, "account"),
+        ("Wrong invoices", "I can see another company's invoices in my account.", None, "security"),
+        ("Lost work", "All our projects from yesterday are gone!", None, "data"),
         (
             "Something is off",
             "The numbers here look odd.",

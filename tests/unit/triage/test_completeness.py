@@ -499,3 +499,69 @@ def test_a_steps_template_left_unfilled_is_not_steps() -> None:
     assert not present(check(description=flat), "steps_to_reproduce")
     filled = "Steps to reproduce:\n1. Go to the orders page\n2. Click on 'Export'\n3. See error"
     assert present(check(description=filled), "steps_to_reproduce")
+
+
+def test_a_click_or_go_to_mentioned_in_passing_is_not_steps() -> None:
+    symptom = "Some customers cannot click the Subscribe button on the pricing page."
+    assert not present(check(description=symptom), "steps_to_reproduce")
+    aside = "Rather than go to the receipt, the link goes to an empty page."
+    assert not present(check(description=aside), "steps_to_reproduce")
+    # told as an order it is a step, and the phrase makes it enough
+    order = "Go to the pricing page. The footer covers the Subscribe button."
+    assert present(check(description=order), "steps_to_reproduce")
+
+
+def test_phrasal_verbs_are_orders() -> None:
+    # "log in", "search for": the particle does not make the verb a noun
+    text = "Log in as an admin. Search for any invoice number. The results page is empty."
+    assert present(check(description=text), "steps_to_reproduce")
+
+
+def test_a_step_verb_used_as_a_noun_in_the_subject_is_not_an_order() -> None:
+    nouns = "Print preview shows the wrong margins. Open the settings dialog."
+    assert not present(check(description=nouns), "steps_to_reproduce")
+    limit = "Upload limit is too low for our scans. Open the settings dialog."
+    assert not present(check(description=limit), "steps_to_reproduce")
+    # an order followed by its result after a comma is still an order
+    orders = "Click Save, it shows an error. Reload the page."
+    assert present(check(description=orders), "steps_to_reproduce")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Export answers error 500 'Internal Server Error'.",
+        "It says 'Export failed' in a red banner.",
+        "The dialog said \u2018Session expired\u2019 and logged me out.",  # typographic quotes
+        "HTTP 404 on the invoice page.",
+        "I get a 502 error after a minute.",
+    ],
+)
+def test_an_error_message_in_single_quotes_or_an_http_status_is_error_text(text: str) -> None:
+    assert present(check(description=text), "error_text")
+
+
+def test_apostrophes_do_not_pair_up_into_an_error_message() -> None:
+    result = check(description="The message doesn't show up and it's broken, the popup won't close.")
+    assert not present(result, "error_text")
+
+
+def test_a_phrasal_verb_as_the_subject_of_a_symptom_is_not_an_order() -> None:
+    symptoms = "Sign in with Google fails with error 400. Log in with SSO fails too."
+    assert not present(check(description=symptoms), "steps_to_reproduce")
+    assert not present(check(description="Switch to dark mode is broken. Wait for the sync is too long."),
+                       "steps_to_reproduce")
+    orders = "Log in as an admin. Switch to the billing tab. The invoice list is empty."
+    assert present(check(description=orders), "steps_to_reproduce")
+
+
+def test_a_present_tense_account_of_what_i_do_is_steps() -> None:
+    told = "I enter my email and password, click Sign in, and the page just reloads."
+    assert present(check(description=told), "steps_to_reproduce")
+    # one present-tense action alone is a weak sign, not steps
+    assert not present(check(description="I open the app and it is slow today."), "steps_to_reproduce")
+
+
+def test_a_whole_team_is_people_affected() -> None:
+    assert present(check(description="The export fails for the whole finance team."), "affected")
+    assert present(check(description="My colleagues have the same problem."), "affected")

@@ -43,3 +43,39 @@ def test_past_tense_of_common_step_verbs() -> None:
         "submitted",
         "Opened",
     ]
+
+
+def test_a_free_text_report_names_what_the_customer_did() -> None:
+    # Email and API clients put everything in one box: the "when I ..." clause is the action.
+    report = TriageInput(description="When I click Pay on the checkout page nothing happens.")
+    assert ask(["expected"], report)["expected"] == (
+        "What did you expect to happen when you clicked Pay on the checkout page?"
+    )
+    assert ask(["frequency"], report)["frequency"] == (
+        "Does this happen every time you click Pay on the checkout page, or only sometimes?"
+    )
+
+
+def test_the_clause_ends_where_the_main_clause_starts() -> None:
+    cases = {
+        "When I saved the draft the text vanished": "saved the draft",
+        "When I clicked Save, the form was cleared": "clicked Save",
+        "The app crashes when I open my profile.": "opened your profile",
+        "when we tried to export the invoices it freezes": "tried to export the invoices",
+        "When I exported my report I get an empty file": "exported your report",
+        "When I go to https://shop.example/cart it fails": "went to https://shop.example/cart",
+        "When I click Pay... nothing": "clicked Pay",
+    }
+    assert {text: action_phrase(TriageInput(description=text)) for text in cases} == cases
+
+
+def test_no_action_when_the_clause_is_not_something_done_in_the_app() -> None:
+    for text in ("When I was on the page, it broke", "It fails when I think about it", "When I clicked, it broke"):
+        report = TriageInput(description=text)
+        assert action_phrase(report) == ""
+        assert ask(["expected"], report)["expected"] == "What did you expect to happen instead?"
+
+
+def test_structured_fields_still_win_over_the_free_text() -> None:
+    report = TriageInput(description="When I click Pay nothing happens", steps="1. Open the cart\n2. Click Apply coupon")
+    assert action_phrase(report) == "clicked Apply coupon"

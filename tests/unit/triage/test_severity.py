@@ -101,7 +101,7 @@ def test_frequency_and_people_affected_move_the_score():
 
 def test_reasons_are_strongest_first_and_signed():
     s = sev(TriageInput(title="Payment failed, but there is a workaround", description="Retrying works."))
-    assert all(r[:2] in ("+ ", "- ") for r in s.reasons)
+    assert all(r[:2] in ("+ ", "- ") for r in s.reasons)  # "= " only when nothing moved it
     assert s.reasons.index("+ mentions payment failure") < s.reasons.index("- a workaround exists")
 
 
@@ -251,3 +251,45 @@ def test_prose_next_to_a_pasted_config_key_still_counts() -> None:
 def test_long_dotted_and_slashed_runs_are_scored_quickly() -> None:
     report = TriageInput(title="a." * 500_000, description="x/" * 500_000, actual=("y" * 2999 + " ") * 300)
     terminates(lambda: assess(report, RULES), "dotted and slashed text")
+
+
+def test_the_sops_broken_checkout_in_a_customers_own_words_is_critical() -> None:
+    # No page URL, no structured answers: only the words an email or API client sends.
+    s = sev(
+        TriageInput(
+            title="Pay button broken",
+            description="When I click Pay on the checkout page nothing happens. "
+            "Happens every time, all our customers are affected.",
+        )
+    )
+    assert s.level == "critical"
+    assert "+ mentions payment failure" in s.reasons and "+ says many customers are affected" in s.reasons
+    dead = sev(TriageInput(title="Checkout", description="The Place order button does nothing."))
+    assert "+ mentions payment failure" in dead.reasons
+    # paying for something else is not a payment failure
+    assert "+ mentions payment failure" not in sev(TriageInput(description="I click Pay later and it works")).reasons
+
+
+def test_one_internal_server_error_is_a_broken_action_not_an_outage() -> None:
+    one = sev(TriageInput(title="Export", description="Export answers 500 'Internal Server Error'."))
+    assert one.level != "critical" and "+ mentions an outage, crash or hang" not in one.reasons
+    down = sev(TriageInput(title="Site down", description="Every page answers 503, the site is down."))
+    assert down.level == "critical" and "+ mentions an outage, crash or hang" in down.reasons
+
+
+def test_a_level_nothing_moved_still_says_why() -> None:
+    s = sev(TriageInput(title="It does not work", description="It does not work."))
+    assert s.reasons and s.reasons[0].startswith("= no strong sign either way")
+    assert all(not r.startswith("=") for r in sev(TriageInput(title="Typo on the pricing page")).reasons)
+
+
+def test_one_customer_seeing_anothers_data_is_a_security_problem() -> None:
+    for text in (
+        "I can see another company's invoices in my account.",
+        "When I open the reports tab I see someone else\u2019s reports.",
+        "We are seeing other customers' orders on our dashboard.",
+    ):
+        s = sev(TriageInput(title="Wrong account", description=text))
+        assert s.level == "critical" and "+ mentions a security problem" in s.reasons, text
+    shared = sev(TriageInput(title="Sharing", description="I shared the report with another user and they see it."))
+    assert "+ mentions a security problem" not in shared.reasons
