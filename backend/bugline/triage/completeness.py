@@ -46,6 +46,8 @@ PATTERN_KEYS = (
     "trying_to_do",
     "evidence",
 )
+# Word lists under [patterns] (compared word for word, not as regular expressions).
+_WORD_LISTS = ("step_verbs", "step_verbs_past", "step_verbs_final")
 # Kinds of evidence that free text holds steps; their points live in the TOML's [steps].
 STEP_SIGNS = (
     "list",
@@ -71,7 +73,8 @@ _PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
 _MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
 _TRIM = " \t\n.!?,;:'\"()[]*_-"
 _LEADING_FILLER = re.compile(
-    r"^(?:(?:then|and|now|next|first|firstly|second|finally|last|lastly|also|please|just|simply|step \d+)"
+    r"^(?:(?:then|and|now|next|first|firstly|second|finally|last|lastly|also|please|just|simply|step \d+|"
+    r"dann|danach|anschließend|zuerst|zunächst|jetzt|und|schritt \d+|puis|ensuite|enfin|et|d'abord|étape \d+)"
     r"\b[\s,:.)-]*)+",
     re.I,
 )
@@ -104,6 +107,13 @@ _PHRASAL_SUBJECT = re.compile(
     r"seems|never|not \w+ed)\b",
     re.I,
 )
+# A German sentence ending in an infinitive is an order only without a subject or a modal:
+# "Ich kann nicht speichern" and "Es lässt sich nicht öffnen" are symptoms.
+_SUBJECT_OR_MODAL = re.compile(
+    r"\b(?:ich|wir|man|er|sie|es|du|ihr|kann|kannst|können|konnte|konnten|nicht|kein\w*|nie|lässt|muss|"
+    r"musste|soll|sollte|will|wollte|möchte|darf|geht|wird)\b",
+    re.I,
+)
 
 # Jira's code and noformat markers ({code:java} ... {code}).
 _JIRA_CODE = re.compile(r"\{(?:code|noformat)(?::[^}\n]{0,100})?\}")
@@ -129,6 +139,7 @@ class CompletenessRules:
     label: re.Pattern[str]  # one pattern; the named group that matched says which label
     step_verbs: frozenset[str]
     step_verbs_past: frozenset[str]  # irregular past tenses ("ran", "chose"); "-ed" forms are derived
+    step_verbs_final: frozenset[str]  # verbs that end an order, as German puts them ("Warenkorb öffnen")
     step_points: Mapping[str, int]
     steps_enough: int
     patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
@@ -171,7 +182,7 @@ class CompletenessRules:
             if key not in (*LABELLED, "other"):
                 raise RulesError(f"completeness.labels.{key} is unknown: use {', '.join(LABELLED)} or other")
         for key in patterns:
-            if key not in (*PATTERN_KEYS, "step_verbs", "step_verbs_past"):
+            if key not in (*PATTERN_KEYS, *_WORD_LISTS):
                 raise RulesError(f"completeness.patterns.{key} is not a known pattern list")
         return cls(
             weights=weights,
@@ -195,6 +206,9 @@ class CompletenessRules:
             step_verbs=frozenset(s.lower() for s in _strings(patterns, "step_verbs", "patterns.step_verbs")),
             step_verbs_past=frozenset(
                 s.lower() for s in _strings(patterns, "step_verbs_past", "patterns.step_verbs_past")
+            ),
+            step_verbs_final=frozenset(
+                s.lower() for s in _strings(patterns, "step_verbs_final", "patterns.step_verbs_final")
             ),
             step_points=points,
             steps_enough=_int(steps, "enough", "steps.enough", 1),
@@ -517,7 +531,9 @@ def _imperative(sentence: str, rules: CompletenessRules) -> bool:
         return False
     first = s.split(None, 1)[0].lower().strip(",.:;")
     if first not in rules.step_verbs:
-        return False
+        # German puts the verb of an order last: "Auf Bezahlen klicken", "Warenkorb öffnen."
+        last = s.rsplit(None, 1)[-1].lower().strip(",.:;!\"')")
+        return last in rules.step_verbs_final and len(s.split()) >= 2 and not _SUBJECT_OR_MODAL.search(s)
     return not _NOT_IMPERATIVE.match(s) and not _NOUN_SUBJECT.match(s) and not _PHRASAL_SUBJECT.match(s)
 
 

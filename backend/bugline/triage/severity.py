@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
+from bugline.triage import language
 from bugline.triage import model as text_model
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
@@ -133,7 +134,9 @@ def assess(report: TriageInput, rules: SeverityRules, group: GroupStats | None =
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
     text = prose(text)
 
-    if rules.model is not None:
+    # The model knows the words of its training language only; on another language its output
+    # is its bias, a constant push with a made-up reason. Unknown ("") is read as before.
+    if rules.model is not None and language.detect(text) in ("", rules.model.language):
         verdict = rules.model.predict(report.title, _model_text(report, cap))
         points = rules.model_points * (verdict.expected - rules.model.prior) / 3
         reason = _model_reason(verdict, points) if abs(points) >= rules.model_min_reason else ""

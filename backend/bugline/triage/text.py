@@ -25,7 +25,22 @@ SegmentKind = Literal["heading", "prose", "item", "code", "command", "trace", "l
 # hide words from the patterns (binary garbage, copy-pasted rich text).
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
 # Curly quotes become straight ones so patterns need to spell "don't" only one way.
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'"})
+# German and French quotes too (low-9 and guillemets): a quoted error message reads the same in any of them.
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2039": "'",
+        "\u203a": "'",
+        "\u00b4": "'",
+    }
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")

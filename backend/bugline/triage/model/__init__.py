@@ -100,6 +100,7 @@ class TextModel:
     weights: dict[str, tuple[float, float, float, float]]
     prior: float  # the training set's mean tier: the model's "no opinion" point
     source: str  # attribution, shown in reasons' documentation and the NOTICE
+    language: str = "en"  # what its training reports were written in (triage.language codes)
 
     @classmethod
     def from_json(cls, name: str, text: str) -> TextModel:
@@ -107,7 +108,14 @@ class TextModel:
         if data.get("classes") != list(LEVEL_ORDER):
             raise ValueError(f"model {name}: classes must be {list(LEVEL_ORDER)}")
         weights = {str(k): _four(v) for k, v in data["weights"].items()}
-        return cls(name, _four(data["bias"]), weights, float(data["prior"]), str(data.get("source", "")))
+        return cls(
+            name,
+            _four(data["bias"]),
+            weights,
+            float(data["prior"]),
+            str(data.get("source", "")),
+            str(data.get("language", "en")),
+        )
 
     def predict(self, title: str, description: str, top: int = 3) -> Verdict:
         feats = features(title, description)

@@ -1,0 +1,192 @@
+"""Reports in German and French, the other languages Bugline speaks to customers.
+
+A customer who writes a complete report in German must not be sent back for facts it holds,
+and an English-only text model must not lower the score of every report it cannot read.
+Each row is the twin of an English report the engine already reads; the facts it must find
+are the ones a support agent reading that language would tick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pytest
+
+from bugline.triage import language
+from bugline.triage.completeness import CompletenessRules, assess
+from bugline.triage.engine import triage
+from bugline.triage.report import TriageInput
+from bugline.triage.rules import default_rules
+from bugline.triage.severity import SeverityRules
+from bugline.triage.severity import assess as severity
+
+RULES = CompletenessRules.default()
+ALL = ("expected", "actual", "error_text", "steps_to_reproduce", "environment", "frequency", "affected")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    title: str
+    description: str
+    present: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+
+
+CASES = [
+    Case(
+        "de template with a verb-last list",
+        "Bezahlen geht nicht",
+        "1. Warenkorb öffnen\n2. Auf „Jetzt bezahlen“ klicken\n3. Kartennummer eingeben\n\n"
+        "Erwartet: Die Bestellung wird abgeschlossen.\nTatsächlich: Fehlermeldung „Zahlung fehlgeschlagen“.\n\n"
+        "Passiert jedes Mal, alle Kunden sind betroffen. Chrome auf Windows 11.",
+        ALL,
+    ),
+    Case(
+        "fr template with guillemets",
+        "Paiement impossible",
+        "Étapes pour reproduire :\n1. Ouvrir le panier\n2. Cliquer sur « Payer »\n3. Saisir la carte\n\n"
+        "Résultat attendu : la commande est validée.\nRésultat obtenu : le message « Paiement refusé » s'affiche.\n\n"
+        "Cela arrive à chaque fois, tous les clients sont touchés. Firefox sur Mac.",
+        ALL,
+    ),
+    Case(
+        "de prose, as an email tells it",
+        "Export kaputt",
+        "Wenn ich im Bericht auf Exportieren klicke, erscheint die Meldung 'Export fehlgeschlagen'. "
+        "Eigentlich sollte eine CSV-Datei heruntergeladen werden. Das passiert jedes Mal, auch bei "
+        "meinen Kollegen.",
+        ("expected", "actual", "error_text", "steps_to_reproduce", "frequency", "affected"),
+        ("environment",),
+    ),
+    Case(
+        "fr prose, as an email tells it",
+        "Export cassé",
+        "Quand je clique sur Exporter dans le rapport, le message « L'export a échoué » s'affiche. "
+        "Normalement un fichier CSV devrait être téléchargé. Ça arrive à chaque fois, mes collègues aussi.",
+        ("expected", "actual", "error_text", "steps_to_reproduce", "frequency", "affected"),
+        ("environment",),
+    ),
+    Case(
+        "de orders in the imperative",
+        "Profilbild",
+        "Öffne die Einstellungen. Klicke auf Profilbild ändern. Das Bild wird nicht gespeichert, "
+        "stattdessen bleibt das alte stehen.",
+        ("actual", "steps_to_reproduce"),
+        ("expected", "frequency", "affected"),
+    ),
+    Case(
+        "fr orders in the imperative",
+        "Photo de profil",
+        "Ouvrez les paramètres. Cliquez sur Changer la photo. L'image n'est pas enregistrée.",
+        ("actual", "steps_to_reproduce"),
+        ("expected",),
+    ),
+    Case(
+        "de symptoms are not orders",
+        "Speichern",
+        "Ich kann nicht speichern. Es lässt sich nicht öffnen. Es geht immer noch nicht.",
+        ("actual",),
+        ("steps_to_reproduce", "frequency", "expected"),
+    ),
+    Case(
+        "de: only one person and a wish",
+        "Dunkles Design",
+        "Ich möchte, dass die App ein dunkles Design hat. Das betrifft nur mich.",
+        ("expected",),
+        ("steps_to_reproduce",),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_a_german_or_french_report_is_read_like_its_english_twin(case: Case) -> None:
+    result = assess(TriageInput(title=case.title, description=case.description), RULES)
+    findings = {f.fact: f for f in result.findings}
+    for fact in case.present:
+        assert findings[fact].present, (fact, result.missing)
+    for fact in case.missing:
+        assert not findings[fact].present, (fact, findings[fact])
+
+
+def test_a_complete_german_report_is_not_sent_back_for_facts() -> None:
+    case = CASES[0]
+    result = assess(TriageInput(title=case.title, description=case.description), RULES)
+    assert result.score >= RULES.threshold
+    assert result.score >= 80
+
+
+@pytest.mark.parametrize(
+    ("field", "answer"),
+    [
+        ("actual", "Geht nicht"),
+        ("actual", "Es funktioniert nicht."),
+        ("actual", "Ça ne marche pas"),
+        ("expected", "Es sollte funktionieren"),
+        ("expected", "Que ça marche"),
+        ("steps", "keine Ahnung"),
+        ("steps", "je ne sais pas"),
+    ],
+)
+def test_vague_answers_in_german_and_french_do_not_count(field: str, answer: str) -> None:
+    result = assess(TriageInput(**{field: answer}), RULES)
+    fact = "steps_to_reproduce" if field == "steps" else field
+    assert fact in result.missing
+
+
+def test_a_german_reporter_who_cannot_reproduce_it_has_no_steps() -> None:
+    result = assess(
+        TriageInput(description="Schritte:\nWeiß nicht, wie man das reproduziert. Passiert einfach."), RULES
+    )
+    finding = next(f for f in result.findings if f.fact == "steps_to_reproduce")
+    assert not finding.present
+    assert finding.note == "the reporter cannot reproduce it"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The export button does nothing when I click it", "en"),
+        ("Der Export-Button macht nichts, wenn ich ihn anklicke", "de"),
+        ("Le bouton d'export ne fait rien quand je clique dessus", "fr"),
+        ("Crash on save", ""),  # too few function words to tell
+        ("NPE at org.apache.hadoop.fs.Foo.bar(Foo.java:12)", ""),
+        ("h3et h3et h3et mif3et", ""),  # letters inside code names are no French "et"
+        ("", ""),
+    ],
+)
+def test_the_language_of_a_report_is_told_by_its_function_words(text: str, expected: str) -> None:
+    assert language.detect(text.lower()) == expected
+
+
+def test_the_english_text_model_stays_silent_on_german_and_french_reports() -> None:
+    rules = SeverityRules.default()
+    assert rules.model is not None
+    without = dataclasses.replace(rules, model=None)
+    for title, text in [
+        (
+            "Einstellungen",
+            "Wenn ich die Einstellungen öffne, wird die Seite nicht richtig geladen, aber nur manchmal.",
+        ),
+        (
+            "Paramètres",
+            "Quand j'ouvre les paramètres, la page ne se charge pas bien, mais seulement parfois.",
+        ),
+    ]:
+        report = TriageInput(title=title, description=text)
+        assert severity(report, rules) == severity(report, without)
+    # ...while on English text it still speaks.
+    english = TriageInput(
+        title="Settings",
+        description="When I open the settings, the page does not load properly, but only sometimes.",
+    )
+    assert severity(english, rules).score != severity(english, without).score
+
+
+def test_a_german_report_with_no_strong_sign_starts_where_every_report_starts() -> None:
+    rules = default_rules()
+    result = triage(
+        TriageInput(title="Einstellungen", description="Die Seite sieht anders aus als gestern."), rules
+    )
+    assert result.severity.score == rules.severity.base
