@@ -238,6 +238,27 @@ async def test_the_language_falls_back_in_order(
     assert mail.message["Subject"].startswith(subject_start)
 
 
+async def test_a_customer_is_written_to_in_the_language_of_their_report(mailroom: Mailroom) -> None:
+    """No language from the host app, an English browser, a report in French: French mail.
+    The host app's word for the reporter's language still comes first."""
+    body = report_body(reporter=reporter("fr@example.com"))
+    body.update(
+        title="L'export des factures échoue",
+        description="Quand je clique sur Exporter, le message « Export impossible » s'affiche. Ça arrive à chaque fois.",
+        actual="Le message « Export impossible » s'affiche",
+    )
+    body["context"] = {**body["context"], "locale": "en-US"}
+    await mailroom.submit(body)
+    body = {**body, "reporter": reporter("fr-de@example.com", locale="de-DE")}
+    await mailroom.submit(body)
+    await mailroom.notified()
+    [french] = mailroom.mails_to("fr@example.com")
+    assert french.message["Content-Language"] == "fr"
+    assert french.message["Subject"].startswith("Nous avons bien reçu")
+    [german] = mailroom.mails_to("fr-de@example.com")
+    assert german.message["Content-Language"] == "de"
+
+
 async def test_headers_for_mail_providers_and_the_unsubscribe_link(mailroom: Mailroom) -> None:
     report_id = await mailroom.submit(report_body(reporter=reporter("headers@example.com")))
     await mailroom.notified()

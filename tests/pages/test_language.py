@@ -24,6 +24,8 @@ from tests.pages.support import form_token, post_form, report, secure_page, subm
 pytestmark = pytest.mark.anyio
 
 GERMAN = {"id": "u-de", "email": "jana@example.com", "name": "Jana", "locale": "de-DE"}
+# Too few words to tell the language it is written in: the browser's or the project's decides.
+WORDLESS = {"title": "broken", "actual": "nope"}
 
 
 def names(text: str) -> set[str]:
@@ -91,7 +93,7 @@ async def test_a_german_reporter_reads_the_status_page_in_german(bugline: Buglin
 
 
 async def test_the_answer_form_and_its_messages_follow_the_browser_language(bugline: Bugline) -> None:
-    created = await submit(bugline, {**VAGUE, "context": {"locale": "fr-FR"}})
+    created = await submit(bugline, {**WORDLESS, "context": {"locale": "fr-FR"}})
     await bugline.triaged()
     url = f"/s/{created['status_token']}/answer"
     page = await bugline.client.get(url)
@@ -116,10 +118,31 @@ async def test_the_page_reads_in_the_mails_language_not_the_browsers(bugline: Bu
             .where(Project.id == bugline.project.id)
             .values(settings={"notifications": {"locale": "de"}})
         )
-    created = await submit(bugline, VAGUE)
+    created = await submit(bugline, WORDLESS)
     await bugline.triaged()
     page = await bugline.client.get(f"/s/{created['status_token']}", headers={"Accept-Language": "en-US"})
     assert '<html lang="de">' in page.text and "Wartet auf Ihre Antworten" in visible(page.text)
+
+
+async def test_a_report_written_in_french_is_answered_in_french_whatever_the_browser(
+    bugline: Bugline,
+) -> None:
+    created = await submit(
+        bugline,
+        {
+            "title": "Export",
+            "actual": "Ça ne marche pas du tout, je ne peux pas exporter",
+            "context": {"locale": "en-US"},
+        },
+    )
+    await bugline.triaged()
+    page = await bugline.client.get(f"/s/{created['status_token']}", headers={"Accept-Language": "en-US"})
+    assert '<html lang="fr">' in page.text
+    # ...and one written in English from a French browser reads English.
+    created = await submit(bugline, {**VAGUE, "context": {"locale": "fr-FR"}})
+    await bugline.triaged()
+    page = await bugline.client.get(f"/s/{created['status_token']}")
+    assert '<html lang="en">' in page.text
 
 
 async def test_a_project_that_writes_only_english_shows_english(bugline: Bugline) -> None:

@@ -5,8 +5,10 @@ and HTML, the footer, and ``phrases.toml`` (durations, the default team's name).
 built in and the fallback; adding a language is adding a folder, no code.
 
 The reporter's own language wins when the project has a translation for it: first
-``reporter.locale`` (the host app says it), then the browser's locale captured with the
-report; a regional tag falls back to its language ("de-AT" -> "de"). Otherwise the
+``reporter.locale`` (the host app says it), then the language the report is written in (a
+customer who writes in French is answered in French, whatever the browser says), then the
+browser's locale captured with the report; a regional tag falls back to its language
+("de-AT" -> "de"). Otherwise the
 project's default (``settings["notifications"]["locale"]``), otherwise English. A project
 may narrow the languages it writes in with ``settings["notifications"]["locales"]``.
 """
@@ -22,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bugline.triage import language
 from bugline.triage.result import FACTS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,11 +46,13 @@ def normalise(tag: Any) -> str | None:
     return first if _TAG.match(first) else None
 
 
-def of_report(reporter_locale: Any, environment: Any) -> tuple[Any, ...]:
+def of_report(reporter_locale: Any, environment: Any, *written: str | None) -> tuple[Any, ...]:
     """The languages a report's mails and pages are written in, first choice first: the
-    reporter's own (the host app says it), then the browser's captured with the report."""
+    reporter's own (the host app says it), the one the report is written in (``written``: its
+    title and texts; only their openings are read), then the browser's captured with the report."""
     captured = environment.get("locale") if isinstance(environment, Mapping) else None
-    return (reporter_locale, captured)
+    text = "\n".join(t[: language.READ_CHARS] for t in written if t)
+    return (reporter_locale, language.detect(text.lower()) or None, captured)
 
 
 def available(notifications: Mapping[str, Any]) -> tuple[str, ...]:

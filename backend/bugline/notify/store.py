@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, exists, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, exists, func, insert, select, update
 
 from bugline.db.models import Notification, Project, Report, Reporter, ReportEvent
 from bugline.leases import Leases
 from bugline.notify.context import Facts
 from bugline.notify.locales import of_report
+from bugline.triage import language
 
 NOTIFICATIONS = cast(Table, Notification.__table__)
 REPORTS = cast(Table, Report.__table__)
@@ -100,6 +101,8 @@ _LOAD_ANY = (
         NOTIFICATIONS.c.data,
         *_FACT_COLUMNS,
         REPORTS.c.environment,
+        # The opening of the report's words: the language it is written in (locales.of_report).
+        func.substr(REPORTS.c.description, 1, language.READ_CHARS).label("opening"),
         REPORTS.c.status_token_hash,
         REPORTERS.c.id.label("reporter_id"),
         REPORTERS.c.email,
@@ -145,7 +148,7 @@ def loaded(row: Any) -> Loaded:
         facts=_facts(row, row.kind, row.report_id, row.reporter_id, row.email or "", dict(row.data or {})),
         email=(row.email or "").strip(),
         unsubscribed=bool(row.unsubscribed) if row.reporter_id else False,
-        locales=of_report(row.locale, row.environment),
+        locales=of_report(row.locale, row.environment, row.title, row.opening, row.actual),
         status_token_hash=row.status_token_hash,
     )
 

@@ -156,7 +156,9 @@ async def _open(request: Request) -> Opened | Response:
         return _not_found(state, _visitor(request))
     report, project, reporter_locale = found
     # Exactly the mails' choice, so the page a mail links to reads in the mail's language.
-    candidates = locales.of_report(reporter_locale, report.environment)
+    candidates = locales.of_report(
+        reporter_locale, report.environment, report.title, report.description, report.actual
+    )
     t = language.choose(candidates, notifications_settings(project.settings or {}))
     return Opened(state, report, project, token, t)
 
