@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bugline.triage import language
+from bugline.triage import duplicates, language
 from bugline.triage.completeness import CompletenessRules, assess
 from bugline.triage.engine import triage
 from bugline.triage.report import TriageInput
@@ -190,3 +190,53 @@ def test_a_german_report_with_no_strong_sign_starts_where_every_report_starts() 
         TriageInput(title="Einstellungen", description="Die Seite sieht anders aus als gestern."), rules
     )
     assert result.severity.score == rules.severity.base
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            (
+                "Export geht nicht",
+                "Wenn ich auf den Export-Button klicke, dann passiert nichts und ich habe keine Datei.",
+            ),
+            (
+                "Rechnung falsch",
+                "Wenn ich auf die Rechnung schaue, dann ist der Betrag falsch und ich habe keine Erklärung.",
+            ),
+        ),
+        (
+            (
+                "L'export ne marche pas",
+                "Quand je clique sur le bouton d'export, il ne se passe rien et je n'ai pas de fichier.",
+            ),
+            (
+                "La facture est fausse",
+                "Quand je regarde la facture, le montant n'est pas le bon et je n'ai pas d'explication.",
+            ),
+        ),
+    ],
+)
+def test_two_unrelated_reports_are_not_alike_for_sharing_function_words(
+    first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    a = duplicates.signature(TriageInput(title=first[0], description=first[1]))
+    b = duplicates.signature(TriageInput(title=second[0], description=second[1]))
+    assert duplicates.similarity(a, b)[0] == 0.0
+
+
+def test_the_same_problem_told_twice_in_german_is_still_alike() -> None:
+    a = duplicates.signature(
+        TriageInput(
+            title="Export geht nicht",
+            description="Wenn ich auf den Export-Button klicke, dann passiert nichts und ich habe keine Datei.",
+        )
+    )
+    b = duplicates.signature(
+        TriageInput(
+            title="Export geht nicht",
+            description="Ich klicke auf den Export-Button, dann passiert nichts, ich habe keine Datei bekommen.",
+        )
+    )
+    score, reasons = duplicates.similarity(a, b)
+    assert score > 0.3 and any(r.startswith("text") for r in reasons)
