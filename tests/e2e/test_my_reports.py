@@ -58,6 +58,21 @@ LABELS = {
         "page": "Page de suivi du signalement n° {n}",
         "history": "Historique ({count})",
     },
+    "de-AT": {
+        "open": "Fehler melden",
+        "mine": "Meine Meldungen",
+        "empty": "Noch keine Meldungen aus diesem Browser",
+        "back": "Zurück",
+        "sent": "Gesendet: Meldung #",
+        "follow": "Ihre Meldung verfolgen",
+        "needs_info": "Wartet auf Ihre Antworten",
+        "resolved": "Behoben",
+        "created": "Gesendet",
+        "received": "Eingegangen",
+        "gone": "Nicht mehr verfügbar",
+        "page": "Statusseite der Meldung #{n}",
+        "history": "Verlauf ({count})",
+    },
 }
 
 
@@ -130,7 +145,7 @@ def resolve(stack: Stack, report_id: str, note: str, secret: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize("locale", ["en-US", "fr-FR"])
+@pytest.mark.parametrize("locale", ["en-US", "fr-FR", "de-AT"])
 def test_my_reports_lists_a_sent_report_and_follows_its_status(stack: Stack, pages: Any, locale: str) -> None:
     labels = LABELS[locale]
     page = pages(locale)

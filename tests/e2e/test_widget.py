@@ -350,6 +350,18 @@ def test_french_locale_from_the_browser(stack: Stack, new_page: Any) -> None:
     assert dialog.get_attribute("lang") == "fr" and dialog.get_attribute("dir") == "ltr"
 
 
+def test_german_locale_from_the_browser(stack: Stack, new_page: Any) -> None:
+    page = new_page("de-AT")
+    page.goto(stack.page())
+    loaded(page)
+    page.get_by_role("button", name="Fehler melden").click()
+    dialog = page.get_by_role("dialog", name="Fehler melden")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Was wollten Sie gerade tun?")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Meldung senden")).to_be_visible()
+    assert dialog.get_attribute("lang") == "de" and dialog.get_attribute("dir") == "ltr"
+
+
 def test_arabic_is_right_to_left(stack: Stack, new_page: Any) -> None:
     page = new_page()
     page.goto(stack.page(attrs='data-bugline-locale="ar"'))

@@ -73,6 +73,22 @@ def test_size_budgets(fresh: Path) -> None:
     assert total < 20 * KB, f"loader + dialog + capture = {total} B gzip ({sorted(core)})"
 
 
+# A string of each lazily loaded dictionary that no other file carries (the launcher labels are
+# in loader.js on purpose), and the budget of its chunk.
+DICTIONARIES = {"de": "Meldung senden", "fr": "Dites-nous ce qui ne va pas", "ar": "إرسال البلاغ"}
+
+
+def test_each_dictionary_is_its_own_small_lazy_chunk(fresh: Path) -> None:
+    files = json.loads((fresh / "manifest.json").read_text())["files"]
+    core = closure(files, ["loader.js", "dialog.js", "capture.js"])
+    for lang, text in DICTIONARIES.items():
+        holders = [name for name in files if text in (fresh / name).read_text()]
+        assert len(holders) == 1 and holders[0].startswith("chunk-"), f"{lang}: {holders}"
+        assert holders[0] not in core, f"the {lang} dictionary is loaded with the dialog"
+        assert files[holders[0]]["gzip"] < 3 * KB, f"{lang}: {files[holders[0]]['gzip']} B gzip"
+        assert f'"./{holders[0]}"' in (fresh / "dialog.js").read_text(), f"dialog.js does not import() {lang}"
+
+
 def test_the_loader_is_a_classic_script_and_chunks_are_modules(fresh: Path) -> None:
     loader = (fresh / "loader.js").read_text()
     assert loader.removeprefix('"use strict";').startswith("(()=>{"), "loader.js must be an IIFE"

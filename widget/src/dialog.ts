@@ -40,7 +40,7 @@ const views = new WeakMap<ShadowRoot, View>();
 
 export function open(ctx: WidgetContext): DialogHandle {
   if (!hasStrings(ctx.config.locale)) {
-    // French and Arabic come in their own small chunk; the dialog opens once it is here.
+    // German, French and Arabic come in their own small chunk; the dialog opens once it is here.
     let closed = false;
     let handle: DialogHandle | undefined;
     void loadStrings(ctx.config.locale).then(() => {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { eventLabel, fetchAnswers, showMine, statusLabel, type Answer, type MineOptions } from "../src/ui/myreports";
 import type { Mine } from "../src/mine";
 import en from "../src/strings/en";
+import de from "../src/strings/de";
 import fr from "../src/strings/fr";
 import { fmt } from "../src/strings";
 import { FakeElement, installDocument, type FakeDocument } from "./fakedom";
@@ -201,7 +202,7 @@ test("close() takes the list away without calling back (the dialog is closing)",
 });
 
 test("labels: every status has words in each language; unknown ones read as words", () => {
-  for (const s of [en, fr]) {
+  for (const s of [en, de, fr]) {
     for (const st of ["awaiting_media", "received", "needs_info", "escalated", "in_progress", "resolved", "cannot_reproduce", "closed", "reopened"]) {
       assert.ok(!statusLabel(s, st).includes("_"), st);
     }

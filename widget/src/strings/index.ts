@@ -1,19 +1,19 @@
 // Locale selection and formatting. English ships inside the dialog (and is the fallback);
-// French and Arabic are separate chunks fetched only by the people who need them. The loader
-// imports only `launcherLabel` and `localeInfo`, so no dictionary ends up in loader.js.
+// German, French and Arabic are separate chunks fetched only by the people who need them. The
+// loader imports only `launcherLabel` and `localeInfo`, so no dictionary ends up in loader.js.
 import en from "./en";
 import type { Strings } from "./en";
 import { LAUNCHERS } from "./launchers";
 
 export type { Strings };
 
-type Lang = "en" | "fr" | "ar";
+type Lang = "en" | "de" | "fr" | "ar";
 const loaded: Partial<Record<Lang, Strings>> = { en };
 
-/** "fr-CA" -> "fr"; unknown languages fall back to English. */
+/** "fr-CA" -> "fr", "de-AT" -> "de"; unknown languages fall back to English. */
 export function language(locale: string | undefined): Lang {
   const lang = String(locale || "en").toLowerCase().split(/[-_]/)[0];
-  return lang === "fr" || lang === "ar" ? lang : "en";
+  return lang === "de" || lang === "fr" || lang === "ar" ? lang : "en";
 }
 
 export function localeInfo(locale: string | undefined): { lang: string; dir: "ltr" | "rtl" } {
@@ -35,7 +35,7 @@ export async function loadStrings(locale: string | undefined): Promise<void> {
   const lang = language(locale);
   if (loaded[lang]) return;
   try {
-    loaded[lang] = (lang === "fr" ? await import("./fr") : await import("./ar")).default;
+    loaded[lang] = (lang === "de" ? await import("./de") : lang === "fr" ? await import("./fr") : await import("./ar")).default;
   } catch {
     loaded[lang] = en;
   }
