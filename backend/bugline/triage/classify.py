@@ -11,12 +11,14 @@ account): every one whose words or page match, so a report can go to two teams.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from bugline.triage import language
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
+from bugline.triage.language import Language
 from bugline.triage.report import TriageInput
 from bugline.triage.result import Classification, Kind
 
@@ -30,12 +32,12 @@ MAX_HITS = 5  # distinct phrases counted per kind: a long paste cannot outvote a
 @dataclass(frozen=True, slots=True)
 class Family:
     weight: float
-    pattern: re.Pattern[str]
+    by_language: Mapping[Language, re.Pattern[str]]  # see language.by_language
 
-    def points(self, text: str) -> tuple[float, list[str]]:
+    def points(self, text: str, lang: Language) -> tuple[float, list[str]]:
         """``weight`` per distinct phrase found, up to ``MAX_HITS`` phrases; one pass over the text."""
         found: list[str] = []
-        for m in self.pattern.finditer(text):
+        for m in self.by_language[lang].finditer(text):
             if m.group(0) not in found:
                 found.append(m.group(0))
                 if len(found) == MAX_HITS:
@@ -46,7 +48,7 @@ class Family:
 @dataclass(frozen=True, slots=True)
 class Category:
     name: str
-    text: re.Pattern[str] | None
+    text: Mapping[Language, re.Pattern[str] | None]  # see language.by_language
     page: re.Pattern[str] | None
 
 
@@ -72,7 +74,7 @@ class ClassificationRules:
             patterns = _strings(entry.get("patterns"), f"kind.{name}.patterns", allow_empty=False)
             kinds[name] = Family(
                 _number(entry, "weight", f"kind.{name}"),
-                _compile(patterns, f"kind.{name}.patterns", word=True),
+                language.by_language(patterns, _extra(entry, f"kind.{name}"), _words(f"kind.{name}")),
             )
         for key in kind:
             if key not in (*KINDS, "threshold", "title_factor", "captured_errors"):
@@ -87,7 +89,7 @@ class ClassificationRules:
             categories.append(
                 Category(
                     str(cat_name),
-                    _compile(words, f"{where}.patterns", word=True) if words else None,
+                    language.by_language(words, _extra(entry, where), _maybe_words(where)),
                     _compile(pages, f"{where}.pages", word=False) if pages else None,
                 )
             )
@@ -104,15 +106,19 @@ class ClassificationRules:
         )
 
 
-def classify(report: TriageInput, rules: ClassificationRules) -> Classification:
+def classify(
+    report: TriageInput, rules: ClassificationRules, written: Language | None = None
+) -> Classification:
+    """The report's kind and categories. ``written``: its language, when the caller knows it."""
     cap = rules.max_chars
     title = report.title[:cap].lower()
     body = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS).lower()
+    lang = language.of_texts(report.texts()) if written is None else written
     points: dict[Kind, float] = {}
     found: dict[Kind, list[str]] = {}
     for name, family in rules.kinds.items():
-        in_title, words_t = family.points(title)
-        in_body, words_b = family.points(body)
+        in_title, words_t = family.points(title, lang)
+        in_body, words_b = family.points(body, lang)
         points[name] = in_title * rules.title_factor + in_body
         found[name] = list(dict.fromkeys(words_t + words_b))
     # Captured console errors and failed requests are behaviour, never a wish.
@@ -135,7 +141,8 @@ def classify(report: TriageInput, rules: ClassificationRules) -> Classification:
     url = (report.page_url or "")[:2000].lower()
     categories: list[str] = []
     for cat in rules.categories:
-        m = cat.text.search(text) if cat.text else None
+        pattern = cat.text[lang]
+        m = pattern.search(text) if pattern else None
         page = cat.page.search(url) if cat.page and url else None
         if m or page:
             categories.append(cat.name)
@@ -174,6 +181,25 @@ def _strings(value: Any, where: str, *, allow_empty: bool) -> list[str]:
     if not value and not allow_empty:
         raise RulesError(f"classification.{where} must not be empty")
     return value
+
+
+def _extra(entry: Mapping[str, Any], where: str) -> dict[Language, list[str]]:
+    """A table's alternatives in more languages (``de = [...]``, ``fr = [...]``); empty turns one off."""
+    out: dict[Language, list[str]] = {}
+    for lang in language.EXTRA:
+        if lang in entry:
+            out[lang] = _strings(entry[lang], f"{where}.{lang}", allow_empty=True)
+    return out
+
+
+def _words(where: str) -> Callable[[list[str]], re.Pattern[str]]:
+    return lambda alternatives: _compile(alternatives, f"{where}.patterns", word=True)
+
+
+def _maybe_words(where: str) -> Callable[[list[str]], re.Pattern[str] | None]:
+    """For a category, whose words may be none at all (it goes by its pages)."""
+    words = _words(where)
+    return lambda alternatives: words(alternatives) if alternatives else None
 
 
 def _compile(patterns: list[str], where: str, *, word: bool) -> re.Pattern[str]:

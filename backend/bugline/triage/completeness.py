@@ -14,14 +14,16 @@ phrases ("should", "instead of", "it would be nice if").
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from bugline.triage import questions
+from bugline.triage import language, questions
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
+from bugline.triage.language import Language
 from bugline.triage.report import TriageInput
 from bugline.triage.result import FACTS, Completeness, Fact, Finding
 from bugline.triage.text import Segment, command_line, inline_commands, normalise, segment, sentences, words
@@ -142,7 +144,16 @@ class CompletenessRules:
     step_verbs_final: frozenset[str]  # verbs that end an order, as German puts them ("Warenkorb öffnen")
     step_points: Mapping[str, int]
     steps_enough: int
-    patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    patterns: Mapping[str, re.Pattern[str]] = field(default_factory=dict)  # read in the report's language
+    # The pattern lists as read for each language a report can be in (language.by_language):
+    # [patterns.de] and [patterns.fr] extend the English lists for reports in those languages.
+    by_language: Mapping[Language, Mapping[str, re.Pattern[str]]] = field(default_factory=dict)
+
+    def in_language(self, lang: Language) -> CompletenessRules:
+        chosen = self.by_language.get(lang)
+        return (
+            self if chosen is None or chosen is self.patterns else dataclasses.replace(self, patterns=chosen)
+        )
 
     @classmethod
     def default(cls) -> Self:
@@ -182,8 +193,21 @@ class CompletenessRules:
             if key not in (*LABELLED, "other"):
                 raise RulesError(f"completeness.labels.{key} is unknown: use {', '.join(LABELLED)} or other")
         for key in patterns:
-            if key not in (*PATTERN_KEYS, *_WORD_LISTS):
+            if key not in (*PATTERN_KEYS, *_WORD_LISTS, *language.EXTRA):
                 raise RulesError(f"completeness.patterns.{key} is not a known pattern list")
+        extra = {
+            lang: _table(patterns, lang, f"patterns.{lang}") for lang in language.EXTRA if lang in patterns
+        }
+        for lang, table in extra.items():
+            for key in table:
+                if key not in PATTERN_KEYS:
+                    raise RulesError(f"completeness.patterns.{lang}.{key} is not a known pattern list")
+        by_language: dict[Language, dict[str, re.Pattern[str]]] = {}
+        for key in PATTERN_KEYS:
+            english = _checked(patterns, key, f"patterns.{key}")
+            more = {lang: _checked(table, key, f"patterns.{lang}.{key}") for lang, table in extra.items()}
+            for lang, compiled in language.by_language(english, more, _join).items():
+                by_language.setdefault(lang, {})[key] = compiled
         return cls(
             weights=weights,
             threshold=_int(score, "threshold", "score.threshold", 0),
@@ -212,12 +236,17 @@ class CompletenessRules:
             ),
             step_points=points,
             steps_enough=_int(steps, "enough", "steps.enough", 1),
-            patterns={key: _alternation(patterns, key) for key in PATTERN_KEYS},
+            patterns=by_language[""],
+            by_language=by_language,
         )
 
 
-def assess(report: TriageInput, rules: CompletenessRules) -> Completeness:
-    """The report's checklist: a finding per fact, a 0-100 score and a question per gap."""
+def assess(report: TriageInput, rules: CompletenessRules, written: Language | None = None) -> Completeness:
+    """The report's checklist: a finding per fact, a 0-100 score and a question per gap.
+    ``written``: the language the report is in, when the caller has told it already."""
+    if written is None:
+        written = language.of_texts(report.texts())
+    rules = rules.in_language(written)
     read = _read(report, rules)
     findings = (
         _trying_to_do(report, read, rules),
@@ -647,10 +676,15 @@ def _label_pattern(labels: Mapping[str, Any]) -> re.Pattern[str]:
     )
 
 
-def _alternation(table: Mapping[str, Any], key: str) -> re.Pattern[str]:
-    alternatives = _strings(table, key, f"patterns.{key}")
+def _checked(table: Mapping[str, Any], key: str, where: str) -> list[str]:
+    """A pattern list, each alternative compiled once on its own so an error names its place."""
+    alternatives = _strings(table, key, where)
     for i, alternative in enumerate(alternatives):
-        _compile(alternative, f"patterns.{key}[{i}]")
+        _compile(alternative, f"{where}[{i}]")
+    return alternatives
+
+
+def _join(alternatives: list[str]) -> re.Pattern[str]:
     if not alternatives:
         return re.compile(r"(?!x)x")  # an empty list matches nothing
     # No re.I: the text is lower-cased once instead, which makes every search several times faster.

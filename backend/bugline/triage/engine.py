@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bugline.triage import classify, completeness, severity
+from bugline.triage import classify, completeness, language, severity
 from bugline.triage.report import GroupStats, TriageInput
 from bugline.triage.result import TriageResult
 from bugline.triage.rules import TriageRules
@@ -31,8 +31,11 @@ def bounded(report: TriageInput) -> TriageInput:
 
 def triage(report: TriageInput, rules: TriageRules, group: GroupStats | None = None) -> TriageResult:
     report = bounded(report)
+    # Told once: severity reads the words of the report's language (and its English text
+    # model only English ones), kind and category too.
+    written = language.of_texts(report.texts())
     return TriageResult(
-        completeness=completeness.assess(report, rules.completeness),
-        severity=severity.assess(report, rules.severity, group),
-        classification=classify.classify(report, rules.classification),
+        completeness=completeness.assess(report, rules.completeness, written),
+        severity=severity.assess(report, rules.severity, group, written),
+        classification=classify.classify(report, rules.classification, written),
     )

@@ -15,7 +15,8 @@ of them (a title, a stack trace, a list of names) is ``""``: unknown, treated as
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, TypeVar
 
 Language = Literal["en", "de", "fr", ""]
 
@@ -54,6 +55,11 @@ _WORDS: dict[Language, frozenset[str]] = {
 _WORD = re.compile(r"\b[^\W\d_]+\b")
 
 
+def of_texts(texts: Sequence[str]) -> Language:
+    """``detect`` on the opening of each text (a report's title and fields)."""
+    return detect("\n".join(t[:READ_CHARS] for t in texts if t).lower())
+
+
 _LANGUAGE_OF: dict[str, Language] = {word: lang for lang, words in _WORDS.items() for word in words}
 
 
@@ -69,3 +75,31 @@ def detect(text: str) -> Language:
     if most < MIN_WORDS or most == second:
         return ""
     return best
+
+
+# --- rules read per language ------------------------------------------------------------
+
+# Languages whose words a rules table may list apart from its English `patterns` (as `de = [...]`
+# and `fr = [...]`). Reading them only for reports in that language keeps an English report as
+# fast as before they were added: scanning costs time per alternative.
+EXTRA: tuple[Language, ...] = ("de", "fr")
+_READ: dict[Language, tuple[Language, ...]] = {"en": (), "de": ("de",), "fr": ("fr",), "": EXTRA}
+
+
+T = TypeVar("T")
+
+
+def by_language(
+    english: Sequence[str], extra: Mapping[Language, Sequence[str]], build: Callable[[list[str]], T]
+) -> dict[Language, T]:
+    """``build`` applied to the alternatives read for each language a report can be in: the
+    English ones alone for English, plus that language's for German or French, plus all of
+    them when the language is unknown (a short report: cheap to read in every language)."""
+    built: dict[tuple[str, ...], T] = {}
+    out: dict[Language, T] = {}
+    for lang, extras in _READ.items():
+        alternatives = tuple(english) + tuple(a for x in extras for a in extra.get(x, ()))
+        if alternatives not in built:
+            built[alternatives] = build(list(alternatives))
+        out[lang] = built[alternatives]
+    return out

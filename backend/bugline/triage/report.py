@@ -50,6 +50,18 @@ class TriageInput:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     locale: str | None = None
 
+    def texts(self) -> tuple[str, ...]:
+        """What the reporter wrote, field by field (title first)."""
+        return (
+            self.title,
+            self.description,
+            self.trying_to_do,
+            self.expected,
+            self.actual,
+            self.error_text,
+            self.steps,
+        )
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TriageInput:
         """Builds an input from loosely typed JSON (the ``bugline triage`` command's lines).

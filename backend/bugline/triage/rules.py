@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from bugline.triage import language
 from bugline.triage.classify import ClassificationRules
 from bugline.triage.completeness import CompletenessRules
 from bugline.triage.defaultfile import read_defaults
@@ -45,6 +46,10 @@ def merge(
     for key, value in override.items():
         where = f"{path}.{key}"
         if key not in base:
+            # Any table of phrases may list words in another language (``de = [...]``).
+            if key in language.EXTRA and "patterns" in base:
+                out[key] = value
+                continue
             if not root and _open_table(base):
                 out[key] = value
                 continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from bugline.triage import language
@@ -33,7 +33,11 @@ class Signal:
     name: str
     reason: str
     weight: float
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # every language's alternatives: what a report of unknown language is read with
+    by_language: Mapping[language.Language, re.Pattern[str]] = field(default_factory=dict)
+
+    def for_language(self, lang: language.Language) -> re.Pattern[str]:
+        return self.by_language.get(lang, self.pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,23 +130,30 @@ class SeverityRules:
         return "low"
 
 
-def assess(report: TriageInput, rules: SeverityRules, group: GroupStats | None = None) -> Severity:
-    """The report's tier, score and the reasons, strongest first."""
+def assess(
+    report: TriageInput,
+    rules: SeverityRules,
+    group: GroupStats | None = None,
+    written: language.Language | None = None,
+) -> Severity:
+    """The report's tier, score and the reasons, strongest first. ``written``: the language the
+    report is in, when the caller has told it already (``language.detect``)."""
     moves: list[tuple[float, str]] = []
     cap = rules.max_chars
     text = "\n".join(getattr(report, f)[:cap] for f in _TEXT_FIELDS).lower()
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
     text = prose(text)
+    lang = language.of_texts(report.texts()) if written is None else written
 
     # The model knows the words of its training language only; on another language its output
     # is its bias, a constant push with a made-up reason. Unknown ("") is read as before.
-    if rules.model is not None and language.detect(text) in ("", rules.model.language):
+    if rules.model is not None and lang in ("", rules.model.language):
         verdict = rules.model.predict(report.title, _model_text(report, cap))
         points = rules.model_points * (verdict.expected - rules.model.prior) / 3
         reason = _model_reason(verdict, points) if abs(points) >= rules.model_min_reason else ""
         moves.append((points, reason))
     for sig in rules.keywords:
-        if sig.pattern.search(text):
+        if sig.for_language(lang).search(text):
             moves.append((sig.weight, sig.reason))
     url = (report.page_url or "")[:2000].lower()
     if url:
@@ -270,6 +281,14 @@ def _strings(value: Any, where: str) -> list[str]:
     return value
 
 
+def _words_of(entry: Mapping[str, Any], lang: str, where: str) -> list[str]:
+    """A family's alternatives in one more language (``de = [...]``); empty turns them off."""
+    value = entry[lang]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RulesError(f"severity.{where}.{lang} must be a list of strings")
+    return value
+
+
 def _signals(data: Mapping[str, Any], key: str, *, word: bool) -> tuple[Signal, ...]:
     out: list[Signal] = []
     for name, entry in _table(data, key).items():
@@ -280,15 +299,20 @@ def _signals(data: Mapping[str, Any], key: str, *, word: bool) -> tuple[Signal, 
         if not isinstance(reason, str) or not reason:
             raise RulesError(f"severity.{where}.reason must be a non-empty string")
         patterns = _strings(entry.get("patterns"), f"{where}.patterns")
-        body = "|".join(f"(?:{p})" for p in patterns)
-        # Word edges only where the alternative begins/ends with a word character, so
-        # patterns such as "\\.md" or "cve-\\d+" still match.
-        source = rf"(?<![\w-])(?:{body})(?![\w])" if word else body
-        try:
-            pattern = re.compile(source)
-        except re.error as e:
-            raise RulesError(f"severity.{where}.patterns has an invalid pattern: {e}") from e
-        out.append(Signal(str(name), reason, _number(entry, "weight", where), pattern))
+        extra = {lang: _words_of(entry, lang, where) for lang in language.EXTRA if lang in entry}
+
+        def build(alternatives: list[str], where: str = where) -> re.Pattern[str]:
+            body = "|".join(f"(?:{p})" for p in alternatives)
+            # Word edges only where the alternative begins/ends with a word character, so
+            # patterns such as "\\.md" or "cve-\\d+" still match.
+            source = rf"(?<![\w-])(?:{body})(?![\w])" if word else body
+            try:
+                return re.compile(source)
+            except re.error as e:
+                raise RulesError(f"severity.{where} has an invalid pattern: {e}") from e
+
+        compiled = language.by_language(patterns, extra, build)
+        out.append(Signal(str(name), reason, _number(entry, "weight", where), compiled[""], compiled))
     return tuple(out)
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from bugline.triage import duplicates, language
 from bugline.triage.completeness import CompletenessRules, assess
 from bugline.triage.engine import triage
+from bugline.triage.errors import RulesError
 from bugline.triage.report import TriageInput
-from bugline.triage.rules import default_rules
+from bugline.triage.rules import default_rules, load_rules
 from bugline.triage.severity import SeverityRules
 from bugline.triage.severity import assess as severity
 
@@ -240,3 +242,67 @@ def test_the_same_problem_told_twice_in_german_is_still_alike() -> None:
     )
     score, reasons = duplicates.similarity(a, b)
     assert score > 0.3 and any(r.startswith("text") for r in reasons)
+
+
+def test_a_familys_german_words_are_read_in_german_reports_and_not_in_english_ones() -> None:
+    rules = load_rules({"severity": {"keywords": {"payment": {"de": ["zahlung futsch"]}}}})
+    german = triage(
+        TriageInput(title="Kasse", description="Die Zahlung ist futsch, die zahlung futsch seit gestern."),
+        rules,
+    )
+    assert "+ mentions payment failure" in german.severity.reasons
+    # An English report that happens to hold the phrase is read with the English words only...
+    english = triage(
+        TriageInput(
+            title="Checkout",
+            description="The customer wrote 'zahlung futsch' in the note field and it was saved.",
+        ),
+        rules,
+    )
+    assert "+ mentions payment failure" not in english.severity.reasons
+    # ...and one too short to tell its language is read in every language.
+    short = triage(TriageInput(title="zahlung futsch"), rules)
+    assert "+ mentions payment failure" in short.severity.reasons
+
+
+def test_a_category_can_be_turned_off_in_one_language() -> None:
+    rules = load_rules({"classification": {"categories": {"billing": {"fr": []}}}})
+    french = triage(
+        TriageInput(title="Facture", description="Je ne trouve pas la facture de mars dans mon compte."),
+        rules,
+    )
+    assert "billing" not in french.classification.categories
+    assert (
+        "billing"
+        in triage(
+            TriageInput(title="Invoice", description="I cannot find the March invoice."), rules
+        ).classification.categories
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ({"severity": {"keywords": {"payment": {"de": "zahlung"}}}}, "severity.keywords.payment.de"),
+        ({"severity": {"keywords": {"payment": {"fr": [3]}}}}, "severity.keywords.payment.fr"),
+        ({"classification": {"kind": {"question": {"de": [""]}}}}, "classification.kind.question.de"),
+        ({"classification": {"categories": {"ui": {"fr": ["(unclosed"]}}}}, "classification.categories.ui"),
+    ],
+)
+def test_bad_language_lists_name_the_key(override: dict[str, Any], key: str) -> None:
+    with pytest.raises(RulesError, match=key.replace(".", r"\.")):
+        load_rules(override)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Ich kann mich seit heute Morgen nicht mehr einloggen.", "+ mentions login or access broken"),
+        ("Wir können seit dem Update gestern nicht mehr bezahlen.", "+ mentions payment failure"),
+        ("Je ne peux plus me connecter depuis ce matin.", "+ mentions login or access broken"),
+    ],
+)
+def test_words_between_the_verb_and_its_negation_do_not_hide_the_problem(text: str, reason: str) -> None:
+    result = triage(TriageInput(title="Hilfe", description=text), default_rules())
+    assert reason in result.severity.reasons
+    assert result.severity.level == "critical"
