@@ -55,9 +55,16 @@ _WORDS: dict[Language, frozenset[str]] = {
 _WORD = re.compile(r"\b[^\W\d_]+\b")
 
 
+SHORT_CHARS = 300  # a text this short is cheap to read in every language
+
+
 def of_texts(texts: Sequence[str]) -> Language:
-    """``detect`` on the opening of each text (a report's title and fields)."""
-    return detect("\n".join(t[:READ_CHARS] for t in texts if t).lower())
+    """The language to read a report's texts (title and fields) in: ``detect`` on their opening.
+    A long text with no sign of any language (a log, code, another script) is read as English,
+    the rules' own language: reading it in every language costs time and finds nothing more."""
+    opening = "\n".join(t[:READ_CHARS] for t in texts if t)
+    found = detect(opening.lower())
+    return "en" if not found and len(opening) > SHORT_CHARS else found
 
 
 _LANGUAGE_OF: dict[str, Language] = {word: lang for lang, words in _WORDS.items() for word in words}

@@ -306,3 +306,10 @@ def test_words_between_the_verb_and_its_negation_do_not_hide_the_problem(text: s
     result = triage(TriageInput(title="Hilfe", description=text), default_rules())
     assert reason in result.severity.reasons
     assert result.severity.level == "critical"
+
+
+def test_a_long_text_in_no_language_is_read_with_the_english_rules_only() -> None:
+    log = "\n".join(f"2026-11-24T10:{i:02}:00Z worker-{i} GET /api/v1/x 200 12ms" for i in range(20))
+    assert language.of_texts(("Logs", log)) == "en"  # nothing German or French to find in it
+    assert language.of_texts(("zahlung futsch",)) == ""  # short: read in every language
+    assert language.of_texts(("Der Export geht nicht", "Ich klicke auf Export.")) == "de"
