@@ -336,6 +336,26 @@ def test_strict_csp_with_a_nonce(stack: Stack, new_page: Any) -> None:
     assert page.evaluate("window.violations") == []
     _report, reporter, _ = next(r for r in stack.reports() if r[0].actual == "Under CSP")
     assert reporter is not None and (reporter.external_id, reporter.email) == ("u-7", "ada@example.com")
+    # Nobody chose a language (the browser's is in the context): the reporter has none, so the
+    # mails may follow the language the report is written in.
+    assert reporter.locale is None
+
+
+def test_a_language_the_host_chose_is_the_reporters(stack: Stack, new_page: Any) -> None:
+    url = stack.page(
+        head="<script>Bugline.identify({id: 'u-8', email: 'lea@example.com'});</script>",
+        attrs='data-bugline-locale="de"',
+    )
+    page = new_page()  # an English browser
+    page.goto(url)
+    loaded(page)
+    page.get_by_role("button", name="Fehler melden").click()
+    dialog = page.get_by_role("dialog", name="Fehler melden")
+    dialog.get_by_label("Was ist stattdessen passiert?").fill("Host chose German")
+    dialog.get_by_role("button", name="Meldung senden").click()
+    expect(dialog.get_by_role("status")).to_have_text(re.compile(r"#\d+"))
+    _report, reporter, _ = next(r for r in stack.reports() if r[0].actual == "Host chose German")
+    assert reporter is not None and reporter.locale == "de"
 
 
 def test_french_locale_from_the_browser(stack: Stack, new_page: Any) -> None:

@@ -139,7 +139,14 @@ async def test_a_report_written_in_french_is_answered_in_french_whatever_the_bro
     page = await bugline.client.get(f"/s/{created['status_token']}", headers={"Accept-Language": "en-US"})
     assert '<html lang="fr">' in page.text
     # ...and one written in English from a French browser reads English.
-    created = await submit(bugline, {**VAGUE, "context": {"locale": "fr-FR"}})
+    created = await submit(
+        bugline,
+        {
+            "title": "Export",
+            "actual": "It does not work when I click the button",
+            "context": {"locale": "fr-FR"},
+        },
+    )
     await bugline.triaged()
     page = await bugline.client.get(f"/s/{created['status_token']}")
     assert '<html lang="en">' in page.text

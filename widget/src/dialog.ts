@@ -523,7 +523,11 @@ function createView(root: ShadowRoot, host: HTMLElement | undefined): View {
       name: who.name || (f.name.el.hidden ? undefined : f.name.value()) || undefined,
       account: who.account,
       plan: who.plan,
-      locale: String(ctx.config.locale).slice(0, 35),
+      // Only a language the host app chose (data-bugline-locale, init) speaks for the reporter:
+      // the browser's is captured in context.locale, and the server ranks the language the
+      // report is written in above it (notify/locales.py). Loader-free: equal to the browser's
+      // means nobody chose it.
+      locale: ctx.config.locale !== navigator.language ? String(ctx.config.locale).slice(0, 35) : undefined,
     };
     return {
       trying_to_do: d.trying_to_do,

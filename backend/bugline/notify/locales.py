@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -46,13 +46,12 @@ def normalise(tag: Any) -> str | None:
     return first if _TAG.match(first) else None
 
 
-def of_report(reporter_locale: Any, environment: Any, *written: str | None) -> tuple[Any, ...]:
+def of_report(reporter_locale: Any, environment: Any, written: Sequence[str | None] = ()) -> tuple[Any, ...]:
     """The languages a report's mails and pages are written in, first choice first: the
     reporter's own (the host app says it), the one the report is written in (``written``: its
-    title and texts; only their openings are read), then the browser's captured with the report."""
+    title and texts, see triage.language.written), then the browser's captured with the report."""
     captured = environment.get("locale") if isinstance(environment, Mapping) else None
-    text = "\n".join(t[: language.READ_CHARS] for t in written if t)
-    return (reporter_locale, language.detect(text.lower()) or None, captured)
+    return (reporter_locale, language.written(written) or None, captured)
 
 
 def available(notifications: Mapping[str, Any]) -> tuple[str, ...]:

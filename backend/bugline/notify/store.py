@@ -67,7 +67,7 @@ class Loaded:
     facts: Facts
     email: str
     unsubscribed: bool
-    locales: tuple[Any, ...]  # the reporter's, then the browser's
+    locales: tuple[Any, ...]  # the reporter's, the one the report is written in, the browser's
     status_token_hash: str | None = None  # which key made the reporter's link (a rotation)
 
     @property
@@ -90,6 +90,17 @@ _FACT_COLUMNS = (
     REPORTERS.c.name.label("reporter_name"),
 )
 
+# What the reporter wrote (title first), read for the language it is in.
+_WRITTEN = (
+    REPORTS.c.title,
+    REPORTS.c.description,
+    REPORTS.c.trying_to_do,
+    REPORTS.c.expected,
+    REPORTS.c.actual,
+    REPORTS.c.error_text,
+    REPORTS.c.steps,
+)
+
 # Built once, with bound parameters: it runs for every notification.
 _LOAD_ANY = (
     select(
@@ -101,8 +112,11 @@ _LOAD_ANY = (
         NOTIFICATIONS.c.data,
         *_FACT_COLUMNS,
         REPORTS.c.environment,
-        # The opening of the report's words: the language it is written in (locales.of_report).
-        func.substr(REPORTS.c.description, 1, language.READ_CHARS).label("opening"),
+        # The opening of each of the report's texts: the language it is written in (locales.of_report).
+        *(
+            func.substr(column, 1, language.FIELD_CHARS).label(f"opening_{column.name}")
+            for column in _WRITTEN
+        ),
         REPORTS.c.status_token_hash,
         REPORTERS.c.id.label("reporter_id"),
         REPORTERS.c.email,
@@ -148,7 +162,7 @@ def loaded(row: Any) -> Loaded:
         facts=_facts(row, row.kind, row.report_id, row.reporter_id, row.email or "", dict(row.data or {})),
         email=(row.email or "").strip(),
         unsubscribed=bool(row.unsubscribed) if row.reporter_id else False,
-        locales=of_report(row.locale, row.environment, row.title, row.opening, row.actual),
+        locales=of_report(row.locale, row.environment, [getattr(row, f"opening_{c.name}") for c in _WRITTEN]),
         status_token_hash=row.status_token_hash,
     )
 

@@ -156,9 +156,9 @@ async def _open(request: Request) -> Opened | Response:
         return _not_found(state, _visitor(request))
     report, project, reporter_locale = found
     # Exactly the mails' choice, so the page a mail links to reads in the mail's language.
-    candidates = locales.of_report(
-        reporter_locale, report.environment, report.title, report.description, report.actual
-    )
+    r = report
+    written = (r.title, r.description, r.trying_to_do, r.expected, r.actual, r.error_text, r.steps)
+    candidates = locales.of_report(reporter_locale, report.environment, written)
     t = language.choose(candidates, notifications_settings(project.settings or {}))
     return Opened(state, report, project, token, t)
 

@@ -113,7 +113,7 @@ def classify(
     cap = rules.max_chars
     title = report.title[:cap].lower()
     body = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS).lower()
-    lang = language.of_texts(report.texts()) if written is None else written
+    lang = language.for_rules(report.texts()) if written is None else written
     points: dict[Kind, float] = {}
     found: dict[Kind, list[str]] = {}
     for name, family in rules.kinds.items():
@@ -189,6 +189,8 @@ def _extra(entry: Mapping[str, Any], where: str) -> dict[Language, list[str]]:
     for lang in language.EXTRA:
         if lang in entry:
             out[lang] = _strings(entry[lang], f"{where}.{lang}", allow_empty=True)
+            if out[lang]:
+                _compile(out[lang], f"{where}.{lang}", word=True)  # so an error names this list
     return out
 
 

@@ -245,7 +245,7 @@ def assess(report: TriageInput, rules: CompletenessRules, written: Language | No
     """The report's checklist: a finding per fact, a 0-100 score and a question per gap.
     ``written``: the language the report is in, when the caller has told it already."""
     if written is None:
-        written = language.of_texts(report.texts())
+        written = language.for_rules(report.texts())
     rules = rules.in_language(written)
     read = _read(report, rules)
     findings = (

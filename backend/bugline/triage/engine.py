@@ -33,7 +33,7 @@ def triage(report: TriageInput, rules: TriageRules, group: GroupStats | None = N
     report = bounded(report)
     # Told once: severity reads the words of the report's language (and its English text
     # model only English ones), kind and category too.
-    written = language.of_texts(report.texts())
+    written = language.for_rules(report.texts())
     return TriageResult(
         completeness=completeness.assess(report, rules.completeness, written),
         severity=severity.assess(report, rules.severity, group, written),

@@ -20,16 +20,19 @@ from typing import Literal, TypeVar
 
 Language = Literal["en", "de", "fr", ""]
 
-READ_CHARS = 1_000  # the opening sentences tell a report's language; reading more only costs time
-MIN_WORDS = 2  # function words needed before a language is named
+FIELD_CHARS = 500  # the opening of each field tells its language; reading more only costs time
+READ_CHARS = FIELD_CHARS  # kept for callers that read one field's opening (notify's SQL)
+MIN_WORDS = 3  # distinct function words needed before a language is named
+SHORT_CHARS = 300  # a report this short is cheap to read in every language
 
 
 def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-# Distinctive function words; any word two languages share ("in", "die", "on", "an", "es")
-# is left out.
+# Distinctive function words. Left out: any word two of the languages share ("in", "die", "on",
+# "an", "es", "plus"), French words that are common German too ("des", "du"), and the ones
+# timestamps write ("Mon", "EST").
 _WORDS: dict[Language, frozenset[str]] = {
     "en": _set(
         "the and is are was were to of it when with this that not my we have has be for but "
@@ -44,38 +47,44 @@ _WORDS: dict[Language, frozenset[str]] = {
         "dieses uns unser unsere mir mich ihm ihn"
     ),
     "fr": _set(
-        "le la les et est des une un je nous pas ne que qui sur dans pour avec du au mon ma mes "
-        "il elle ce cette sont plus quand mais ai suis rien jamais peux aux ces ses leur leurs "
+        "le la les et une un je nous pas ne que qui sur dans pour avec au ma mes "
+        "il elle ce cette sont quand mais ai suis rien jamais peux aux ces ses leur leurs "
         "votre vos notre nos très aussi déjà encore où comme même sans sous chez été était ont "
         "fait ça cela lui tout tous toutes depuis après avant parce alors donc"
     ),
 }
-# Whole words of letters only: "h3et" in a code name is no French "et". No length cap needed:
-# at most READ_CHARS are read.
+# Whole words of letters only: "h3et" in a code name is no French "et".
 _WORD = re.compile(r"\b[^\W\d_]+\b")
-
-
-SHORT_CHARS = 300  # a text this short is cheap to read in every language
-
-
-def of_texts(texts: Sequence[str]) -> Language:
-    """The language to read a report's texts (title and fields) in: ``detect`` on their opening.
-    A long text with no sign of any language (a log, code, another script) is read as English,
-    the rules' own language: reading it in every language costs time and finds nothing more."""
-    opening = "\n".join(t[:READ_CHARS] for t in texts if t)
-    found = detect(opening.lower())
-    return "en" if not found and len(opening) > SHORT_CHARS else found
-
-
 _LANGUAGE_OF: dict[str, Language] = {word: lang for lang, words in _WORDS.items() for word in words}
 
 
+def written(texts: Sequence[str | None]) -> Language:
+    """The language a report (its title and fields, in any order) is written in, or ``""``.
+    Each field's opening is read, so a log pasted first in one field hides nothing of the others."""
+    return detect("\n".join(t[:FIELD_CHARS] for t in texts if t))
+
+
+def for_rules(texts: Sequence[str]) -> Language:
+    """The language to read a report's rules in: the one it is written in. A long report with
+    no sign of any language (a log, code, another script) is read as English, the rules' own
+    language: reading it in every language costs time and finds nothing more; a short one is
+    read in every language (``""``)."""
+    found = written(texts)
+    if not found and sum(min(len(t), FIELD_CHARS) for t in texts if t) > SHORT_CHARS:
+        return "en"
+    return found
+
+
 def detect(text: str) -> Language:
-    """The language with the most function words in ``text``, if clearly ahead; else ``""``."""
+    """The language with the most distinct function words in ``text``, if it has at least
+    ``MIN_WORDS`` of them and more than any other; else ``""``. Distinct words, so a log that
+    repeats "Mon ... EST" is no French."""
+    seen: set[str] = set()
     counts: dict[Language, int] = dict.fromkeys(_WORDS, 0)
-    for word in _WORD.findall(text[:READ_CHARS].lower()):
+    for word in _WORD.findall(text.lower()):
         lang = _LANGUAGE_OF.get(word)
-        if lang is not None:
+        if lang is not None and word not in seen:
+            seen.add(word)
             counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     (best, most), (_, second) = ranked[0], ranked[1]

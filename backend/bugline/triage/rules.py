@@ -47,7 +47,7 @@ def merge(
         where = f"{path}.{key}"
         if key not in base:
             # Any table of phrases may list words in another language (``de = [...]``).
-            if key in language.EXTRA and "patterns" in base:
+            if not root and key in language.EXTRA and isinstance(base.get("patterns"), list):
                 out[key] = value
                 continue
             if not root and _open_table(base):

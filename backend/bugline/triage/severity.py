@@ -137,13 +137,13 @@ def assess(
     written: language.Language | None = None,
 ) -> Severity:
     """The report's tier, score and the reasons, strongest first. ``written``: the language the
-    report is in, when the caller has told it already (``language.detect``)."""
+    report is in, when the caller has told it already (``language.for_rules``)."""
     moves: list[tuple[float, str]] = []
     cap = rules.max_chars
     text = "\n".join(getattr(report, f)[:cap] for f in _TEXT_FIELDS).lower()
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
     text = prose(text)
-    lang = language.of_texts(report.texts()) if written is None else written
+    lang = language.for_rules(report.texts()) if written is None else written
 
     # The model knows the words of its training language only; on another language its output
     # is its bias, a constant push with a made-up reason. Unknown ("") is read as before.
@@ -286,6 +286,11 @@ def _words_of(entry: Mapping[str, Any], lang: str, where: str) -> list[str]:
     value = entry[lang]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise RulesError(f"severity.{where}.{lang} must be a list of strings")
+    for i, alternative in enumerate(value):
+        try:
+            re.compile(alternative)
+        except re.error as e:
+            raise RulesError(f"severity.{where}.{lang}[{i}] is not a valid pattern: {e}") from e
     return value
 
 
