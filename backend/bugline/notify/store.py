@@ -22,6 +22,7 @@ from bugline.leases import Leases
 from bugline.notify.context import Facts
 from bugline.notify.locales import of_report
 from bugline.triage import language
+from bugline.triage.report import TEXT_FIELDS
 
 NOTIFICATIONS = cast(Table, Notification.__table__)
 REPORTS = cast(Table, Report.__table__)
@@ -91,15 +92,7 @@ _FACT_COLUMNS = (
 )
 
 # What the reporter wrote (title first), read for the language it is in.
-_WRITTEN = (
-    REPORTS.c.title,
-    REPORTS.c.description,
-    REPORTS.c.trying_to_do,
-    REPORTS.c.expected,
-    REPORTS.c.actual,
-    REPORTS.c.error_text,
-    REPORTS.c.steps,
-)
+_WRITTEN = tuple(REPORTS.c[name] for name in TEXT_FIELDS)
 
 # Built once, with bound parameters: it runs for every notification.
 _LOAD_ANY = (

@@ -10,18 +10,17 @@ from __future__ import annotations
 import dataclasses
 
 from bugline.triage import classify, completeness, language, severity
-from bugline.triage.report import GroupStats, TriageInput
+from bugline.triage.report import TEXT_FIELDS, GroupStats, TriageInput
 from bugline.triage.result import TriageResult
 from bugline.triage.rules import TriageRules
 
 TEXT_CAP = 20_000  # characters per field; the first 20k hold the facts in every report we measured
-_TEXT_FIELDS = ("title", "description", "trying_to_do", "expected", "actual", "error_text", "steps")
 
 
 def bounded(report: TriageInput) -> TriageInput:
     """The report with every free-text field cut to ``TEXT_CAP`` characters and NULs removed."""
     changes: dict[str, str] = {}
-    for name in _TEXT_FIELDS:
+    for name in TEXT_FIELDS:
         value: str = getattr(report, name)
         clean = value[:TEXT_CAP].replace("\x00", "")
         if clean is not value and clean != value:

@@ -25,6 +25,10 @@ class FailedRequest:
     status: int  # 0: no response at all
 
 
+# The fields the reporter writes in, title first: what every rule reads.
+TEXT_FIELDS = ("title", "description", "trying_to_do", "expected", "actual", "error_text", "steps")
+
+
 @dataclass(frozen=True, slots=True)
 class TriageInput:
     """One report. Every field is optional: an API client may send only a title."""
@@ -51,16 +55,8 @@ class TriageInput:
     locale: str | None = None
 
     def texts(self) -> tuple[str, ...]:
-        """What the reporter wrote, field by field (title first)."""
-        return (
-            self.title,
-            self.description,
-            self.trying_to_do,
-            self.expected,
-            self.actual,
-            self.error_text,
-            self.steps,
-        )
+        """What the reporter wrote, field by field (``TEXT_FIELDS``, title first)."""
+        return tuple(getattr(self, name) for name in TEXT_FIELDS)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TriageInput:

@@ -20,10 +20,8 @@ from bugline.triage import language
 from bugline.triage import model as text_model
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
-from bugline.triage.report import GroupStats, TriageInput
+from bugline.triage.report import TEXT_FIELDS, GroupStats, TriageInput
 from bugline.triage.result import Level, Severity
-
-_TEXT_FIELDS = ("title", "description", "trying_to_do", "expected", "actual", "error_text", "steps")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +138,7 @@ def assess(
     report is in, when the caller has told it already (``language.for_rules``)."""
     moves: list[tuple[float, str]] = []
     cap = rules.max_chars
-    text = "\n".join(getattr(report, f)[:cap] for f in _TEXT_FIELDS).lower()
+    text = "\n".join(getattr(report, f)[:cap] for f in TEXT_FIELDS).lower()
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
     text = prose(text)
     lang = language.for_rules(report.texts()) if written is None else written
