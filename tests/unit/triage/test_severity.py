@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -293,3 +297,35 @@ def test_one_customer_seeing_anothers_data_is_a_security_problem() -> None:
         assert s.level == "critical" and "+ mentions a security problem" in s.reasons, text
     shared = sev(TriageInput(title="Sharing", description="I shared the report with another user and they see it."))
     assert "+ mentions a security problem" not in shared.reasons
+
+
+_SAME_EVERYWHERE = """
+import json
+from bugline.triage.severity import SeverityRules, assess
+from bugline.triage.report import TriageInput
+rules = SeverityRules.default()
+cases = [
+    ("ADLFS: bump the SDK", "Update the ADLFS SDK version to the latest release."),
+    ("ADLFS: update SDK", "ADLFS update of the SDK version."),
+    ("Erasure coding: remove unused code", "Remove dead code in erasure coding."),
+    ("ADL Gen1: fix the error for the client", "ADL Gen1 client error."),
+    ("Erasure Coding: remove dead code", "Remove dead code from the erasure coding side."),
+]
+print(json.dumps([assess(TriageInput(title=t, description=d), rules).reasons for t, d in cases]))
+"""
+
+
+def test_the_text_models_reasons_are_the_same_in_every_process() -> None:
+    """The model's features come from a set, whose order changes with the hash seed; the words
+    a reason names must not (an agent would see them change on a re-triage)."""
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _SAME_EVERYWHERE],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 7)
+    }
+    assert len(outputs) == 1, outputs

@@ -137,7 +137,10 @@ class TextModel:
             mean_w = sum(p * wk for p, wk in zip(probs, w, strict=True))
             push = sum(p * (wk - mean_w) * k for k, (p, wk) in enumerate(zip(probs, w, strict=True))) * value
             pushes.append((term.removeprefix("t:"), push))
-        pushes.sort(key=lambda tp: -abs(tp[1]))
+        # Strongest first; equal pushes by term. The features come from a set, so without the
+        # tie-break (and the rounding, which hides float summation order) two processes could
+        # name different words for the same report.
+        pushes.sort(key=lambda tp: (-round(abs(tp[1]), 9), tp[0]))
         chosen: list[tuple[str, float]] = []
         for term, push in pushes:
             if len(chosen) == top:
