@@ -74,7 +74,9 @@ class ClassificationRules:
             patterns = _strings(entry.get("patterns"), f"kind.{name}.patterns", allow_empty=False)
             kinds[name] = Family(
                 _number(entry, "weight", f"kind.{name}"),
-                language.by_language(patterns, _extra(entry, f"kind.{name}"), _words(f"kind.{name}")),
+                language.by_language(
+                    patterns, language.extras(entry, f"classification.kind.{name}"), _words(f"kind.{name}")
+                ),
             )
         for key in kind:
             if key not in (*KINDS, "threshold", "title_factor", "captured_errors"):
@@ -89,7 +91,9 @@ class ClassificationRules:
             categories.append(
                 Category(
                     str(cat_name),
-                    language.by_language(words, _extra(entry, where), _maybe_words(where)),
+                    language.by_language(
+                        words, language.extras(entry, f"classification.{where}"), _maybe_words(where)
+                    ),
                     _compile(pages, f"{where}.pages", word=False) if pages else None,
                 )
             )
@@ -181,17 +185,6 @@ def _strings(value: Any, where: str, *, allow_empty: bool) -> list[str]:
     if not value and not allow_empty:
         raise RulesError(f"classification.{where} must not be empty")
     return value
-
-
-def _extra(entry: Mapping[str, Any], where: str) -> dict[Language, list[str]]:
-    """A table's alternatives in more languages (``de = [...]``, ``fr = [...]``); empty turns one off."""
-    out: dict[Language, list[str]] = {}
-    for lang in language.EXTRA:
-        if lang in entry:
-            out[lang] = _strings(entry[lang], f"{where}.{lang}", allow_empty=True)
-            if out[lang]:
-                _compile(out[lang], f"{where}.{lang}", word=True)  # so an error names this list
-    return out
 
 
 def _words(where: str) -> Callable[[list[str]], re.Pattern[str]]:

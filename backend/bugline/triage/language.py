@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
+
+from bugline.triage.errors import RulesError
 
 Language = Literal["en", "de", "fr", ""]
 
@@ -103,6 +105,26 @@ _READ: dict[Language, tuple[Language, ...]] = {"en": (), "de": ("de",), "fr": ("
 
 
 T = TypeVar("T")
+
+
+def extras(entry: Mapping[str, Any], where: str) -> dict[Language, list[str]]:
+    """A rules table's word lists in more languages (``de = [...]``, ``fr = [...]``), each
+    alternative checked on its own so an error names its list and place (``where`` is the
+    table's path, "severity.keywords.login"). An empty list turns that language off."""
+    out: dict[Language, list[str]] = {}
+    for lang in EXTRA:
+        if lang not in entry:
+            continue
+        value = entry[lang]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise RulesError(f"{where}.{lang} must be a list of strings")
+        for i, alternative in enumerate(value):
+            try:
+                re.compile(alternative)
+            except re.error as e:
+                raise RulesError(f"{where}.{lang}[{i}] is not a valid pattern: {e}") from e
+        out[lang] = value
+    return out
 
 
 def by_language(

@@ -279,19 +279,6 @@ def _strings(value: Any, where: str) -> list[str]:
     return value
 
 
-def _words_of(entry: Mapping[str, Any], lang: str, where: str) -> list[str]:
-    """A family's alternatives in one more language (``de = [...]``); empty turns them off."""
-    value = entry[lang]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise RulesError(f"severity.{where}.{lang} must be a list of strings")
-    for i, alternative in enumerate(value):
-        try:
-            re.compile(alternative)
-        except re.error as e:
-            raise RulesError(f"severity.{where}.{lang}[{i}] is not a valid pattern: {e}") from e
-    return value
-
-
 def _signals(data: Mapping[str, Any], key: str, *, word: bool) -> tuple[Signal, ...]:
     out: list[Signal] = []
     for name, entry in _table(data, key).items():
@@ -302,7 +289,7 @@ def _signals(data: Mapping[str, Any], key: str, *, word: bool) -> tuple[Signal, 
         if not isinstance(reason, str) or not reason:
             raise RulesError(f"severity.{where}.reason must be a non-empty string")
         patterns = _strings(entry.get("patterns"), f"{where}.patterns")
-        extra = {lang: _words_of(entry, lang, where) for lang in language.EXTRA if lang in entry}
+        extra = language.extras(entry, f"severity.{where}")
 
         def build(alternatives: list[str], where: str = where) -> re.Pattern[str]:
             body = "|".join(f"(?:{p})" for p in alternatives)
