@@ -23,7 +23,6 @@ from bugline.triage.errors import RulesError
 Language = Literal["en", "de", "fr", ""]
 
 FIELD_CHARS = 500  # the opening of each field tells its language; reading more only costs time
-READ_CHARS = FIELD_CHARS  # kept for callers that read one field's opening (notify's SQL)
 MIN_WORDS = 3  # distinct function words needed before a language is named
 SHORT_CHARS = 300  # a report this short is cheap to read in every language
 

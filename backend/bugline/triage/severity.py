@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Self
 
 from bugline.triage import language
@@ -31,11 +31,15 @@ class Signal:
     name: str
     reason: str
     weight: float
-    pattern: re.Pattern[str]  # every language's alternatives: what a report of unknown language is read with
-    by_language: Mapping[language.Language, re.Pattern[str]] = field(default_factory=dict)
+    by_language: Mapping[language.Language, re.Pattern[str]]  # see language.by_language
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Every language's alternatives: what a report of unknown language is read with."""
+        return self.by_language[""]
 
     def for_language(self, lang: language.Language) -> re.Pattern[str]:
-        return self.by_language.get(lang, self.pattern)
+        return self.by_language[lang]
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +306,7 @@ def _signals(data: Mapping[str, Any], key: str, *, word: bool) -> tuple[Signal, 
                 raise RulesError(f"severity.{where} has an invalid pattern: {e}") from e
 
         compiled = language.by_language(patterns, extra, build)
-        out.append(Signal(str(name), reason, _number(entry, "weight", where), compiled[""], compiled))
+        out.append(Signal(str(name), reason, _number(entry, "weight", where), compiled))
     return tuple(out)
 
 
