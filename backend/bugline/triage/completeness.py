@@ -26,7 +26,17 @@ from bugline.triage.errors import RulesError
 from bugline.triage.language import Language
 from bugline.triage.report import TriageInput
 from bugline.triage.result import FACTS, Completeness, Fact, Finding
-from bugline.triage.text import Segment, command_line, inline_commands, normalise, segment, sentences, words
+from bugline.triage.text import (
+    Segment,
+    command_line,
+    inline_commands,
+    normalise,
+    segment,
+    sentences,
+    until_heading,
+    wiki_to_markdown,
+    words,
+)
 
 LABELLED: tuple[Fact, ...] = ("steps_to_reproduce", "expected", "actual")
 PATTERN_KEYS = (
@@ -287,7 +297,7 @@ class _Read:
 
 def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
     title = normalise(report.title, rules.max_title_chars)
-    description = normalise(report.description, rules.max_chars)
+    description = wiki_to_markdown(normalise(report.description, rules.max_chars))
     sections: dict[Fact, list[str]] = {}
     parts: list[str] = []
     cursor = 0
@@ -302,14 +312,14 @@ def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
             continue
         parts.append(description[cursor : m.start()])
         if current is not None:
-            sections.setdefault(current, []).append(description[cursor : m.start()].strip())
+            sections.setdefault(current, []).append(until_heading(description[cursor : m.start()]).strip())
         group = m.lastgroup or ""
         current = group.rsplit("_", 1)[0] if group.startswith(LABELLED) else None  # type: ignore[assignment]
         cursor = m.end()
         parts.append("\n\n")
     parts.append(description[cursor:])
     if current is not None:
-        sections.setdefault(current, []).append(description[cursor:].strip())
+        sections.setdefault(current, []).append(until_heading(description[cursor:]).strip())
     segments = segment("".join(parts))
     prose: list[str] = [title] if title else []
     budget = rules.max_prose_chars

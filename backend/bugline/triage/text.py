@@ -118,6 +118,53 @@ def normalise(text: str, limit: int = MAX_CHARS) -> str:
     return "\n".join(lines).strip()
 
 
+# Jira's wiki markup (Jira Server and Data Center, Confluence), which reports from Jira
+# trackers arrive in: https://jira.atlassian.com/secure/WikiRendererHelpAction.jspa
+_WIKI_HEADING = re.compile(r"^[ \t]*h([1-6])\.[ \t]+", re.M)
+_WIKI_BLOCK = re.compile(r"\{(?:code|noformat)(?::[^}\n]{0,200})?\}")
+_WIKI_MONO = re.compile(r"\{\{([^{}\n]{1,300})\}\}")
+_WIKI_BOLD_LINE = re.compile(r"^([ \t]*)\*(?=[^\s*])([^*\n]{1,80})\*(?=[ \t:]|$)", re.M)
+# Jira numbers a list with "#" ("# Open the page", "## a sub-step"): two or more such lines
+# in a row. A markdown heading stands alone, so a run of them is a list.
+# Jira writes the marks at the line's start; indented "#" lines are comments in pasted config.
+_WIKI_LIST_RUN = re.compile(r"^#[ \t]+\S[^\n]*\n(?:##?[ \t]+\S[^\n]*(?:\n|$))+", re.M)
+_WIKI_LIST_MARK = re.compile(r"^##?[ \t]+", re.M)
+
+
+def wiki_to_markdown(text: str) -> str:
+    """Jira wiki markup as the markdown the rest reads: headings ("h3. Steps to reproduce"),
+    bold labels ("*Expected:*"), "#" numbered lists, {code} / {noformat} blocks and {{mono}}.
+    Text without that markup comes back as it is."""
+    if "#" in text:  # lists first: the headings below become "#" lines too
+        text = _WIKI_LIST_RUN.sub(_numbered, text)
+    if "h" in text:
+        text = _WIKI_HEADING.sub(lambda m: "#" * int(m.group(1)) + " ", text)
+    if "{" in text:
+        text = _WIKI_BLOCK.sub("\n```\n", text)
+        text = _WIKI_MONO.sub(r"`\1`", text)
+    if "*" in text:
+        text = _WIKI_BOLD_LINE.sub(r"\1**\2**", text)
+    return text
+
+
+def until_heading(text: str) -> str:
+    """The text up to its first markdown heading: an issue template's next question
+    ("##### Tested on [device]") ends the answer before it, even one no label names."""
+    if "#" not in text:
+        return text
+    at = 0
+    for line in text.split("\n"):
+        if _MD_HEADING.match(line) and _line_kind(line) == "heading":
+            return text[:at]
+        at += len(line) + 1
+    return text
+
+
+def _numbered(run: re.Match[str]) -> str:
+    count = iter(range(1, 1_000))
+    return _WIKI_LIST_MARK.sub(lambda _: f"{next(count)}. ", run.group(0))
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
@@ -245,7 +292,9 @@ def segment(text: str) -> tuple[Segment, ...]:
             in_fence = not in_fence
             continue
         if in_fence:
-            add("code", raw)
+            # A fence holds whatever people paste: a stack trace or a log fenced on GitHub is
+            # still a trace or a log (the error text), not code someone wrote.
+            add("trace" if _TRACE.match(raw) else "log" if _LOG.match(raw) else "code", raw)
             continue
         if not raw.strip():
             flush()

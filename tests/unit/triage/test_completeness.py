@@ -241,6 +241,9 @@ def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
         "The disk has space and the permissions should be fine, but the upload still fails.",
         # a guess, not a request
         "Maybe it could be a timing issue, the export sometimes stops halfway.",
+        # where the fix should go, not how the product should behave
+        "The export stops halfway. If there is another 2.4 release, this should probably be back ported.",
+        "The totals are off by a cent; the fix should be backported to 3.1.",
     ],
 )
 def test_more_phrasings_that_only_look_like_an_expectation(text: str) -> None:
@@ -303,6 +306,70 @@ def test_an_issue_template_left_unanswered_states_no_expectation(template: str) 
 )
 def test_an_answered_issue_template_states_the_expectation(template: str) -> None:
     assert present(check(description="The cart empties on reload.\n\n" + template), "expected")
+
+
+def test_a_template_answer_ends_at_the_next_heading_even_one_no_label_names() -> None:
+    # An app's issue template: the reporter filled in only what happened.
+    result = check(
+        title="Stats screen shows zero views",
+        description=(
+            "### Expected behavior\n\n### Actual behavior\nThe stats screen says 0 views for today.\n\n"
+            "### Steps to reproduce the behavior\n\n##### Tested on [device], Android [version], App [version]"
+        ),
+    )
+    assert not present(result, "steps_to_reproduce")
+    assert not present(result, "expected")
+    assert present(result, "actual")
+
+
+JIRA_REPORT = (
+    "h3. Steps to reproduce\n# Log in as an admin\n# Open the patient dashboard\n"
+    "# Start a new visit and add an empty group\n## Click Save\n\n"
+    "h3. Expected\nThe visit is saved without the empty group.\n\n"
+    "h3. Actual\nA validation message is shown and nothing is saved."
+)
+
+
+def test_a_report_in_jira_wiki_markup_is_read_like_markdown() -> None:
+    result = check(title="Saving a visit fails", description=JIRA_REPORT)
+    read = {f.fact: (f.present, f.note) for f in result.findings}
+    steps, expected, actual = (read[fact] for fact in ("steps_to_reproduce", "expected", "actual"))
+    assert steps == expected == actual == (True, "labelled")
+
+
+def test_jira_bold_labels_are_labels_empty_or_answered() -> None:
+    result = check(
+        title="Wrong rows returned",
+        description="*Steps to reproduce:*\n\n*Expected result:*\n\n*Actual result:* deleted rows are returned too",
+    )
+    assert not present(result, "expected")
+    assert not present(result, "steps_to_reproduce")
+    assert present(result, "actual")
+    answered = check(
+        title="Wrong rows returned",
+        description="*Expected result:* only live rows\n*Actual result:* deleted rows are returned too",
+    )
+    expected = next(f for f in answered.findings if f.fact == "expected")
+    assert (expected.present, expected.note) == (True, "labelled")
+
+
+def test_a_jira_numbered_list_counts_as_steps() -> None:
+    result = check(
+        title="Lazy collection not initialised after merge",
+        description="# Load an order in one session\n# Close it and merge the order in another\n"
+        "# Read the order's lines\n\nThe lines are empty.",
+    )
+    assert present(result, "steps_to_reproduce")
+
+
+def test_a_stack_trace_or_log_pasted_in_a_fence_is_the_error_text() -> None:
+    for paste in (
+        "```\njava.lang.NullPointerException: view was null\n    at com.shop.Cart.render(Cart.kt:31)\n```",
+        "```\n2024-03-02 10:11:12.345 E/Runtime: FATAL EXCEPTION: main\n```",
+        "{noformat}\njava.lang.IllegalStateException: closed\n\tat com.shop.Db.read(Db.java:9)\n{noformat}",
+    ):
+        result = check(title="The cart closes", description="Opening the cart closes the app.\n\n" + paste)
+        assert present(result, "error_text"), paste
 
 
 def test_goto_written_as_one_word_is_an_instruction_to_go_somewhere() -> None:

@@ -13,6 +13,8 @@ from bugline.triage.text import (
     normalise,
     segment,
     sentences,
+    until_heading,
+    wiki_to_markdown,
 )
 from tests.support.bounded import terminates
 
@@ -47,6 +49,41 @@ def test_fenced_code_commands_traces_and_logs_are_told_apart() -> None:
         "[Mon Jan 01 10:00:00 2024] [error] client denied by server configuration\n"
     )
     assert kinds(text) == ["prose", "code", "command", "trace", "log"]
+
+
+def test_a_fence_holding_a_trace_or_a_log_holds_a_trace_or_a_log() -> None:
+    text = (
+        "It broke.\n```\nE/AndroidRuntime: FATAL EXCEPTION: main\n"
+        "java.lang.IllegalStateException: closed\n    at com.acme.Pay.charge(Pay.java:42)\n```\n"
+        "```\n2024-03-02 10:11:12,345 ERROR: pool exhausted\n```\n```\nconst x = f();\n```"
+    )
+    assert kinds(text) == ["prose", "code", "trace", "log", "code"]
+
+
+def test_jira_wiki_markup_becomes_markdown() -> None:
+    text = (
+        "h3. Steps to reproduce\n# Log in\n## Open the cart\n# Click Pay\n\n"
+        "*Expected:* a receipt\n{code:java}\npay();\n{code}\nThe {{total}} is 0."
+    )
+    assert wiki_to_markdown(text) == (
+        "### Steps to reproduce\n1. Log in\n2. Open the cart\n3. Click Pay\n\n"
+        "**Expected:** a receipt\n\n```\n\npay();\n\n```\n\nThe `total` is 0."
+    )
+
+
+def test_markdown_and_pasted_config_are_not_taken_for_jira_markup() -> None:
+    text = (
+        "# One heading\n\nText with * a star and **bold**.\n"
+        "<Location />\n\t# Insert filter\n\t# the above will not work\n</Location>\n* a bullet\n"
+    )
+    assert wiki_to_markdown(text) == text
+
+
+def test_an_answer_ends_at_the_next_markdown_heading() -> None:
+    assert until_heading("\n##### Tested on [device]\n") == "\n"
+    assert until_heading("1. Open it\n2. Save\n### Logs\nboom") == "1. Open it\n2. Save\n"
+    root_prompt = "# ./configure --prefix=/opt\nmake"
+    assert until_heading(root_prompt) == root_prompt
 
 
 def test_a_dollar_sign_starts_a_command_only_when_a_space_follows() -> None:
