@@ -77,9 +77,12 @@ STEP_SIGNS = (
 # Template guidance ("<!-- Tell us what should happen -->") is not the reporter's answer; an
 # unclosed comment runs to the end, so one pass over the text removes every comment.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
-# A template's heading: markdown (## ...), JIRA (h3. ...), or a bold line ending in ":" or "?".
-_TEMPLATE_HEADING = re.compile(
-    r"^\s*(?:#{1,6}\s|h[1-6]\.\s|(?:\*\*|__)[^\n]{1,200}(?:[:?](?:\*\*|__)|(?:\*\*|__)\s*[:?])\s*$)"
+# GitLab's and others' templates put their guidance in parentheses under each heading
+# ("### Steps to reproduce" then "(How one can reproduce the issue)"): not the reporter's words.
+_GUIDANCE = re.compile(
+    r"^([ \t]*(?:#{1,6}[ \t]|\*\*|__)[^\n]*\n(?:[ \t]*\n)*)"
+    r"[ \t]*\((?:[^()\n]|\n(?![ \t]*\n)|\([^()\n]{0,40}\)){3,600}\)[ \t.]*$",
+    re.M,
 )
 _PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
 _MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
@@ -127,8 +130,6 @@ _SUBJECT_OR_MODAL = re.compile(
     re.I,
 )
 
-# Jira's code and noformat markers ({code:java} ... {code}).
-_JIRA_CODE = re.compile(r"\{(?:code|noformat)(?::[^}\n]{0,100})?\}")
 # A sentence opening with a one- or two-word field name and a colon ("Build id: ...").
 _LABEL_START = re.compile(r"^\s*\S+(?:\s\S+)?:(?:\s|$)")
 
@@ -298,6 +299,8 @@ class _Read:
 def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
     title = normalise(report.title, rules.max_title_chars)
     description = wiki_to_markdown(normalise(report.description, rules.max_chars))
+    if "(" in description:
+        description = _GUIDANCE.sub(r"\1", description)
     sections: dict[Fact, list[str]] = {}
     parts: list[str] = []
     cursor = 0
@@ -312,14 +315,14 @@ def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
             continue
         parts.append(description[cursor : m.start()])
         if current is not None:
-            sections.setdefault(current, []).append(until_heading(description[cursor : m.start()]).strip())
+            sections.setdefault(current, []).append(_answer_text(description[cursor : m.start()]))
         group = m.lastgroup or ""
         current = group.rsplit("_", 1)[0] if group.startswith(LABELLED) else None  # type: ignore[assignment]
         cursor = m.end()
         parts.append("\n\n")
     parts.append(description[cursor:])
     if current is not None:
-        sections.setdefault(current, []).append(until_heading(description[cursor:]).strip())
+        sections.setdefault(current, []).append(_answer_text(description[cursor:]))
     segments = segment("".join(parts))
     prose: list[str] = [title] if title else []
     budget = rules.max_prose_chars
@@ -334,6 +337,11 @@ def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
     return _Read(
         title, {k: tuple(v) for k, v in sections.items()}, segments, tuple(prose), lowered, "\n".join(lowered)
     )
+
+
+def _answer_text(section: str) -> str:
+    """What follows a label, up to the template's next heading."""
+    return until_heading(section).strip()
 
 
 def _is_label(text: str, m: re.Match[str]) -> bool:
@@ -479,9 +487,6 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
     if "command" not in signs and any(_bare_command(s.text) for s in read.segments if s.kind == "prose"):
         signs.add("command")  # a command line pasted as a paragraph of its own, unfenced
     body = read.lowered[1:] if read.title else read.lowered
-    if "code" not in signs and any(_JIRA_CODE.search(sentence) for sentence in body if "{" in sentence):
-        signs.add("code")  # Jira's {code} ... {code}, which the segmenter reads as prose
-        kinds.add("code")
     if "command" not in signs and any(inline_commands(sentence) for sentence in body):
         signs.add("command")  # "I start it with `docker run -it web`"
     orders = 0
@@ -630,14 +635,8 @@ def _first_paragraph(section: str) -> str:
 
 def _template_answer(section: str) -> str:
     """What a reporter wrote under an expected-behaviour label: its first paragraph, without
-    the template's <!-- guidance --> and stopping at the template's next heading, which is
-    not an answer ("### What did you expect?" left empty, then "### What happened instead?")."""
-    lines: list[str] = []
-    for line in _first_paragraph(_HTML_COMMENT.sub(" ", section)).split("\n"):
-        if _TEMPLATE_HEADING.match(line):
-            break
-        lines.append(line)
-    return "\n".join(lines).strip()
+    the template's <!-- guidance --> (the section already stops at the template's next heading)."""
+    return _first_paragraph(_HTML_COMMENT.sub(" ", section)).strip()
 
 
 def _bare_label(sentence: str, rules: CompletenessRules) -> bool:

@@ -147,14 +147,18 @@ def wiki_to_markdown(text: str) -> str:
     return text
 
 
+# A bold line that asks or introduces: "**Anything else we should know?**", "**Logs:**".
+_BOLD_QUESTION = re.compile(r"^\s*(?:\*\*|__)[^\n]{1,200}(?:[:?](?:\*\*|__)|(?:\*\*|__)\s*[:?])\s*$")
+
+
 def until_heading(text: str) -> str:
-    """The text up to its first markdown heading: an issue template's next question
-    ("##### Tested on [device]") ends the answer before it, even one no label names."""
-    if "#" not in text:
+    """The text up to its first heading: an issue template's next question ("##### Tested on
+    [device]", "**Anything else?**") ends the answer before it, even one no label names."""
+    if "#" not in text and "**" not in text and "__" not in text:
         return text
     at = 0
     for line in text.split("\n"):
-        if _MD_HEADING.match(line) and _line_kind(line) == "heading":
+        if (_MD_HEADING.match(line) and _line_kind(line) == "heading") or _BOLD_QUESTION.match(line):
             return text[:at]
         at += len(line) + 1
     return text

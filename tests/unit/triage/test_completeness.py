@@ -322,6 +322,49 @@ def test_a_template_answer_ends_at_the_next_heading_even_one_no_label_names() ->
     assert present(result, "actual")
 
 
+GITLAB_TEMPLATE = (
+    "### Summary\n\nThe editor drops unsaved edits when switching branches.\n\n"
+    "### Steps to reproduce\n\n{steps}\n\n"
+    "### What is the current *bug* behavior?\n\n{actual}\n\n"
+    "### What is the expected *correct* behavior?\n\n{expected}\n\n"
+    "### Relevant logs and/or screenshots\n\n(Paste any relevant logs - please use code blocks (```) to format\n"
+    "console output, logs, and code as it's tough to read otherwise.)\n\n"
+    "### Possible fixes\n\n(If you can, link to the line of code that might be responsible for the problem)"
+)
+
+
+def test_a_template_s_own_guidance_in_parentheses_is_not_an_answer() -> None:
+    untouched = check(
+        title="Editor loses changes",
+        description=GITLAB_TEMPLATE.format(
+            steps="(How one can reproduce the issue - this is very important)",
+            actual="(What actually happens)",
+            expected="(What you should see instead)",
+        ),
+    )
+    assert not present(untouched, "steps_to_reproduce")
+    assert not present(untouched, "expected")
+    answered = check(
+        title="Editor loses changes",
+        description=GITLAB_TEMPLATE.format(
+            steps="1. Open the editor\n2. Edit the file\n3. Switch to another branch",
+            actual="The edits are gone without a warning.",
+            expected="A dialog asks before discarding the edits.",
+        ),
+    )
+    notes = {f.fact: f.note for f in answered.findings if f.present}
+    assert notes["steps_to_reproduce"] == notes["expected"] == notes["actual"] == "labelled"
+
+
+def test_a_bold_question_ends_the_answer_before_it() -> None:
+    result = check(
+        title="Export is empty",
+        description="**Steps to reproduce:**\n\n**Anything else we should know?**\nOpen the reports page and export.",
+    )
+    steps = next(f for f in result.findings if f.fact == "steps_to_reproduce")
+    assert steps.note != "labelled"  # the answer under the next question may be steps, not this one
+
+
 JIRA_REPORT = (
     "h3. Steps to reproduce\n# Log in as an admin\n# Open the patient dashboard\n"
     "# Start a new visit and add an empty group\n## Click Save\n\n"
