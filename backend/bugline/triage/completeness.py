@@ -48,6 +48,7 @@ PATTERN_KEYS = (
     "step_narrative",
     "step_condition",
     "step_sample",
+    "step_command",
     "step_request",
     "no_steps",
     "step_placeholder",
@@ -298,7 +299,7 @@ class _Read:
 
 def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
     title = normalise(report.title, rules.max_title_chars)
-    description = wiki_to_markdown(normalise(report.description, rules.max_chars))
+    description = wiki_to_markdown(_without_comments(normalise(report.description, rules.max_chars)))
     if "(" in description:
         description = _GUIDANCE.sub(r"\1", description)
     sections: dict[Fact, list[str]] = {}
@@ -337,6 +338,22 @@ def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
     return _Read(
         title, {k: tuple(v) for k, v in sections.items()}, segments, tuple(prose), lowered, "\n".join(lowered)
     )
+
+
+def _without_comments(text: str) -> str:
+    """The text without its closed <!-- comments -->: an issue template's guidance ("<!--
+    Describe how one can reproduce the issue -->"), which a reporter leaves in place. One pass:
+    an unclosed comment stays (what follows may be the reporter's), and so does all after it."""
+    if "<!--" not in text:
+        return text
+    kept: list[str] = []
+    at = 0
+    while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        kept.append(text[at:start])
+        kept.append(" ")
+        at = end + 3
+    kept.append(text[at:])
+    return "".join(kept)
 
 
 def _answer_text(section: str) -> str:
@@ -489,6 +506,8 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
     body = read.lowered[1:] if read.title else read.lowered
     if "command" not in signs and any(inline_commands(sentence) for sentence in body):
         signs.add("command")  # "I start it with `docker run -it web`"
+    if "command" not in signs and any(rules.patterns["step_command"].search(sentence) for sentence in body):
+        signs.add("command")  # "I ran rsync -a --delete src/ dst/", unquoted
     orders = 0
     for sentence in body:
         if _placeholder(sentence, rules):

@@ -68,6 +68,8 @@ _LOG = re.compile(
     r"^\s*(?:\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d"  # ISO timestamps
     r"|\[(?:mon|tue|wed|thu|fri|sat|sun) \w{3} \d{1,2} "  # Apache error_log
     r"|\d{1,2}:\d\d:\d\d[.,]\d{3}"  # time-only loggers
+    r"|\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\s"  # Android logcat: 03-14 10:22:31.418  1234  1250 E Tag: ...
+    r"|[VDIWEF]/[\w.$-]{1,80}\s*\(\s*\d+\):"  # logcat's brief format: E/AndroidRuntime( 1234):
     r"|(?:ERROR|WARN(?:ING)?|INFO|DEBUG|FATAL|SEVERE|TRACE|CRITICAL)\b\s*[:\]\-]"
     r"|\[(?:error|warn|warning|notice|crit|alert|emerg|info|debug)\])",
     re.I,

@@ -244,6 +244,8 @@ def test_more_phrasings_that_state_the_expected_behaviour(text: str) -> None:
         # where the fix should go, not how the product should behave
         "The export stops halfway. If there is another 2.4 release, this should probably be back ported.",
         "The totals are off by a cent; the fix should be backported to 3.1.",
+        # asking, not stating
+        "Is it expected that the export drops hidden columns? The file has 4 of 6 columns.",
     ],
 )
 def test_more_phrasings_that_only_look_like_an_expectation(text: str) -> None:
@@ -354,6 +356,48 @@ def test_a_template_s_own_guidance_in_parentheses_is_not_an_answer() -> None:
     )
     notes = {f.fact: f.note for f in answered.findings if f.present}
     assert notes["steps_to_reproduce"] == notes["expected"] == notes["actual"] == "labelled"
+
+
+def test_a_template_s_html_comments_and_empty_form_answers_are_not_answers() -> None:
+    left_in_place = check(
+        title="Drafts vanish",
+        description=(
+            "### Steps to reproduce\n<!-- Describe how one can reproduce the issue, step by step -->\n\n"
+            "### Expected behavior\n\n_No response_\n\n### Actual behavior\nThe draft list is empty."
+        ),
+    )
+    assert not present(left_in_place, "steps_to_reproduce")
+    assert not present(left_in_place, "expected")
+    answered = check(
+        title="Drafts vanish",
+        description=(
+            "### Steps to reproduce\n<!-- Describe how -->\n1. Write a draft offline\n2. Go back online\n\n"
+            "### Expected behavior\n<!-- What should happen? -->\nThe draft is kept.\n\n"
+            "### Actual behavior\nThe draft list is empty."
+        ),
+    )
+    assert present(answered, "steps_to_reproduce")
+    assert present(answered, "expected")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Swipe left on a message in the inbox. Rotate the phone. The message comes back after a second.",
+        "I ran rsync -a --delete --exclude=cache/ src/ backup/ and the cache folder was removed too.",
+    ],
+)
+def test_steps_told_the_way_phone_and_shell_users_tell_them(text: str) -> None:
+    assert present(check(title="It loses data", description=text), "steps_to_reproduce")
+
+
+def test_an_android_logcat_paste_is_the_error_text() -> None:
+    for paste in (
+        "03-14 10:22:31.418 12873 12873 E AndroidRuntime: FATAL EXCEPTION: main",
+        "E/AndroidRuntime( 1234): FATAL EXCEPTION: main",
+    ):
+        result = check(title="The editor closes", description="The editor closes when the upload ends.\n\n" + paste)
+        assert present(result, "error_text"), paste
 
 
 def test_a_bold_question_ends_the_answer_before_it() -> None:
