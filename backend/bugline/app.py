@@ -61,6 +61,7 @@ from bugline.routes import (
     widget,
 )
 from bugline.settings import Settings
+from bugline.sharedlimits import SharedLimits
 from bugline.sla.scheduler import Scheduler
 from bugline.state import AppState
 from bugline.storage.base import MediaStore, StoreError
@@ -129,6 +130,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Form uploads stream to temporary files; a killed process leaves its own behind.
         formdata.sweep_leftovers(settings.data_dir / "tmp", time.time())
+        state.limits.start()  # what this process's rate limits let through, shared with the others
         if settings.triage_in_web:
             state.backlog.start()  # triage of accepted reports, right after intake pokes it
         if settings.outbox_in_web:
@@ -139,6 +141,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
             state.poller.start()  # ticket status from helpdesks whose webhooks may not come
             state.retention.start()  # media and personal data past the projects' policies
         yield
+        await state.limits.stop()
         await state.backlog.stop()
         await state.sla.stop()
         await state.poller.stop()
@@ -154,6 +157,17 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
     readers = make_readers(reader)
     outbox = make_outbox(settings, writer, readers, media_store)
     notifier = Notifier(writer, readers, settings, lease=settings.outbox_lease)
+    limiters = (
+        RateLimiter(settings.rate_limit_per_key, scope="key"),
+        RateLimiter(settings.rate_limit_per_ip, scope="ip"),
+        # Wrong API tokens per minute per client IP before 429: enough for a typo, useless
+        # for guessing.
+        RateLimiter(20, scope="failed_auth"),
+        # Dashboard sign-ins: every attempt per client IP, and failures per email address, so
+        # a password cannot be guessed from one address nor one account from many addresses.
+        RateLimiter(10, scope="login_ip"),
+        RateLimiter(5, scope="login_email"),
+    )
     state = AppState(
         settings=settings,
         engine=engine,
@@ -162,8 +176,14 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         readers=readers,
         writer=writer,
         store=media_store,
-        per_key=RateLimiter(settings.rate_limit_per_key),
-        per_ip=RateLimiter(settings.rate_limit_per_ip),
+        per_key=limiters[0],
+        per_ip=limiters[1],
+        failed_auth=limiters[2],
+        login_ip=limiters[3],
+        login_email=limiters[4],
+        limits=SharedLimits(
+            writer, limiters, settings.secret_key, interval=settings.rate_limit_share_seconds
+        ),
         backlog=Backlog(writer, readers, after=wake(outbox, notifier)),
         outbox=outbox,
         notifier=notifier,

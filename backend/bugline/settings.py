@@ -62,6 +62,12 @@ class Settings:
     upload_url_ttl: int = _setting(900, "Seconds a presigned upload URL stays valid.")
     rate_limit_per_key: int = _setting(120, "Reports and upload requests per minute per project key.")
     rate_limit_per_ip: int = _setting(30, "Reports and upload requests per minute per client IP.")
+    rate_limit_share_seconds: float = _setting(
+        1.0,
+        "How often each server process shares what its rate limits let through with the others, "
+        "through the database, so that N processes allow one budget, not N. 0: every process "
+        "keeps its own limits (a client gets N times the budget).",
+    )
     trusted_proxies: int = _setting(0, "Number of reverse proxies in front whose X-Forwarded-For is trusted.")
     log_level: str = _setting("info", "debug, info, warning or error.")
     log_format: str = _setting(
@@ -188,6 +194,8 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be an http(s) URL, got {value!r}")
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("BUGLINE_SECRET_KEY must be at least 32 characters")
+        if not 0 <= self.rate_limit_share_seconds <= 60:
+            raise SettingsError("BUGLINE_RATE_LIMIT_SHARE_SECONDS must be from 0 (off) to 60 seconds")
         if self.poll_interval < 0:
             raise SettingsError("BUGLINE_POLL_INTERVAL must be 0 (off) or a number of seconds")
         if self.smtp_security not in ("starttls", "tls", "none"):

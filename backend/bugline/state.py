@@ -15,6 +15,7 @@ from bugline.projectcache import ProjectCache
 from bugline.ratelimit import RateLimiter
 from bugline.retention.runner import Retention
 from bugline.settings import Settings
+from bugline.sharedlimits import SharedLimits
 from bugline.sla.scheduler import Scheduler
 from bugline.storage.base import MediaStore
 
@@ -36,13 +37,11 @@ class AppState:
     sla: Scheduler  # SLA timers: escalations, follow-ups, the 14-day closure
     poller: Poller  # ticket status read back from helpdesks that push unreliably
     retention: Retention  # media and personal data expired by each project's policy
+    failed_auth: RateLimiter  # wrong API tokens per client IP
+    login_ip: RateLimiter  # dashboard sign-in attempts per client IP
+    login_email: RateLimiter  # failed sign-ins per email address
+    limits: SharedLimits  # every limiter above, shared with the other server processes
     projects: ProjectCache = field(default_factory=ProjectCache)
-    # Wrong API tokens per minute per client IP before 429: enough for a typo, useless for guessing.
-    failed_auth: RateLimiter = field(default_factory=lambda: RateLimiter(20))
-    # Dashboard sign-ins: every attempt per client IP, and failures per email address, so a
-    # password cannot be guessed from one address nor one account from many addresses.
-    login_ip: RateLimiter = field(default_factory=lambda: RateLimiter(10))
-    login_email: RateLimiter = field(default_factory=lambda: RateLimiter(5))
 
     async def close(self) -> None:
         self.writer.dispose()

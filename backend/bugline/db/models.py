@@ -579,3 +579,19 @@ class Erasure(Base):
     reports: Mapped[int] = mapped_column(Integer, default=0)
     files: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateBucket(Base):
+    """One identity's rate-limit bucket shared by every server process (``bugline.sharedlimits``):
+    each process takes the hits it let through from ``tokens`` about once a second. The
+    identity is a keyed hash of the client IP, project key or email, never the value itself."""
+
+    __tablename__ = "rate_buckets"
+    __table_args__ = (Index("ix_rate_buckets_updated", "updated"),)
+
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)  # "ip", "key", "login_email", ...
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256, hex
+    tokens: Mapped[float] = mapped_column(Float)  # below 1: refused until refilled
+    capacity: Mapped[float] = mapped_column(Float)
+    rate: Mapped[float] = mapped_column(Float)  # tokens per second
+    updated: Mapped[float] = mapped_column(Float)  # seconds since the epoch of the last share
