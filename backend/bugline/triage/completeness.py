@@ -15,6 +15,7 @@ phrases ("should", "instead of", "it would be nice if").
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,13 @@ _GUIDANCE = re.compile(
     r"^([ \t]*(?:#{1,6}[ \t]|\*\*|__)[^\n]*\n(?:[ \t]*\n)*)"
     r"[ \t]*\((?:[^()\n]|\n(?![ \t]*\n)|\([^()\n]{0,40}\)){3,600}\)[ \t.]*$",
     re.M,
+)
+# Clauses of one sentence, and the reporter before them ("I write a post, add a photo, then tap").
+_CLAUSE = re.compile(r",\s*(?:and\s+|then\s+|and then\s+)?|\s+(?:and then|then|and)\s+")
+_FIRST_PERSON = re.compile(r"^(?:i|we)\s+(?:then\s+|first\s+)?")
+# A call statement or a query in pasted code: the reporter ran it.
+_CALL = re.compile(
+    r"\.\w+\([^\n]*\)\s*;|^\s*(?:select|from|update|delete)\b[^\n]*\b(?:from|where|set)\b", re.I | re.M
 )
 _PROSE_KINDS = frozenset({"prose", "item", "quote", "heading"})
 _MACHINE_KINDS = frozenset({"code", "command", "trace", "log"})
@@ -405,8 +413,9 @@ def _expected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Fin
     for sentence in said if rules.patterns["expected"].search(read.joined) else ():
         if "<!--" in sentence or "-->" in sentence:
             sentence = _HTML_COMMENT.sub(" ", sentence.split("-->")[-1])
-        if _phrase(sentence) in rules.vague_expected or (title and _phrase(sentence) == title):
-            continue
+        phrase = _phrase(sentence)
+        if phrase in rules.vague_expected or phrase in rules.vague or (title and phrase == title):
+            continue  # "It should work", "Please fix!!", the title again: no behaviour named
         if _bare_label(sentence, rules):
             continue
         cue = rules.patterns["expected"].search(sentence)
@@ -508,6 +517,8 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
         signs.add("command")  # "I start it with `docker run -it web`"
     if "command" not in signs and any(rules.patterns["step_command"].search(sentence) for sentence in body):
         signs.add("command")  # "I ran rsync -a --delete src/ dst/", unquoted
+    if "example" not in signs and "code" in kinds and _ran_and_failed(read.segments, rules):
+        signs.add("example")  # the reporter's own code, then what it did
     orders = 0
     for sentence in body:
         if _placeholder(sentence, rules):
@@ -517,6 +528,8 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
             orders += 1
             if orders >= 2:
                 signs.add("instructions")  # "Open the settings. Switch to Dark." : a sequence
+        if "instructions" not in signs and _orders_in_one(sentence, rules):
+            signs.update(("instruction", "instructions"))  # "I write a post, add a photo, tap Publish"
         if "narrative" not in signs and _gerund_step(sentence, rules):
             signs.add("narrative")  # "Pressing Enter in the dialog closes it"
         for sign, key in (
@@ -536,6 +549,34 @@ def _step_signs(read: _Read, rules: CompletenessRules) -> set[str]:
     return signs
 
 
+def _orders_in_one(sentence: str, rules: CompletenessRules) -> bool:
+    """One sentence of two or more orders in a row, told as orders or in the first person:
+    "Share a link from Chrome, choose Add as new post" or "I write a post, add 3 photos, tap
+    Publish". It must open with one, so "We use X and it fails" is not."""
+    if "," not in sentence and " and " not in sentence and " then " not in sentence:
+        return False
+    clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+    if len(clauses) < 2:
+        return False
+    clauses[0] = _FIRST_PERSON.sub("", clauses[0], count=1)
+    if not _imperative(clauses[0], rules):
+        return False
+    return sum(1 for c in clauses[1:] if _imperative(c, rules)) >= 1
+
+
+def _ran_and_failed(segments: Sequence[Segment], rules: CompletenessRules) -> bool:
+    """Pasted code that calls something (``session.merge(order);``, ``select ... from``) followed
+    at once by what it did: a trace, a log, or a sentence telling the failure."""
+    for code, then in itertools.pairwise(segments):
+        if code.kind != "code" or not _CALL.search(code.text):
+            continue
+        if then.kind in ("trace", "log"):
+            return True
+        if then.kind == "prose" and rules.patterns["actual"].search(then.text.lower()):
+            return True
+    return False
+
+
 def _bare_command(paragraph: str) -> bool:
     """A paragraph that is one command line: lower-case program, options, no sentence end."""
     return (
@@ -548,7 +589,7 @@ def _bare_command(paragraph: str) -> bool:
 
 def _placeholder(step: str, rules: CompletenessRules) -> bool:
     """A template's step left as it came: "Go to '...'" (checked only where dots are)."""
-    if ".." not in step and "\u2026" not in step:
+    if ".." not in step and "\u2026" not in step and "[" not in step:
         return False
     return bool(rules.patterns["step_placeholder"].search(step))
 

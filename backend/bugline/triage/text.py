@@ -61,7 +61,7 @@ _TRACE = re.compile(
     r"|#\d+\s+0x[0-9a-f]+"  # gdb / native crash frames
     r"|(?:Caused by|Exception in thread)\b"
     r"|\.\.\. \d+ more\s*$"
-    r"|[\w$]+(?:\.[\w$]+)+(?:Exception|Error)\b(?::|\s*$))",
+    r"|[\w$]+(?:\.[\w$]+)+(?:Exception|Error|Failure)\b(?::|\s*$))",
     re.I,
 )
 _LOG = re.compile(

@@ -400,6 +400,49 @@ def test_an_android_logcat_paste_is_the_error_text() -> None:
         assert present(result, "error_text"), paste
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # several orders in one sentence, as orders or told in the first person
+        "Share a link from the browser to the app, choose Add as new post. The post is empty.",
+        "I write a post, add three photos and tap Publish, and the photos are missing.",
+        # the reporter's own code, then what it did
+        "```\nOrder order = session.get(Order.class, 1L);\nsession.merge(order);\n```\n"
+        "java.lang.IllegalStateException: detached entity\n\tat org.shop.Orders.save(Orders.java:12)",
+        "```\nselect o from Order o where o.total > 10\n```\nThe query returns cancelled orders too.",
+        # a Jira heading over the pasted code
+        "h3. Mapping\n{code}\n@Entity class Order { @Version long version; }\n{code}\nBoot fails.",
+    ],
+)
+def test_steps_told_in_one_sentence_or_as_code_that_ran(text: str) -> None:
+    assert present(check(title="Orders break", description=text), "steps_to_reproduce")
+
+
+def test_one_order_and_a_symptom_in_one_sentence_are_not_steps() -> None:
+    result = check(title="Export", description="We use the export every day and it fails since Monday.")
+    assert not present(result, "steps_to_reproduce")
+
+
+def test_a_template_s_bracketed_step_placeholders_are_not_steps() -> None:
+    result = check(
+        title="Drafts vanish",
+        description="Steps to reproduce:\n1. [First Step]\n2. [Second Step]\n3. [and so on...]\n\nDrafts vanish.",
+    )
+    assert not present(result, "steps_to_reproduce")
+
+
+@pytest.mark.parametrize(
+    "text, has_expectation",
+    [
+        ("The editor loses my draft. Please fix!!", False),
+        ("According to the JPA spec, merge() must copy the version too. It is left at 0.", True),
+        ("The list would be much easier to scan with dates. Now it only shows titles.", True),
+    ],
+)
+def test_a_plea_is_no_expectation_but_a_spec_or_a_better_way_is(text: str, has_expectation: bool) -> None:
+    assert present(check(title="Drafts", description=text), "expected") is has_expectation
+
+
 def test_a_bold_question_ends_the_answer_before_it() -> None:
     result = check(
         title="Export is empty",

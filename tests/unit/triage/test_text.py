@@ -60,6 +60,12 @@ def test_a_fence_holding_a_trace_or_a_log_holds_a_trace_or_a_log() -> None:
     assert kinds(text) == ["prose", "code", "trace", "log", "code"]
 
 
+def test_a_dotted_failure_class_opens_a_trace() -> None:
+    assert kinds("org.hibernate.AssertionFailure: null id in entry\n\tat org.hibernate.Session.flush(S.java:3)") == [
+        "trace"
+    ]
+
+
 def test_jira_wiki_markup_becomes_markdown() -> None:
     text = (
         "h3. Steps to reproduce\n# Log in\n## Open the cart\n# Click Pay\n\n"
