@@ -36,6 +36,7 @@ from bugline.triage.text import (
     sentences,
     until_heading,
     wiki_to_markdown,
+    without_guidance,
     words,
 )
 
@@ -79,16 +80,10 @@ STEP_SIGNS = (
 # Template guidance ("<!-- Tell us what should happen -->") is not the reporter's answer; an
 # unclosed comment runs to the end, so one pass over the text removes every comment.
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
-# GitLab's and others' templates put their guidance in parentheses under each heading
-# ("### Steps to reproduce" then "(How one can reproduce the issue)"): not the reporter's words.
-_GUIDANCE = re.compile(
-    r"^([ \t]*(?:#{1,6}[ \t]|\*\*|__)[^\n]*\n(?:[ \t]*\n)*)"
-    r"[ \t]*\((?:[^()\n]|\n(?![ \t]*\n)|\([^()\n]{0,40}\)){3,600}\)[ \t.]*$",
-    re.M,
-)
 # Clauses of one sentence, and the reporter before them ("I write a post, add a photo, then tap").
 _CLAUSE = re.compile(r",\s*(?:and\s+|then\s+|and then\s+)?|\s+(?:and then|then|and)\s+")
 _FIRST_PERSON = re.compile(r"^(?:i|we)\s+(?:then\s+|first\s+)?")
+_SET_UP = frozenset({"use", "using", "run", "running"})  # "we use X and run Y": how they work
 # A call statement or a query in pasted code: the reporter ran it.
 _CALL = re.compile(
     r"\.\w+\([^\n]*\)\s*;|^\s*(?:select|from|update|delete)\b[^\n]*\b(?:from|where|set)\b", re.I | re.M
@@ -307,9 +302,9 @@ class _Read:
 
 def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
     title = normalise(report.title, rules.max_title_chars)
-    description = wiki_to_markdown(_without_comments(normalise(report.description, rules.max_chars)))
-    if "(" in description:
-        description = _GUIDANCE.sub(r"\1", description)
+    description = without_guidance(
+        wiki_to_markdown(_without_comments(normalise(report.description, rules.max_chars)))
+    )
     sections: dict[Fact, list[str]] = {}
     parts: list[str] = []
     cursor = 0
@@ -350,8 +345,9 @@ def _read(report: TriageInput, rules: CompletenessRules) -> _Read:
 
 def _without_comments(text: str) -> str:
     """The text without its closed <!-- comments -->: an issue template's guidance ("<!--
-    Describe how one can reproduce the issue -->"), which a reporter leaves in place. One pass:
-    an unclosed comment stays (what follows may be the reporter's), and so does all after it."""
+    Describe how one can reproduce the issue -->"), which a reporter leaves in place. One pass,
+    linear however many there are. An unclosed "<!--" stays here: only the readers of an
+    expected answer and of an expectation sentence treat what follows it as the comment."""
     if "<!--" not in text:
         return text
     kept: list[str] = []
@@ -559,9 +555,21 @@ def _orders_in_one(sentence: str, rules: CompletenessRules) -> bool:
     if len(clauses) < 2:
         return False
     clauses[0] = _FIRST_PERSON.sub("", clauses[0], count=1)
-    if not _imperative(clauses[0], rules):
+    if not _clause_order(clauses[0], rules):
         return False
-    return sum(1 for c in clauses[1:] if _imperative(c, rules)) >= 1
+    return any(_clause_order(c, rules) for c in clauses[1:])
+
+
+def _clause_order(clause: str, rules: CompletenessRules) -> bool:
+    """An order with something to act on, not a verb alone ("Open, save and close buttons do
+    not work"), a failure ("sign out both fail") or the set-up ("use Hibernate")."""
+    verb = clause.split(None, 1)[0] if clause.strip() else ""
+    return (
+        len(words(clause)) >= 2
+        and verb not in _SET_UP
+        and _imperative(clause, rules)
+        and not rules.patterns["actual"].search(clause)
+    )
 
 
 def _ran_and_failed(segments: Sequence[Segment], rules: CompletenessRules) -> bool:

@@ -11,6 +11,7 @@ no nested repetition, so 1 MB of hostile text costs the same as its first ``limi
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ def normalise(text: str, limit: int = MAX_CHARS) -> str:
 # Jira's wiki markup (Jira Server and Data Center, Confluence), which reports from Jira
 # trackers arrive in: https://jira.atlassian.com/secure/WikiRendererHelpAction.jspa
 _WIKI_HEADING = re.compile(r"^[ \t]*h([1-6])\.[ \t]+", re.M)
-_WIKI_BLOCK = re.compile(r"\{(?:code|noformat)(?::[^}\n]{0,200})?\}")
+# {code}, {code:java}, {code:title=Pay.java|borderStyle=solid}, {noformat}; not "{code: 500}".
+_WIKI_BLOCK = re.compile(r"\{(?:code|noformat)(?::[^}\s]{1,200})?\}")
 _WIKI_MONO = re.compile(r"\{\{([^{}\n]{1,300})\}\}")
 _WIKI_BOLD_LINE = re.compile(r"^([ \t]*)\*(?=[^\s*])([^*\n]{1,80})\*(?=[ \t:]|$)", re.M)
 # Jira numbers a list with "#" ("# Open the page", "## a sub-step"): two or more such lines
@@ -136,7 +138,34 @@ _WIKI_LIST_MARK = re.compile(r"^##?[ \t]+", re.M)
 def wiki_to_markdown(text: str) -> str:
     """Jira wiki markup as the markdown the rest reads: headings ("h3. Steps to reproduce"),
     bold labels ("*Expected:*"), "#" numbered lists, {code} / {noformat} blocks and {{mono}}.
-    Text without that markup comes back as it is."""
+    Text without that markup, and whatever is inside markdown fences, comes back as it is."""
+    if "```" not in text and "~~~" not in text:
+        return _wiki_outside_fences(text)
+    return "".join(chunk if fenced else _wiki_outside_fences(chunk) for fenced, chunk in _fenced_chunks(text))
+
+
+def _fenced_chunks(text: str) -> list[tuple[bool, str]]:
+    """The text cut where markdown fences open and close: (inside a fence?, its lines)."""
+    chunks: list[tuple[bool, str]] = []
+    lines: list[str] = []
+    in_fence = False
+    for line in text.splitlines(keepends=True):
+        if _FENCE.match(line):
+            if not in_fence:
+                chunks.append((False, "".join(lines)))
+                lines = [line]
+            else:
+                lines.append(line)
+                chunks.append((True, "".join(lines)))
+                lines = []
+            in_fence = not in_fence
+            continue
+        lines.append(line)
+    chunks.append((in_fence, "".join(lines)))
+    return chunks
+
+
+def _wiki_outside_fences(text: str) -> str:
     if "#" in text:  # lists first: the headings below become "#" lines too
         text = _WIKI_LIST_RUN.sub(_numbered, text)
     if "h" in text:
@@ -153,21 +182,50 @@ def wiki_to_markdown(text: str) -> str:
 _BOLD_QUESTION = re.compile(r"^\s*(?:\*\*|__)[^\n]{1,200}(?:[:?](?:\*\*|__)|(?:\*\*|__)\s*[:?])\s*$")
 
 
+# GitLab's and others' templates put their guidance in parentheses under each heading
+# ("### Steps to reproduce" then "(How one can reproduce the issue - this is very important)"):
+# a parenthesised line that reads like an instruction to the reporter, right under a heading.
+_GUIDANCE = re.compile(
+    r"^([ \t]*(?:#{1,6}[ \t]|\*\*|__)[^\n]*\n(?:[ \t]*\n)*)"
+    r"[ \t]*\((?=(?:how|what|which|when|where|why|who|describe|please|if|paste|explain|tell|include"
+    r"|provide|list|add|any|optional|e\.g\.|give|share|link|mention|write|summari[sz]e"
+    r"|a (?:clear|short|brief|concise)|steps|you can|you may)\b)"
+    r"(?:[^()\n]|\n(?![ \t]*\n)|\([^()\n]{0,40}\)){3,600}\)[ \t.]*$",
+    re.M | re.I,
+)
+
+
+def without_guidance(text: str) -> str:
+    """The text without an issue template's own guidance left under its headings
+    ("(What actually happens)"), outside fences; the reporter's asides stay ("(see screenshot)")."""
+    if "(" not in text:
+        return text
+    if "```" not in text and "~~~" not in text:
+        return _GUIDANCE.sub(r"\1", text)
+    return "".join(chunk if fenced else _GUIDANCE.sub(r"\1", chunk) for fenced, chunk in _fenced_chunks(text))
+
+
 def until_heading(text: str) -> str:
     """The text up to its first heading: an issue template's next question ("##### Tested on
-    [device]", "**Anything else?**") ends the answer before it, even one no label names."""
+    [device]", "**Anything else?**") ends the answer before it, even one no label names. A
+    "# comment" in a fenced paste is not a heading."""
     if "#" not in text and "**" not in text and "__" not in text:
         return text
     at = 0
+    in_fence = False
     for line in text.split("\n"):
-        if (_MD_HEADING.match(line) and _line_kind(line) == "heading") or _BOLD_QUESTION.match(line):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (
+            (_MD_HEADING.match(line) and _line_kind(line) == "heading") or _BOLD_QUESTION.match(line)
+        ):
             return text[:at]
         at += len(line) + 1
     return text
 
 
 def _numbered(run: re.Match[str]) -> str:
-    count = iter(range(1, 1_000))
+    count = itertools.count(1)
     return _WIKI_LIST_MARK.sub(lambda _: f"{next(count)}. ", run.group(0))
 
 

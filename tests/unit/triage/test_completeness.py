@@ -443,6 +443,37 @@ def test_a_plea_is_no_expectation_but_a_spec_or_a_better_way_is(text: str, has_e
     assert present(check(title="Drafts", description=text), "expected") is has_expectation
 
 
+@pytest.mark.parametrize(
+    "description, fact, held",
+    [
+        # braces in prose or in a fenced paste are not Jira's {code}
+        ("The API should return {code: 404} for a missing order. It returns {code: 500}.", "expected", True),
+        # a "# comment" in a fenced paste is not the template's next heading
+        (
+            "### Steps to reproduce\n```\n# Clone\ngit clone https://example.org/shop.git\ncd shop && make test\n```\n"
+            "### Actual behavior\nThe build fails.",
+            "steps_to_reproduce",
+            True,
+        ),
+        # the reporter's own words in parentheses are answers, the template's guidance is not
+        ("### Actual behavior\n(the total shows 0 instead of 12)\n", "actual", True),
+        ("### Steps to reproduce\n(open the app, tap Settings, tap Privacy)\n\n### Actual\nIt closes.",
+         "steps_to_reproduce", True),
+        ("**Expected behavior**\n(the total should include tax)\n\n**Actual behavior**\nIt does not.", "expected", True),
+        # verbs listed as nouns, a failure, the set-up: not orders in a row
+        ("Open, save and close buttons do not work.", "steps_to_reproduce", False),
+        ("Update, delete and insert queries fail on Postgres.", "steps_to_reproduce", False),
+        ("We use Hibernate and run our tests with Maven.", "steps_to_reproduce", False),
+        ("Sign in and sign out both fail.", "steps_to_reproduce", False),
+        # idioms, not a command run
+        ("I ran into a problem with the --force flag, the push is refused.", "steps_to_reproduce", False),
+        ("We run out of memory with -Xmx512m when the import starts.", "steps_to_reproduce", False),
+    ],
+)
+def test_what_the_tracker_readings_leave_alone(description: str, fact: str, held: bool) -> None:
+    assert present(check(title="It breaks", description=description), fact) is held
+
+
 def test_a_bold_question_ends_the_answer_before_it() -> None:
     result = check(
         title="Export is empty",
@@ -582,6 +613,10 @@ HOSTILE = [
     "🐛💥" * 250_000 + "كسر " * 1000 + "壊れた" * 1000,
     "Steps to reproduce:" * 50_000,
     ("a" * 299 + ";\n") * 3000,
+    "# a\n" * 5000,  # one Jira numbered list of 5,000 steps
+    "{code}\n" * 20_000 + "```\n" * 20_000,
+    "### A\n(How " + "x" * 599 + ")\n" * 2000,
+    "<!-- " * 100_000,
 ]
 
 
