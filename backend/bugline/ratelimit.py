@@ -56,7 +56,7 @@ class RateLimiter:
             bucket.updated = now
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            if self.shared:
+            if self.shared and (identity in self._pending or len(self._pending) < self.max_keys):
                 self._pending[identity] = self._pending.get(identity, 0) + 1
             return 0.0
         return (1 - bucket.tokens) / self.rate
@@ -76,6 +76,12 @@ class RateLimiter:
         """The hits let through per identity since the last call, for the shared buckets."""
         pending, self._pending = self._pending, {}
         return pending
+
+    def give_back(self, pending: dict[str, int]) -> None:
+        """Hits taken but not shared (the database did not answer): shared with the next ones."""
+        for identity, hits in pending.items():
+            if identity in self._pending or len(self._pending) < self.max_keys:
+                self._pending[identity] = self._pending.get(identity, 0) + hits
 
     def block(self, identity: str, seconds: float) -> None:
         """Refuse ``identity`` for ``seconds``: the processes together have used its budget."""

@@ -3,19 +3,25 @@
 Each process answers requests from its own token buckets (``bugline.ratelimit``), so a
 request never waits on the database for its limit. About once a second, each process takes
 the hits it let through from one bucket per identity in ``rate_buckets``, refilled at the
-same rate, in one statement; where that shared bucket has run dry, the process refuses the
-identity until it has refilled. N processes behind a load balancer therefore allow one
-budget, not N: a client can overshoot by what the processes let through in one interval,
-and pays it back by waiting longer.
+same rate; where that shared bucket has run dry, the process refuses the identity until it
+has refilled. N processes behind a load balancer therefore allow one budget, not N: a client
+can overshoot by what the processes let through in one interval, and pays it back by waiting
+longer.
 
-The statement's rows are sorted, so two processes sharing at once lock them in the same
-order (no deadlock on PostgreSQL). Identities are stored as HMACs under the secret key:
-the table names no IP address or email. Full buckets (untouched for five minutes) are
-deleted on the way.
+- Time is the database's (``now()``), so processes whose clocks disagree refill alike.
+- Rows are written sorted, in statements of at most ``CHUNK`` rows (PostgreSQL takes at most
+  65,535 parameters), in one transaction: two processes sharing at once lock them in the
+  same order, so neither waits on the other in a cycle. Full buckets are deleted in a
+  transaction of their own that skips rows another process holds.
+- Identities are HMACs under the secret key: the table names no IP address or email. During
+  a rolling key rotation old and new processes count one client apart, for the rollout.
+- When the database does not answer, the hits taken go back to be shared next time, each
+  process keeps its own limits meanwhile, and the failure is logged once, not every second.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -23,7 +29,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, case, delete
+from sqlalchemy import Connection, Float, Table, case, delete, func, literal, select, tuple_
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bugline.db.engine import Writer
@@ -34,8 +41,16 @@ from bugline.workloop import Periodic
 log = logging.getLogger("bugline.ratelimit")
 
 BUCKETS = cast(Table, RateBucket.__table__)
+CHUNK = 1000  # rows per statement: 6 parameters each
 SWEEP_EVERY = 60.0  # seconds between deletions of full buckets
 FULL_AFTER = 300.0  # a bucket untouched this long is full again (every limit refills in 60 s)
+
+
+def database_now(dialect: str) -> Any:
+    """Seconds since the epoch by the database's clock, the one every process shares."""
+    if dialect == "postgresql":
+        return sql_cast(func.extract("epoch", func.now()), Float)
+    return (func.julianday("now") - literal(2440587.5)) * literal(86400.0)
 
 
 class SharedLimits(Periodic):
@@ -48,7 +63,7 @@ class SharedLimits(Periodic):
         secret: str,
         *,
         interval: float,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         scopes = [lim.scope for lim in limiters]
         if "" in scopes or len(set(scopes)) != len(scopes):
@@ -56,11 +71,26 @@ class SharedLimits(Periodic):
         self.writer = writer
         self.limiters = {lim.scope: lim for lim in limiters}
         self._key = hashlib.sha256(b"bugline rate limits\0" + secret.encode()).digest()
-        self.clock = clock
+        self.clock = clock  # when the next sweep is due; the buckets' time is the database's
         self._next_sweep = 0.0
         for lim in limiters:
             lim.shared = interval > 0
         super().__init__(interval=interval, log=log)
+
+    async def run(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.share()
+            except Exception:
+                if not failing:
+                    log.exception("sharing rate limits failed; each process counts on its own until it works")
+                failing = True
+            else:
+                if failing:
+                    log.info("rate limits are shared again")
+                failing = False
 
     async def tick(self) -> None:
         await self.share()
@@ -68,11 +98,12 @@ class SharedLimits(Periodic):
     async def share(self) -> int:
         """Take every hit let through since the last share from the shared buckets, and refuse
         identities whose bucket ran dry; how many identities were shared."""
-        now = self.clock()
+        taken = {scope: lim.take_pending() for scope, lim in self.limiters.items()}
         rows: list[dict[str, Any]] = []
         names: dict[tuple[str, str], str] = {}
-        for scope, lim in self.limiters.items():
-            for identity, hits in lim.take_pending().items():
+        for scope, pending in taken.items():
+            lim = self.limiters[scope]
+            for identity, hits in pending.items():
                 hashed = self._hash(scope, identity)
                 names[(scope, hashed)] = identity
                 # A new row is a full bucket minus the hits; an old one is refilled, then
@@ -84,32 +115,35 @@ class SharedLimits(Periodic):
                         "tokens": lim.capacity - hits,
                         "capacity": lim.capacity,
                         "rate": lim.rate,
-                        "updated": now,
                     }
                 )
-        sweep = now >= self._next_sweep
-        if not rows and not sweep:
-            return 0
-        rows.sort(key=lambda r: (r["scope"], r["identity"]))
-        left = await self.writer.run(lambda conn: self._apply(conn, rows, now if sweep else None))
-        if sweep:
-            self._next_sweep = now + SWEEP_EVERY
-        for scope, hashed, tokens in left:
-            if tokens < 1:
-                lim = self.limiters[scope]
-                lim.block(names[(scope, hashed)], (1 - tokens) / lim.rate)
+        if rows:
+            rows.sort(key=lambda r: (r["scope"], r["identity"]))
+            try:
+                left = await self.writer.run(lambda conn: self._take(conn, rows))
+            except BaseException:
+                for scope, pending in taken.items():
+                    self.limiters[scope].give_back(pending)
+                raise
+            for scope, hashed, tokens in left:
+                if tokens < 1:
+                    lim = self.limiters[scope]
+                    lim.block(names[(scope, hashed)], (1 - tokens) / lim.rate)
+        if self.clock() >= self._next_sweep:
+            await self.writer.run(self._sweep)
+            self._next_sweep = self.clock() + SWEEP_EVERY
         return len(rows)
 
-    def _apply(
-        self, conn: Connection, rows: list[dict[str, Any]], sweep_at: float | None
-    ) -> list[tuple[str, str, float]]:
+    def _take(self, conn: Connection, rows: list[dict[str, Any]]) -> list[tuple[str, str, float]]:
+        table = BUCKETS
+        now = database_now(conn.dialect.name)
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         left: list[tuple[str, str, float]] = []
-        if rows:
-            table = BUCKETS
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            stmt = insert(table).values(rows)
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            stmt = insert(table).values([row | {"updated": now} for row in chunk])
             new = stmt.excluded
-            # Seconds since the last share; a process whose clock runs behind adds none.
+            # Seconds since the last share; never negative, whatever the rows say.
             elapsed = case((new.updated > table.c.updated, new.updated - table.c.updated), else_=0.0)
             refilled = table.c.tokens + elapsed * new.rate
             stmt = stmt.on_conflict_do_update(
@@ -123,10 +157,19 @@ class SharedLimits(Periodic):
                 },
             )
             result = conn.execute(stmt.returning(table.c.scope, table.c.identity, table.c.tokens))
-            left = [(r[0], r[1], float(r[2])) for r in result]
-        if sweep_at is not None:
-            conn.execute(delete(RateBucket).where(RateBucket.updated < sweep_at - FULL_AFTER))
+            left.extend((r[0], r[1], float(r[2])) for r in result)
         return left
+
+    @staticmethod
+    def _sweep(conn: Connection) -> None:
+        """Delete buckets untouched for FULL_AFTER seconds, skipping rows another process holds."""
+        table = BUCKETS
+        stale = (
+            select(table.c.scope, table.c.identity)
+            .where(table.c.updated < database_now(conn.dialect.name) - FULL_AFTER)
+            .with_for_update(skip_locked=True)
+        )
+        conn.execute(delete(table).where(tuple_(table.c.scope, table.c.identity).in_(stale)))
 
     def _hash(self, scope: str, identity: str) -> str:
         return hmac.new(self._key, f"{scope}\0{identity}".encode(), hashlib.sha256).hexdigest()

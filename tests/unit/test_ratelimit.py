@@ -60,3 +60,15 @@ def test_blocks_stay_bounded_under_many_identities() -> None:
     for i in range(200):
         limiter.block(f"live{i}", 60)
     assert len(limiter._blocked) <= 100
+
+
+def test_what_waits_to_be_shared_stays_bounded_and_can_be_given_back() -> None:
+    limiter = RateLimiter(60, clock=Clock(), max_keys=3)
+    limiter.shared = True
+    for identity in ("a", "b", "c", "d", "a"):
+        limiter.hit(identity)
+    taken = limiter.take_pending()
+    assert taken == {"a": 2, "b": 1, "c": 1}  # "d" came when the table was full
+    limiter.hit("b")
+    limiter.give_back(taken)  # the database did not answer: shared with the next ones
+    assert limiter.take_pending() == {"b": 2, "a": 2, "c": 1}
