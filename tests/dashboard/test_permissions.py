@@ -116,6 +116,7 @@ PAGES: dict[str, Rule] = {
     f"POST {P}/connectors/{{connector_id:str}}/enabled": LEAD,
     f"POST {P}/connectors/{{connector_id:str}}/remove": LEAD,
     f"POST {P}/connectors/{{connector_id:str}}/check": LEAD,
+    f"POST {P}/connectors/{{connector_id:str}}/test": LEAD,
     f"GET {P}/routing": AGENT,
     f"POST {P}/routing": LEAD,
     f"POST {P}/routing/dry-run": AGENT,  # trying rules changes nothing
@@ -163,6 +164,7 @@ API: dict[str, Rule] = {
     "PATCH /api/v1/projects/{project_id:str}/connectors/{connector_id:str}": LEAD,
     "DELETE /api/v1/projects/{project_id:str}/connectors/{connector_id:str}": LEAD,
     "POST /api/v1/projects/{project_id:str}/connectors/{connector_id:str}/check": LEAD,
+    "POST /api/v1/projects/{project_id:str}/connectors/{connector_id:str}/test": LEAD,
     "GET /api/v1/projects/{project_id:str}/routing": AGENT,
     "PUT /api/v1/projects/{project_id:str}/routing": LEAD,
     "POST /api/v1/projects/{project_id:str}/routing/dry-run": AGENT,

@@ -155,6 +155,7 @@ async def test_another_projects_connector_is_not_found_through_this_project(dash
         ("/enabled", {"enabled": "off"}),
         ("/remove", {"confirm": "yes"}),
         ("/check", {}),
+        ("/test", {}),
     ):
         url = f"{base(dash)}/connectors/{theirs.id}{path}"
         res = await (lead.get(url) if body is None else lead.post(url, body))
@@ -168,7 +169,7 @@ async def connectors_all(dash: Dash) -> list[ConnectorConfig]:
         return list((await s.execute(select(ConnectorConfig))).scalars())
 
 
-async def test_send_test_shows_the_real_outcome(dash: Dash) -> None:
+async def test_check_connection_shows_the_real_outcome(dash: Dash) -> None:
     lead = await dash.agent(role="lead")
     async with FakeReceiver() as receiver:
         await lead.post(
@@ -177,12 +178,35 @@ async def test_send_test_shows_the_real_outcome(dash: Dash) -> None:
         [row] = await connectors(dash)
         page = await lead.post(f"{base(dash)}/connectors/{row.id}/check", {})
         assert page.status_code == 200 and "the connection and credentials work" in page.text
+        assert "Check connection, hook:" in page.text
         assert receiver.received and receiver.received[-1]["type"] == "ping"
         receiver.script(Fault.status(401))
         page = await lead.post(f"{base(dash)}/connectors/{row.id}/check", {})
         assert page.status_code == 200 and "failed (HTTP 401)" in page.text
     agent = await dash.agent(role="agent")
     assert (await agent.post(f"{base(dash)}/connectors/{row.id}/check", {})).status_code == 403
+
+
+async def test_send_a_test_report_delivers_a_sample_report_and_links_to_it(dash: Dash) -> None:
+    lead = await dash.agent(role="lead")
+    async with FakeReceiver() as receiver:
+        await lead.post(f"{base(dash)}/connectors", hook_form(f"{receiver.url}/hook", name="hook"))
+        [row] = await connectors(dash)
+        page = await lead.post(f"{base(dash)}/connectors/{row.id}/test", {})
+        assert page.status_code == 200
+        assert "Send a test report, hook:" in page.text and "it arrived as T-1" in page.text
+        assert f'href="{receiver.url}/tickets/1"' in page.text  # the ticket, one click away
+        [sent] = receiver.reports()
+        report = sent["report"]
+        assert report["title"] == "Bugline test report: you can close this"
+        assert "No customer sent it" in report["description"]
+        assert report["reporter"]["email"] == ""  # no one to write back to
+        assert report["link"].endswith(f"/projects/{dash.bugline.project.id}/connectors")
+        receiver.script(Fault.status(401))
+        page = await lead.post(f"{base(dash)}/connectors/{row.id}/test", {})
+        assert page.status_code == 200 and "failed (HTTP 401)" in page.text
+    agent = await dash.agent(role="agent")
+    assert (await agent.post(f"{base(dash)}/connectors/{row.id}/test", {})).status_code == 403
 
 
 # ---- routing ---------------------------------------------------------------------------------

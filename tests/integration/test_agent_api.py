@@ -224,8 +224,31 @@ async def test_other_tenants_projects_and_connectors_are_invisible(bugline: Bugl
         f"/api/v1/projects/{bugline.project.id}/connectors/{their_id}", headers=auth(mine)
     )
     assert res.status_code == 404
+    for action in ("check", "test"):
+        res = await bugline.client.post(
+            f"/api/v1/projects/{bugline.project.id}/connectors/{their_id}/{action}", headers=auth(mine)
+        )
+        assert res.status_code == 404, action
     res = await bugline.client.get(f"/api/v1/projects/{other.id}/connectors", headers=auth(theirs))
     assert [c["id"] for c in res.json()["connectors"]] == [their_id]  # still there
+
+
+async def test_a_lead_sends_a_test_report_and_learns_where_it_landed(bugline: Bugline) -> None:
+    lead, agent = await token_for(bugline, "lead"), await token_for(bugline, "agent")
+    base = f"/api/v1/projects/{bugline.project.id}/connectors"
+    async with FakeReceiver() as receiver:
+        res = await bugline.client.post(base, json=hook(receiver.url), headers=auth(lead))
+        connector = res.json()["id"]
+        res = await bugline.client.post(f"{base}/{connector}/test", headers=auth(lead))
+        assert res.status_code == 200
+        assert res.json() == {"ok": True, "ticket": {"id": "T-1", "url": f"{receiver.url}/tickets/1"}}
+        [sent] = receiver.reports()
+        assert sent["report"]["title"].startswith("Bugline test report")
+        receiver.script(Fault.status(500))
+        res = await bugline.client.post(f"{base}/{connector}/test", headers=auth(lead))
+        assert res.json()["ok"] is False and res.json()["outcome"] == "retry" and res.json()["status"] == 500
+        assert (await bugline.client.post(f"{base}/{connector}/test", headers=auth(agent))).status_code == 403
+    assert await deliveries(bugline) == []  # a test report is not a report: nothing queued, nothing stored
 
 
 async def test_routing_rules_saved_with_errors_naming_the_key_and_dry_run(bugline: Bugline) -> None:

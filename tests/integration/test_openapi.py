@@ -162,6 +162,7 @@ async def test_agent_api_responses_match_the_document(bugline: Bugline) -> None:
     check(doc, one, "get", await c.get(f"{base}/connectors/hook", headers=agent))
     check(doc, one, "patch", await c.patch(f"{base}/connectors/hook", json={"enabled": False}, headers=lead))
     check(doc, one + "/check", "post", await c.post(f"{base}/connectors/hook/check", headers=lead))
+    check(doc, one + "/test", "post", await c.post(f"{base}/connectors/hook/test", headers=lead))
     r = "/api/v1/projects/{project_id}/routing"
     check(doc, r, "get", await c.get(f"{base}/routing", headers=agent))
     check(doc, r, "put", await c.put(f"{base}/routing", json={"rules": []}, headers=lead))

@@ -151,8 +151,8 @@ class Connector(ABC):
 
     @abstractmethod
     async def check(self) -> Result:
-        """Check the connection and credentials without creating anything (the "send test"
-        of the dashboard sends a real test report through ``deliver`` instead)."""
+        """Check the connection and credentials without creating anything ("Check connection";
+        "Send a test report" delivers ``connectors.sample`` through ``deliver`` instead)."""
 
 
 # ---- settings validation -----------------------------------------------------------------

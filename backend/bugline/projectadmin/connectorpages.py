@@ -1,18 +1,21 @@
 """A project's connectors: list (secrets masked as the agent API shows them), add (the kind's
 own settings, validated by ``connectors.configs`` like the API and CLI), edit, enable or
-disable, remove, and "send test": the connector's ``check`` against the real destination,
-its outcome shown on the page.
+disable, remove, "check connection" (the connector's ``check`` against the real destination:
+credentials and reachability, nothing created) and "send a test report" (a sample report
+through the connector's ``deliver``, as every real one goes: a real ticket or message), each
+outcome shown on the page.
 
     GET  /projects/{id}/connectors               list (agent)
     GET  /projects/{id}/connectors/new?kind=…    the kind's form (lead)
     POST /projects/{id}/connectors               add (lead)
     GET  /projects/{id}/connectors/{cid}         edit form (lead)
     POST /projects/{id}/connectors/{cid}         save (lead)
-    POST /projects/{id}/connectors/{cid}/enabled | /remove | /check   (lead)
+    POST /projects/{id}/connectors/{cid}/enabled | /remove | /check | /test   (lead)
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bugline.connectors import configs, registry
-from bugline.connectors.base import Delivered, InvalidSettings
+from bugline.connectors.base import Connector, Delivered, InvalidSettings, Result, Retry
+from bugline.connectors.sample import send_test_report, test_report
 from bugline.dashboard.auth import DashError
 from bugline.dashboard.sessions import Agent
 from bugline.dashboard.view import redirect
@@ -31,7 +35,8 @@ from bugline.projectadmin.problems import Problems, one
 from bugline.routes.edge import app_state
 
 NOTICES = {
-    "added": "The connector is added. Use “Send test” to check its credentials.",
+    "added": "The connector is added. “Check connection” tries its credentials; “Send a test report” "
+    "shows what a report looks like there.",
     "saved": "The connector is saved.",
     "enabled": "The connector is enabled: routing sends reports to it again.",
     "disabled": "The connector is disabled: routing skips it until it is enabled.",
@@ -237,29 +242,53 @@ async def remove(request: Request) -> Response:
 
 
 async def check(request: Request) -> Response:
-    """Send test: the connector's ``check`` (credentials and reachability; nothing is created)."""
+    """Check connection: the connector's ``check`` (credentials and reachability; nothing is created)."""
+
+    def said(_: Delivered) -> dict[str, str]:
+        return {"text": "it answered: the connection and credentials work"}
+
+    return await _try(request, "Check connection", lambda connector, _: connector.check(), said)
+
+
+async def test(request: Request) -> Response:
+    """Send a test report: a sample report through ``deliver``, a real ticket or message."""
+    public_url = app_state(request).settings.effective_public_url
+
+    def send(connector: Connector, project: Project) -> Awaitable[Result]:
+        link = f"{public_url}/projects/{project.id}/connectors"
+        return send_test_report(connector, test_report(project.name, link))
+
+    def said(done: Delivered) -> dict[str, str]:
+        ticket = done.ticket
+        link = ticket.url if ticket.url.startswith(("https://", "http://")) else ""  # a web link only
+        return {"text": "it arrived" + (f" as {ticket.remote_id}" if ticket.remote_id else ""), "url": link}
+
+    return await _try(request, "Send a test report", send, said)
+
+
+async def _try(
+    request: Request,
+    what: str,
+    act: Callable[[Connector, Project], Awaitable[Result]],
+    said: Callable[[Delivered], dict[str, str]],
+) -> Response:
+    """Run ``act`` on the connector as saved and show its outcome above the list."""
     agent, project, _ = await page.posted(request)
     connector = await _one(request, project)
     row = await page.read(request, lambda s: configs.find(s, project.id, connector["id"]))
     assert row is not None
     cls = registry.get(row.kind)
+    outcome: dict[str, Any] = {"id": row.id, "name": row.name, "what": what, "ok": False, "url": ""}
     try:
         config = cls.validate(row.config)
     except InvalidSettings as exc:  # saved by an older version with other rules: say so, do not crash
-        text = f"the saved settings no longer validate ({exc}); edit the connector"
-        return await _list_page(
-            request, agent, project, outcome={"id": row.id, "name": row.name, "ok": False, "text": text}
-        )
-    result = await cls(config, app_state(request).outbox.http).check()
+        outcome["text"] = f"the saved settings no longer validate ({exc}); edit the connector"
+        return await _list_page(request, agent, project, outcome=outcome)
+    result = await act(cls(config, app_state(request).outbox.http), project)
     if isinstance(result, Delivered):
-        outcome = {
-            "id": row.id,
-            "name": row.name,
-            "ok": True,
-            "text": "it answered: the connection and credentials work",
-        }
+        outcome |= {"ok": True, **said(result)}
     else:
-        kind = "will be retried" if type(result).__name__ == "Retry" else "failed"
+        kind = "will be retried" if isinstance(result, Retry) else "failed"
         status = f" (HTTP {result.status})" if result.status else ""
-        outcome = {"id": row.id, "name": row.name, "ok": False, "text": f"{kind}{status}: {result.reason}"}
+        outcome["text"] = f"{kind}{status}: {result.reason}"
     return await _list_page(request, agent, project, outcome=outcome)

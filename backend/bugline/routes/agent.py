@@ -24,7 +24,8 @@ from bugline.agentops.actor import Actor
 from bugline.agentops.errors import OpError
 from bugline.apitokens import Caller, authenticate
 from bugline.connectors import configs, registry
-from bugline.connectors.base import Delivered
+from bugline.connectors.base import Connector, Delivered, Result
+from bugline.connectors.sample import send_test_report, test_report
 from bugline.db.models import Project, Report, utcnow
 from bugline.errors import ApiError
 from bugline.outbox import queue
@@ -187,7 +188,7 @@ async def one_connector(request: Request) -> Response:
     return JSONResponse(shown)
 
 
-async def check_connector(request: Request) -> Response:
+async def _saved_connector(request: Request) -> tuple[Project, Connector]:
     _, project = await project_for(request, "lead")
     ref = request.path_params["connector_id"]
     async with app_state(request).readers() as session:
@@ -195,7 +196,25 @@ async def check_connector(request: Request) -> Response:
     if row is None:
         raise ApiError(404, "not_found", f"project has no connector {ref!r}")
     cls = registry.get(row.kind)
-    result = await cls(cls.validate(row.config), app_state(request).outbox.http).check()
+    return project, cls(cls.validate(row.config), app_state(request).outbox.http)
+
+
+async def check_connector(request: Request) -> Response:
+    _, connector = await _saved_connector(request)
+    return _outcome(await connector.check())
+
+
+async def test_connector(request: Request) -> Response:
+    """A sample report through the connector's ``deliver``: a real ticket or message."""
+    project, connector = await _saved_connector(request)
+    link = f"{app_state(request).settings.effective_public_url}/projects/{project.id}/connectors"
+    result = await send_test_report(connector, test_report(project.name, link))
+    if isinstance(result, Delivered):
+        return JSONResponse({"ok": True, "ticket": {"id": result.ticket.remote_id, "url": result.ticket.url}})
+    return _outcome(result)
+
+
+def _outcome(result: Result) -> JSONResponse:
     if isinstance(result, Delivered):
         return JSONResponse({"ok": True})
     return JSONResponse(
@@ -361,6 +380,11 @@ routes = [
     Route(
         "/api/v1/projects/{project_id:str}/connectors/{connector_id:str}/check",
         check_connector,
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/projects/{project_id:str}/connectors/{connector_id:str}/test",
+        test_connector,
         methods=["POST"],
     ),
     Route("/api/v1/projects/{project_id:str}/routing", routing, methods=["GET", "PUT"]),

@@ -95,6 +95,15 @@ def operations(errors: Any) -> dict[str, Any]:
                 "responses": {"200": _json("Outcome", "CheckResult"), **errors("401", "403", "404", "429")},
             }
         },
+        "/api/v1/projects/{project_id}/connectors/{connector_id}/test": {
+            "post": {
+                "summary": "Send a test report through the connector: a real ticket or message, marked as a "
+                "test (lead)",
+                "security": SECURITY,
+                "parameters": connector,
+                "responses": {"200": _json("Outcome", "TestResult"), **errors("401", "403", "404", "429")},
+            }
+        },
         "/api/v1/projects/{project_id}/routing": {
             "get": {
                 "summary": "The project's routing rules, the effective list, and warnings",
@@ -216,6 +225,21 @@ def response_schemas() -> dict[str, Any]:
             "required": ["ok"],
             "properties": {
                 "ok": {"type": "boolean"},
+                "outcome": {"enum": ["retry", "failed"]},
+                "reason": s,
+                "status": {"type": ["integer", "null"]},
+            },
+        },
+        "TestResult": {
+            "type": "object",
+            "required": ["ok"],
+            "properties": {
+                "ok": {"type": "boolean"},
+                "ticket": {
+                    "type": "object",
+                    "required": ["id", "url"],
+                    "properties": {"id": s, "url": s},
+                },
                 "outcome": {"enum": ["retry", "failed"]},
                 "reason": s,
                 "status": {"type": ["integer", "null"]},

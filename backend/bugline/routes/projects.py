@@ -37,6 +37,7 @@ routes: list[BaseRoute] = [
     Route(f"{P}/connectors/{{connector_id:str}}/enabled", connectorpages.enabled, methods=POST),
     Route(f"{P}/connectors/{{connector_id:str}}/remove", connectorpages.remove, methods=POST),
     Route(f"{P}/connectors/{{connector_id:str}}/check", connectorpages.check, methods=POST),
+    Route(f"{P}/connectors/{{connector_id:str}}/test", connectorpages.test, methods=POST),
     Route(f"{P}/routing", routingpages.show, methods=GET),
     Route(f"{P}/routing", routingpages.save, methods=POST),
     Route(f"{P}/routing/dry-run", routingpages.dry_run, methods=POST),
