@@ -28,7 +28,7 @@ STEPS = "1. Add an item to the cart\n2. Open the checkout\n3. Click Pay"
 TIMEOUT = 30.0  # seconds a person waits on the page for the vendor's answer
 
 
-def test_report(project: str, link: str, now: datetime | None = None) -> ReportDocument:
+def sample_report(project: str, link: str, now: datetime | None = None) -> ReportDocument:
     return ReportDocument(
         report_id=f"test-{uuid.uuid4().hex[:12]}",
         number=0,

@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Connector, Delivered, InvalidSettings, Result, Retry
-from bugline.connectors.sample import send_test_report, test_report
+from bugline.connectors.sample import sample_report, send_test_report
 from bugline.dashboard.auth import DashError
 from bugline.dashboard.sessions import Agent
 from bugline.dashboard.view import redirect
@@ -256,7 +256,7 @@ async def test(request: Request) -> Response:
 
     def send(connector: Connector, project: Project) -> Awaitable[Result]:
         link = f"{public_url}/projects/{project.id}/connectors"
-        return send_test_report(connector, test_report(project.name, link))
+        return send_test_report(connector, sample_report(project.name, link))
 
     def said(done: Delivered) -> dict[str, str]:
         ticket = done.ticket

@@ -25,7 +25,7 @@ from bugline.agentops.errors import OpError
 from bugline.apitokens import Caller, authenticate
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Connector, Delivered, Result
-from bugline.connectors.sample import send_test_report, test_report
+from bugline.connectors.sample import sample_report, send_test_report
 from bugline.db.models import Project, Report, utcnow
 from bugline.errors import ApiError
 from bugline.outbox import queue
@@ -208,7 +208,7 @@ async def test_connector(request: Request) -> Response:
     """A sample report through the connector's ``deliver``: a real ticket or message."""
     project, connector = await _saved_connector(request)
     link = f"{app_state(request).settings.effective_public_url}/projects/{project.id}/connectors"
-    result = await send_test_report(connector, test_report(project.name, link))
+    result = await send_test_report(connector, sample_report(project.name, link))
     if isinstance(result, Delivered):
         return JSONResponse({"ok": True, "ticket": {"id": result.ticket.remote_id, "url": result.ticket.url}})
     return _outcome(result)
