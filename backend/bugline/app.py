@@ -167,6 +167,9 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         # a password cannot be guessed from one address nor one account from many addresses.
         RateLimiter(10, scope="login_ip"),
         RateLimiter(5, scope="login_email"),
+        # Each try of a connector reaches its vendor (a test report is a real ticket or mail):
+        # a few a minute per connector, whoever asks.
+        RateLimiter(4, scope="connector_try"),
     )
     state = AppState(
         settings=settings,
@@ -181,6 +184,7 @@ def create_app(settings: Settings, *, store: MediaStore | None = None) -> Starle
         failed_auth=limiters[2],
         login_ip=limiters[3],
         login_email=limiters[4],
+        connector_tries=limiters[5],
         limits=SharedLimits(
             writer, limiters, settings.secret_key, interval=settings.rate_limit_share_seconds
         ),

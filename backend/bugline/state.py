@@ -40,6 +40,7 @@ class AppState:
     failed_auth: RateLimiter  # wrong API tokens per client IP
     login_ip: RateLimiter  # dashboard sign-in attempts per client IP
     login_email: RateLimiter  # failed sign-ins per email address
+    connector_tries: RateLimiter  # "Check connection" and "Send a test report" per connector
     limits: SharedLimits  # every limiter above, shared with the other server processes
     projects: ProjectCache = field(default_factory=ProjectCache)
 

@@ -205,6 +205,18 @@ async def test_send_a_test_report_delivers_a_sample_report_and_links_to_it(dash:
         receiver.script(Fault.status(401))
         page = await lead.post(f"{base(dash)}/connectors/{row.id}/test", {})
         assert page.status_code == 200 and "failed (HTTP 401)" in page.text
+        # A ticket link that is not a web link is not made a link.
+        receiver.script(Fault.status(200, body={"id": "T-9", "url": "javascript:alert(1)"}))
+        page = await lead.post(f"{base(dash)}/connectors/{row.id}/test", {})
+        assert "it arrived" in page.text and "javascript:" not in page.text
+        # A vendor answer the connector cannot read is an outcome on the page, not a 500.
+        receiver.script(Fault.status(200, headers={"Content-Encoding": "gzip"}, body=b"not gzip at all"))
+        page = await lead.post(f"{base(dash)}/connectors/{row.id}/test", {})
+        assert page.status_code == 200 and "did not work this time" in page.text
+        # Each try reaches the vendor: a few a minute per connector, then 429 with the wait.
+        page = await lead.post(f"{base(dash)}/connectors/{row.id}/check", {})
+        assert page.status_code == 429 and "tried too often" in page.text
+        assert int(page.headers["retry-after"]) >= 1
     agent = await dash.agent(role="agent")
     assert (await agent.post(f"{base(dash)}/connectors/{row.id}/test", {})).status_code == 403
 

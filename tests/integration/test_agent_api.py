@@ -248,6 +248,11 @@ async def test_a_lead_sends_a_test_report_and_learns_where_it_landed(bugline: Bu
         res = await bugline.client.post(f"{base}/{connector}/test", headers=auth(lead))
         assert res.json()["ok"] is False and res.json()["outcome"] == "retry" and res.json()["status"] == 500
         assert (await bugline.client.post(f"{base}/{connector}/test", headers=auth(agent))).status_code == 403
+        for _ in range(2):  # four tries a minute per connector, check and test together
+            assert (await bugline.client.post(f"{base}/{connector}/check", headers=auth(lead))).status_code == 200
+        res = await bugline.client.post(f"{base}/{connector}/test", headers=auth(lead))
+        assert res.status_code == 429 and res.json()["error"]["code"] == "rate_limited"
+        assert int(res.headers["retry-after"]) >= 1
     assert await deliveries(bugline) == []  # a test report is not a report: nothing queued, nothing stored
 
 

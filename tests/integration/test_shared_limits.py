@@ -197,5 +197,5 @@ async def test_the_app_starts_sharing_with_its_lifespan(db_url: str, tmp_path: P
 async def test_every_limit_of_the_app_is_shared(db_url: str, tmp_path: Path) -> None:
     async for a, _ in two_pods(db_url, tmp_path):
         limits = a.app.state.bugline.limits
-        assert set(limits.limiters) == {"key", "ip", "failed_auth", "login_ip", "login_email"}
+        assert set(limits.limiters) == {"key", "ip", "failed_auth", "login_ip", "login_email", "connector_try"}
         assert all(lim.shared for lim in limits.limiters.values())

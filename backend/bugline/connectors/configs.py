@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bugline.connectors import registry
-from bugline.connectors.base import InvalidSettings, mask
+from bugline.connectors.base import Connector, InvalidSettings, mask
 from bugline.db.models import ConnectorConfig, utcnow
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -97,6 +98,13 @@ def add(
     s.add(row)
     s.flush()
     return row
+
+
+def instance(row: ConnectorConfig, http: httpx.AsyncClient) -> Connector:
+    """The saved connector, ready to call; InvalidSettings when its settings no longer pass
+    the kind's checks (saved by an older version with other rules)."""
+    cls = registry.get(row.kind)
+    return cls(cls.validate(row.config), http)
 
 
 def find(s: Session, project_id: str, ref: str) -> ConnectorConfig | None:

@@ -2,14 +2,17 @@
 every real report takes, so the team sees in their helpdesk, tracker or channel what a
 Bugline ticket will look like, and that it arrives. It says it is a test in its title and
 first line, carries every part a ticket shows (the checklist, severity with reasons,
-environment, console, failed requests), and no one's personal data: no reporter email, so
-a helpdesk that writes to requesters has no one to write to, and no files.
+environment, console, failed requests), and no one's personal data: no reporter email (a
+helpdesk that needs a requester gets the connector's own fallback address, the team's) and
+no files.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from bugline.connectors.base import Attempt, Connector, Result, Retry, Target
@@ -22,6 +25,8 @@ from bugline.connectors.document import (
     ReportDocument,
     Reporter,
 )
+
+log = logging.getLogger("bugline.connectors")
 
 TITLE = "Bugline test report: you can close this"
 STEPS = "1. Add an item to the cart\n2. Open the checkout\n3. Click Pay"
@@ -73,11 +78,22 @@ def sample_report(project: str, link: str, now: datetime | None = None) -> Repor
     )
 
 
+async def attempt(call: Awaitable[Result], kind: str) -> Result:
+    """A connector call a person waits for ("Check connection", "Send a test report"): at most
+    TIMEOUT seconds, and whatever it raises is an outcome to show, as the outbox treats it,
+    never a 500. (An email connector's SMTP talk runs in a thread, which a timeout cannot
+    stop: a slow server may still deliver the mail after the page said it did not.)"""
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            return await call
+    except TimeoutError:
+        return Retry(f"{kind}: no answer within {TIMEOUT:.0f} s")
+    except Exception as exc:  # a vendor's odd answer must not become our 500
+        log.warning("%s: %s while talking to it", kind, type(exc).__name__, exc_info=True)
+        return Retry(f"{kind}: {type(exc).__name__} while talking to it")
+
+
 async def send_test_report(connector: Connector, report: ReportDocument) -> Result:
     """Deliver ``report`` once, where routing sends nothing in particular (the connector's own
     defaults); no retries: the person who asked reads the outcome."""
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            return await connector.deliver(report, Target(), Attempt(key=report.report_id))
-    except TimeoutError:
-        return Retry(f"{connector.kind}: no answer within {TIMEOUT:.0f} s")
+    return await attempt(connector.deliver(report, Target(), Attempt(key=report.report_id)), connector.kind)

@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from bugline.connectors import configs, registry
 from bugline.connectors.base import Connector, Delivered, InvalidSettings, Result, Retry
-from bugline.connectors.sample import sample_report, send_test_report
+from bugline.connectors.sample import attempt, sample_report, send_test_report
 from bugline.dashboard.auth import DashError
 from bugline.dashboard.sessions import Agent
 from bugline.dashboard.view import redirect
@@ -32,6 +32,8 @@ from bugline.db.models import Project
 from bugline.projectadmin import page
 from bugline.projectadmin.connectorform import PREFIX, inputs, problems_of, read_settings
 from bugline.projectadmin.problems import Problems, one
+from bugline.ratelimit import retry_after_header
+from bugline.render.common import safe_url
 from bugline.routes.edge import app_state
 
 NOTICES = {
@@ -247,7 +249,7 @@ async def check(request: Request) -> Response:
     def said(_: Delivered) -> dict[str, str]:
         return {"text": "it answered: the connection and credentials work"}
 
-    return await _try(request, "Check connection", lambda connector, _: connector.check(), said)
+    return await _try(request, "Check connection", lambda c, _: attempt(c.check(), c.kind), said)
 
 
 async def test(request: Request) -> Response:
@@ -260,8 +262,8 @@ async def test(request: Request) -> Response:
 
     def said(done: Delivered) -> dict[str, str]:
         ticket = done.ticket
-        link = ticket.url if ticket.url.startswith(("https://", "http://")) else ""  # a web link only
-        return {"text": "it arrived" + (f" as {ticket.remote_id}" if ticket.remote_id else ""), "url": link}
+        where = f": {done.detail}" if done.detail else (f" as {ticket.remote_id}" if ticket.remote_id else "")
+        return {"text": "it arrived" + where, "url": safe_url(ticket.url) or ""}
 
     return await _try(request, "Send a test report", send, said)
 
@@ -269,26 +271,34 @@ async def test(request: Request) -> Response:
 async def _try(
     request: Request,
     what: str,
-    act: Callable[[Connector, Project], Awaitable[Result]],
+    act: Callable[[Connector, Project], Awaitable[Result]],  # through sample.attempt: never raises
     said: Callable[[Delivered], dict[str, str]],
 ) -> Response:
-    """Run ``act`` on the connector as saved and show its outcome above the list."""
+    """Run ``act`` on the connector as saved and show its outcome above the list. Each try
+    reaches the vendor (a test report makes a real ticket), so a connector takes a few a
+    minute (``AppState.connector_tries``), from any page or token."""
     agent, project, _ = await page.posted(request)
     connector = await _one(request, project)
+    state = app_state(request)
     row = await page.read(request, lambda s: configs.find(s, project.id, connector["id"]))
     assert row is not None
-    cls = registry.get(row.kind)
     outcome: dict[str, Any] = {"id": row.id, "name": row.name, "what": what, "ok": False, "url": ""}
+    wait = state.connector_tries.hit(row.id)
+    if wait:
+        outcome["text"] = f"tried too often; try again in {max(1, round(wait))} s"
+        refused = await _list_page(request, agent, project, status=429, outcome=outcome)
+        refused.headers.update(retry_after_header(wait))
+        return refused
     try:
-        config = cls.validate(row.config)
+        made = configs.instance(row, state.outbox.http)
     except InvalidSettings as exc:  # saved by an older version with other rules: say so, do not crash
         outcome["text"] = f"the saved settings no longer validate ({exc}); edit the connector"
         return await _list_page(request, agent, project, outcome=outcome)
-    result = await act(cls(config, app_state(request).outbox.http), project)
+    result = await act(made, project)
     if isinstance(result, Delivered):
         outcome |= {"ok": True, **said(result)}
     else:
-        kind = "will be retried" if isinstance(result, Retry) else "failed"
+        kind = "did not work this time (try again later)" if isinstance(result, Retry) else "failed"
         status = f" (HTTP {result.status})" if result.status else ""
         outcome["text"] = f"{kind}{status}: {result.reason}"
     return await _list_page(request, agent, project, outcome=outcome)

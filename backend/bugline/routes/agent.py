@@ -24,12 +24,13 @@ from bugline.agentops.actor import Actor
 from bugline.agentops.errors import OpError
 from bugline.apitokens import Caller, authenticate
 from bugline.connectors import configs, registry
-from bugline.connectors.base import Connector, Delivered, Result
-from bugline.connectors.sample import sample_report, send_test_report
+from bugline.connectors.base import Connector, Delivered, InvalidSettings, Result
+from bugline.connectors.sample import attempt, sample_report, send_test_report
 from bugline.db.models import Project, Report, utcnow
 from bugline.errors import ApiError
 from bugline.outbox import queue
 from bugline.outbox.plan import Subject, connectors_of, facts_of, plan_for
+from bugline.ratelimit import retry_after_header
 from bugline.routes.edge import app_state, client_ip, ip_identity, json_body
 from bugline.routing import Facts, RoutingError, RoutingSettings, explain, lint, load_rules
 
@@ -189,19 +190,32 @@ async def one_connector(request: Request) -> Response:
 
 
 async def _saved_connector(request: Request) -> tuple[Project, Connector]:
+    """The connector to try, as saved; each try reaches the vendor, so a few a minute each."""
     _, project = await project_for(request, "lead")
     ref = request.path_params["connector_id"]
-    async with app_state(request).readers() as session:
+    state = app_state(request)
+    async with state.readers() as session:
         row = await session.run_sync(lambda s: configs.find(s, project.id, ref))
     if row is None:
         raise ApiError(404, "not_found", f"project has no connector {ref!r}")
-    cls = registry.get(row.kind)
-    return project, cls(cls.validate(row.config), app_state(request).outbox.http)
+    wait = state.connector_tries.hit(row.id)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"this connector was tried too often; try again in {max(1, round(wait))} s",
+            headers=retry_after_header(wait),
+        )
+    try:
+        return project, configs.instance(row, state.outbox.http)
+    except InvalidSettings as exc:
+        why = f"the saved settings no longer validate ({exc}); update the connector"
+        raise ApiError(409, "invalid_saved_settings", why) from None
 
 
 async def check_connector(request: Request) -> Response:
     _, connector = await _saved_connector(request)
-    return _outcome(await connector.check())
+    return _outcome(await attempt(connector.check(), connector.kind))
 
 
 async def test_connector(request: Request) -> Response:
