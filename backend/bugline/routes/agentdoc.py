@@ -92,7 +92,10 @@ def operations(errors: Any) -> dict[str, Any]:
                 "summary": "Check the connection and credentials without creating anything (lead)",
                 "security": SECURITY,
                 "parameters": connector,
-                "responses": {"200": _json("Outcome", "CheckResult"), **errors("401", "403", "404", "409", "429")},
+                "responses": {
+                    "200": _json("Outcome", "CheckResult"),
+                    **errors("401", "403", "404", "409", "429"),
+                },
             }
         },
         "/api/v1/projects/{project_id}/connectors/{connector_id}/test": {
@@ -101,7 +104,10 @@ def operations(errors: Any) -> dict[str, Any]:
                 "test (lead)",
                 "security": SECURITY,
                 "parameters": connector,
-                "responses": {"200": _json("Outcome", "TestResult"), **errors("401", "403", "404", "409", "429")},
+                "responses": {
+                    "200": _json("Outcome", "TestResult"),
+                    **errors("401", "403", "404", "409", "429"),
+                },
             }
         },
         "/api/v1/projects/{project_id}/routing": {
