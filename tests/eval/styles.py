@@ -5,7 +5,9 @@ labels come from, had nine (Hibernate's Jira and WordPress-Android's GitHub issu
 two missing), and customers' trackers come in more styles still. ``tests/eval/probes/`` holds
 invented reports in those styles (Jira wiki markup, GitHub and GitLab issue templates filled,
 half filled or left as they came, Trac, Launchpad, mailing lists, logcat pastes, test cases
-and code as the reproducer), written for this project, with labels we gave them following the
+and code as the reproducer) and customers' own emails and widget texts (labelled for every
+fact: how often, who else, the message, the device, which no data set labels), written for
+this project, with labels we gave them following the
 coding the data sets' annotators used. They are probes, not a benchmark: the labels are ours,
 and the rules were changed after reading the engine's misses on them (commits of 2026-11-24).
 What they are good for is catching a change that breaks a style no data set has.
@@ -36,6 +38,30 @@ def build_inputs(shared: Path) -> list[dict[str, Any]]:
     return [{"id": r["id"], "title": r["title"], "description": r["description"]} for r in _rows()]
 
 
+def _every_fact(rows: list[dict[str, Any]], verdicts: dict[str, dict[str, Any]]) -> list[str]:
+    """Reports labelled for every fact `bugline triage` lists (the customers' probe)."""
+    if not rows:
+        return []
+    facts = [f for f in rows[0]["labels"] if f != "trying_to_do"]  # the command lists the others
+    lines = [
+        "",
+        f"Customers' own words ({len(rows)} reports labelled for every fact): agreement per fact, "
+        "and which way the engine errs.",
+        "",
+        "| fact | labelled present | agree | found missing, was there | found, was not there |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for fact in facts:
+        there = [bool(r["labels"][fact]) for r in rows]
+        found = [fact not in verdicts[r["id"]]["completeness"]["missing"] for r in rows]
+        pairs = list(zip(there, found, strict=True))
+        lines.append(
+            f"| {fact} | {sum(there)} | {sum(t == f for t, f in pairs)} | "
+            f"{sum(t and not f for t, f in pairs)} | {sum(f and not t for t, f in pairs)} |"
+        )
+    return lines
+
+
 def report(shared: Path, verdicts: dict[str, dict[str, Any]]) -> str:
     rows = _rows()
     by_style: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -63,6 +89,7 @@ def report(shared: Path, verdicts: dict[str, dict[str, Any]]) -> str:
         totals[1] += agree[1]
         lines.append(f"| {style} | {len(group)} | {agree[0]} | {agree[1]} |")
     lines.append(f"| **all** | {len(rows)} | {totals[0]} | {totals[1]} |")
+    lines += _every_fact([r for r in rows if "labels" in r], verdicts)
     text = "\n".join(lines) + "\n"
     print(text)
     return text

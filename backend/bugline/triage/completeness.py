@@ -668,7 +668,9 @@ def _frequency(report: TriageInput, read: _Read, rules: CompletenessRules) -> Fi
 def _affected(report: TriageInput, read: _Read, rules: CompletenessRules) -> Finding:
     if report.people_affected and report.people_affected != "unknown":
         return Finding("affected", True, "field")
-    if _any((read.joined,), rules.patterns["affected"]):
+    pattern = rules.patterns["affected"]
+    said = (s for s in read.lowered if not s.rstrip().endswith("?"))  # "Just me or everyone?" asks
+    if pattern.search(read.joined) and any(pattern.search(s) for s in said):
         return Finding("affected", True, "text")
     return Finding("affected", False, "none")
 

@@ -474,6 +474,33 @@ def test_what_the_tracker_readings_leave_alone(description: str, fact: str, held
     assert present(check(title="It breaks", description=description), fact) is held
 
 
+@pytest.mark.parametrize(
+    "fact, text, held",
+    [
+        # how often, the way customers say it
+        ("frequency", "It's been like this since Monday, the invoices page is empty.", True),
+        ("frequency", "Third time this week the order list is empty.", True),
+        ("frequency", "I keep getting logged out of the booking page.", True),
+        ("frequency", "Seit dem Update ist die Rechnungsliste leer.", True),
+        ("frequency", "L'export plante une fois sur deux.", True),
+        # what happened, without a failure word
+        ("actual", "I press Book and the page just sits there.", True),
+        ("actual", "After I pay it sends me back to the start page.", True),
+        # a message quoted without quote marks
+        ("error_text", "A red box pops up saying Payment method declined.", True),
+        ("error_text", "Then it said: Your session has expired. I logged in again.", True),
+        # who else, in the customer's own nouns; a question says nothing
+        ("affected", "Our patients cannot book appointments anymore.", True),
+        ("affected", "Bookings fail. Is it just me or everyone?", False),
+        # what they were doing
+        ("trying_to_do", "I'm uploading the photos for the newsletter and the page freezes.", True),
+        ("trying_to_do", "I'm writing because the newsletter page freezes.", False),
+    ],
+)
+def test_facts_in_customers_words(fact: str, text: str, held: bool) -> None:
+    assert present(check(title="Problem", description=text), fact) is held
+
+
 def test_a_bold_question_ends_the_answer_before_it() -> None:
     result = check(
         title="Export is empty",
