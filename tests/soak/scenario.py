@@ -235,16 +235,28 @@ async def run_faults(
         await asyncio.to_thread(weed.start)
         w.note = f"stopped {plan.s3_outage[1]:g} s, back in {time.monotonic() - started:.1f} s more"
 
+    async def met(kind: str, since: float, at_least: float) -> float:
+        """Keep a fault up ``at_least`` seconds and, up to three times that, until a delivery
+        met it: an S3 outage just before can hold every delivery back for a while (finalize
+        waits on S3), and a fault no request met proves nothing. The seconds it lasted."""
+        await asyncio.sleep(at_least)
+        deadline = since + 3 * at_least
+        while time.monotonic() < deadline and not any(
+            (r.fault or "").startswith(kind) and r.at >= since for r in receiver.requests
+        ):
+            await asyncio.sleep(0.25)
+        return time.monotonic() - since
+
     async def helpdesk(w: FaultWindow) -> None:
         receiver.fail_with = (Fault.status(500),)
         receiver.fail_rate = 1.0
-        await asyncio.sleep(plan.helpdesk[1])
+        errors = await met("status 500", time.monotonic(), plan.helpdesk[1])
         # Half the hung requests are processed first and only the answer is lost: the retry then
         # re-sends a delivery the receiver already has (de-duplicated on its id).
         receiver.fail_with = (Fault.hang(plan.hang_seconds), Fault.hang(plan.hang_seconds, process=True))
-        await asyncio.sleep(plan.helpdesk[2])
+        hangs = await met("hang", time.monotonic(), plan.helpdesk[2])
         receiver.fail_rate = 0.0
-        w.note = f"500 for {plan.helpdesk[1]:g} s, then hanging {plan.hang_seconds:g} s per request for {plan.helpdesk[2]:g} s"
+        w.note = f"500 for {errors:.0f} s, then hanging {plan.hang_seconds:g} s per request for {hangs:.0f} s"
 
     def kill_worker(w: FaultWindow) -> Any:
         victim = fleet.running("worker")[0]
