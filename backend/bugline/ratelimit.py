@@ -56,8 +56,8 @@ class RateLimiter:
             bucket.updated = now
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            if self.shared and (identity in self._pending or len(self._pending) < self.max_keys):
-                self._pending[identity] = self._pending.get(identity, 0) + 1
+            if self.shared:
+                self._count(identity, 1)
             return 0.0
         return (1 - bucket.tokens) / self.rate
 
@@ -80,8 +80,12 @@ class RateLimiter:
     def give_back(self, pending: dict[str, int]) -> None:
         """Hits taken but not shared (the database did not answer): shared with the next ones."""
         for identity, hits in pending.items():
-            if identity in self._pending or len(self._pending) < self.max_keys:
-                self._pending[identity] = self._pending.get(identity, 0) + hits
+            self._count(identity, hits)
+
+    def _count(self, identity: str, hits: int) -> None:
+        """Hits waiting to be shared; a full table takes no new identity (memory stays bounded)."""
+        if identity in self._pending or len(self._pending) < self.max_keys:
+            self._pending[identity] = self._pending.get(identity, 0) + hits
 
     def block(self, identity: str, seconds: float) -> None:
         """Refuse ``identity`` for ``seconds``: the processes together have used its budget."""
