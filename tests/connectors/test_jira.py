@@ -175,7 +175,7 @@ async def test_a_file_that_cannot_be_attached_never_turns_the_delivery_into_a_re
     jira: FakeJira, fault: Fault
 ) -> None:
     """The issue exists once Jira answered the create: a retry would make a second one."""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as http:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(1.5)) as http:
         jira.script(fault.on("POST", ATTACH))
         result = await deliver(jira, http)
     assert isinstance(result, Delivered), result
@@ -275,7 +275,7 @@ async def test_lost_create_answer_leaves_issues_findable_by_the_delivery_label(j
     """Jira has no idempotency key and the spec subset no search: the known gap, kept
     visible. Both issues carry the delivery's label and the retry's result says so."""
     jira.script(Fault.hang(3, process=True).on("POST", CREATE))
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as http:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(2.0)) as http:
         first = await deliver(jira, http, media=())
         second = await deliver(jira, http, number=2, media=())
     assert isinstance(first, Retry)
@@ -311,7 +311,7 @@ async def test_update_is_attached_to_the_issue(jira: FakeJira, http: httpx.Async
 
 
 async def test_retried_update_is_not_attached_twice(jira: FakeJira) -> None:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as http:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(2.0)) as http:
         created = await deliver(jira, http, media=())
         assert isinstance(created, Delivered)
         jira.script(Fault.hang(3, process=True).on("POST", ATTACH))
