@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -139,9 +140,14 @@ def wiki_to_markdown(text: str) -> str:
     """Jira wiki markup as the markdown the rest reads: headings ("h3. Steps to reproduce"),
     bold labels ("*Expected:*"), "#" numbered lists, {code} / {noformat} blocks and {{mono}}.
     Text without that markup, and whatever is inside markdown fences, comes back as it is."""
+    return _outside_fences(text, _wiki)
+
+
+def _outside_fences(text: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the text outside markdown fences; what is fenced stays as it is."""
     if "```" not in text and "~~~" not in text:
-        return _wiki_outside_fences(text)
-    return "".join(chunk if fenced else _wiki_outside_fences(chunk) for fenced, chunk in _fenced_chunks(text))
+        return change(text)
+    return "".join(chunk if fenced else change(chunk) for fenced, chunk in _fenced_chunks(text))
 
 
 def _fenced_chunks(text: str) -> list[tuple[bool, str]]:
@@ -165,7 +171,7 @@ def _fenced_chunks(text: str) -> list[tuple[bool, str]]:
     return chunks
 
 
-def _wiki_outside_fences(text: str) -> str:
+def _wiki(text: str) -> str:
     if "#" in text:  # lists first: the headings below become "#" lines too
         text = _WIKI_LIST_RUN.sub(_numbered, text)
     if "h" in text:
@@ -200,9 +206,7 @@ def without_guidance(text: str) -> str:
     ("(What actually happens)"), outside fences; the reporter's asides stay ("(see screenshot)")."""
     if "(" not in text:
         return text
-    if "```" not in text and "~~~" not in text:
-        return _GUIDANCE.sub(r"\1", text)
-    return "".join(chunk if fenced else _GUIDANCE.sub(r"\1", chunk) for fenced, chunk in _fenced_chunks(text))
+    return _outside_fences(text, lambda part: _GUIDANCE.sub(r"\1", part))
 
 
 def until_heading(text: str) -> str:
