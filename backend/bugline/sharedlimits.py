@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bugline.db.engine import Writer
 from bugline.db.models import RateBucket
 from bugline.ratelimit import RateLimiter
-from bugline.workloop import Periodic
+from bugline.workloop import Background
 
 log = logging.getLogger("bugline.ratelimit")
 
@@ -53,7 +53,10 @@ def database_now(dialect: str) -> Any:
     return (func.julianday("now") - literal(2440587.5)) * literal(86400.0)
 
 
-class SharedLimits(Periodic):
+class SharedLimits(Background):
+    """Not a ``Periodic``: its pass runs every second, so a failure is logged once per outage
+    (and its recovery), not once per pass."""
+
     name = "rate-limits"
 
     def __init__(
@@ -73,9 +76,14 @@ class SharedLimits(Periodic):
         self._key = hashlib.sha256(b"bugline rate limits\0" + secret.encode()).digest()
         self.clock = clock  # when the next sweep is due; the buckets' time is the database's
         self._next_sweep = 0.0
+        self.interval = interval
         for lim in limiters:
             lim.shared = interval > 0
-        super().__init__(interval=interval, log=log)
+        super().__init__()
+
+    def start(self) -> None:
+        if self.interval > 0:  # 0: every process keeps its own limits
+            super().start()
 
     async def run(self) -> None:
         failing = False
@@ -91,9 +99,6 @@ class SharedLimits(Periodic):
                 if failing:
                     log.info("rate limits are shared again")
                 failing = False
-
-    async def tick(self) -> None:
-        await self.share()
 
     async def share(self) -> int:
         """Take every hit let through since the last share from the shared buckets, and refuse
