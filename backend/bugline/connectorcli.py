@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bugline.connectors import configs, registry
+from bugline.connectors import configs
 from bugline.connectors.base import Delivered
 from bugline.db.engine import make_sync_engine
 from bugline.db.models import Project, Report, utcnow
@@ -67,12 +67,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"removed {row_or_none.name}")
                 return 0
             row = row_or_none
-        # check: outside the transaction, it waits on the vendor
-        cls = registry.get(row.kind)
 
+        # check: outside the transaction, it waits on the vendor
         async def check() -> str:
             async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)) as http:
-                result = await cls(cls.validate(row.config), http).check()
+                result = await configs.instance(row, http).check()
             return (
                 "ok" if isinstance(result, Delivered) else f"{type(result).__name__.lower()}: {result.reason}"
             )

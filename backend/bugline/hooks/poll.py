@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import Connection, Table, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bugline.connectors import registry
+from bugline.connectors import configs
 from bugline.connectors.base import InvalidSettings
 from bugline.connectors.base import Ticket as TicketRef
 from bugline.db.engine import Writer
@@ -84,9 +84,8 @@ async def _one(
     writer: Writer, http: httpx.AsyncClient, ticket: Ticket, c: ConnectorConfig, now: datetime
 ) -> str:
     states, names, initial = POLLED[c.kind]
-    cls = registry.get(c.kind)
     try:
-        connector = cls(cls.validate(c.config), http)
+        connector = configs.instance(c, http)
     except InvalidSettings:
         return "unreadable"
     fetch: Callable[..., Any] | None = getattr(connector, "fetch_status", None)
@@ -112,7 +111,7 @@ async def _one(
         if to is None:
             return 0
         event = Event(remote_id=ticket.remote_id or "", state=names.get(code, status), to=to, keys=())
-        source = lifecycle.Source("connector", c.name, via=f"{cls.title} poll")
+        source = lifecycle.Source("connector", c.name, via=f"{connector.title} poll")
         return len(apply.move(conn, lifecycle.group_reports(conn, ticket), event, source, now))
 
     await writer.run(write)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bugline.connectors import registry
+from bugline.connectors import configs
 from bugline.connectors.base import (
     Attempt,
     Connector,
@@ -163,7 +163,7 @@ async def process(ctx: Context, delivery_id: str) -> str:
     if not c.enabled:
         return await _record(ctx, plan, Failed(f"connector {c.name!r} is disabled"))
     try:
-        connector = registry.get(c.kind)(registry.get(c.kind).validate(c.config), ctx.http)
+        connector = configs.instance(c, ctx.http)
     except (KeyError, InvalidSettings) as exc:
         return await _record(ctx, plan, Failed(f"connector {c.name!r} settings: {exc}"))
     async with ctx.readers() as session:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bugline.connectors import registry
+from bugline.connectors import configs
 from bugline.connectors.base import InvalidSettings
 from bugline.connectors.base import Ticket as RemoteTicket
 from bugline.db.models import ConnectorConfig, utcnow
@@ -86,9 +86,8 @@ async def _confirmed(state: AppState, row: ConnectorConfig, vendor: Vendor, even
         )
     if not found:
         return Ignored("unknown ticket")
-    cls = registry.get(row.kind)
     try:
-        connector = cls(cls.validate(row.config), state.outbox.http)
+        connector = configs.instance(row, state.outbox.http)
     except InvalidSettings as exc:
         raise ApiError(503, "connector_settings", f"the connector's settings are invalid: {exc}") from None
     ticket = found[0]
