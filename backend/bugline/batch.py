@@ -26,12 +26,15 @@ from bugline.triage.rules import TriageRules, load_rules
 def verdict(report_id: Any, result: TriageResult) -> dict[str, Any]:
     """The output line for one report: the evaluation fields first, then the explanations."""
     c, s, k = result.completeness, result.severity, result.classification
+    unread = [f for f in c.unchecked if f in EVAL_FACTS]
     return {
         "id": report_id,
         "completeness": {
             "score": c.score,
             "missing": [f for f in c.missing if f in EVAL_FACTS],
             "questions": {f: q for f, q in c.questions.items() if f in EVAL_FACTS},
+            # Written in a language the rules do not read: these facts were not checked.
+            **({"unread_language": c.unread_language, "unchecked": unread} if c.unread_language else {}),
         },
         "severity": {"level": s.level, "score": round(s.score, 1), "reasons": list(s.reasons)},
         "kind": k.kind,

@@ -154,3 +154,26 @@ async def test_the_page_shows_every_part_of_the_report(dash: Dash) -> None:
     for name in ("edit", "severity", "status", "notes", "forward", "merge"):
         assert f"/reports/{created['id']}/{name}" in actions
     assert res.text.count(f'name="csrf" value="{alice.csrf}"') >= len(forms)
+
+
+async def test_a_report_triage_could_not_read_says_so_instead_of_missing(dash: Dash) -> None:
+    b = dash.bugline
+    res = await b.client.post(
+        "/api/v1/reports",
+        json={
+            "title": "No puedo pagar",
+            "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo "
+            "terminar la compra. Pasa siempre, a todos nuestros clientes.",
+        },
+        headers=headers(b),
+    )
+    assert res.status_code == 201, res.text
+    await b.triaged()
+    alice = await dash.agent()
+    page = await alice.get(f"/reports/{res.json()['id']}")
+    assert page.status_code == 200
+    text = Page(page.text).visible
+    assert "Written in Spanish, which triage does not read" in text
+    assert "the customer was not asked for them" in text
+    assert "Missing:" not in text and "Question for the customer" not in text
+    assert "not asked for facts: written in Spanish" in text  # the timeline's triage line

@@ -180,6 +180,30 @@ async def test_project_threshold_decides_what_needs_info(bugline: Bugline) -> No
     assert body["status"] == "received"  # this project takes every report as it comes
 
 
+SPANISH = {
+    "title": "No puedo pagar",
+    "description": "Cuando hago clic en Pagar en la página de pago aparece el error 'Pago rechazado'. "
+    "Esperaba que se procesara el pedido. Pasa siempre, a todos nuestros clientes.",
+}
+
+
+async def test_a_report_in_a_language_triage_does_not_read_is_not_sent_back(bugline: Bugline) -> None:
+    # Read with English rules it would score near 0 and go back with English questions for
+    # facts it holds; its English twin (VAGUE above) does go back.
+    body = await post(bugline, SPANISH)
+    assert body["status"] == "received"
+    assert body["triage"]["missing"] == [] and body["triage"]["questions"] == []
+    report = await stored(bugline, body["id"])
+    assert report.triage is not None
+    assert report.triage["completeness"]["unread_language"] == "es"
+    assert "steps_to_reproduce" in report.triage["completeness"]["unchecked"]
+    [triaged] = [e for e in await events(bugline, body["id"]) if e.kind == "triaged"]
+    assert triaged.data["unread_language"] == "es"
+    assert "expected" in triaged.data["unchecked"]
+    status = await bugline.client.get(f"/api/v1/status/{body['status_token']}", headers={"Origin": ORIGIN})
+    assert status.json()["status"] == "received" and not status.json().get("questions")
+
+
 async def test_report_with_files_is_triaged_at_finalize(bugline: Bugline) -> None:
     shot = png()
     body = await post(

@@ -55,6 +55,23 @@ def test_one_verdict_per_report_in_order(tmp_path: Path) -> None:
     assert feature["kind"] == "feature_request"
 
 
+def test_a_report_in_a_language_the_rules_do_not_read_says_so(tmp_path: Path) -> None:
+    spanish = {
+        "id": "es1",
+        "title": "No puedo pagar",
+        "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo terminar "
+        "la compra. Esperaba que se procesara el pedido. Pasa siempre, a todos nuestros clientes.",
+    }
+    out = tmp_path / "out.jsonl"
+    assert main(["triage", "--in", str(write(tmp_path / "in.jsonl", [spanish, REPORTS[0]])), "--out", str(out)]) == 0
+    foreign, english = (v["completeness"] for v in lines(out))
+    assert isinstance(foreign, dict) and isinstance(english, dict)
+    assert foreign["unread_language"] == "es" and foreign["missing"] == []
+    assert {"steps_to_reproduce", "expected"} <= set(foreign["unchecked"])
+    assert set(foreign["unchecked"]) <= EVAL_FACTS
+    assert "unread_language" not in english and "unchecked" not in english
+
+
 def test_a_bad_line_costs_only_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(

@@ -31,6 +31,7 @@ from bugline.db.models import (
     Ticket,
 )
 from bugline.storage.base import MediaStore
+from bugline.triage import language
 
 OTHER_REPORTS = 20
 GROUP_MEMBERS = 50
@@ -407,6 +408,10 @@ def build(s: Session, report: Report) -> dict[str, Any]:
         "categories": [str(c) for c in classification.get("categories") or []],
         "completeness": report.completeness,
         "missing": [str(m) for m in completeness.get("missing") or []],
+        "unread_language": language.name(str(completeness["unread_language"]))
+        if completeness.get("unread_language")
+        else "",
+        "unchecked": [str(m) for m in completeness.get("unchecked") or []],
         "created_at": iso(report.created_at),
         "updated_at": iso(report.updated_at),
         "triaged_at": iso(report.triaged_at),

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bugline.triage import language
+
 STATUS = {
     "awaiting_media": "awaiting files",
     "received": "received",
@@ -61,7 +63,10 @@ def describe(item: Mapping[str, Any]) -> str:
         return simple[kind]
     if kind == "triaged" or kind == "retriaged":
         verb = "Triaged" if kind == "triaged" else "Re-triaged"
-        return f"{verb}: {data.get('severity', '?')} severity, {data.get('completeness', '?')}% complete"
+        said = f"{verb}: {data.get('severity', '?')} severity, {data.get('completeness', '?')}% complete"
+        if data.get("unread_language"):
+            said += f"; not asked for facts: written in {language.name(str(data['unread_language']))}"
+        return said
     if kind == "status_changed":
         return f"Status {status(data.get('from'))} → {status(data.get('to', data.get('status')))}"
     if kind == "severity_changed":

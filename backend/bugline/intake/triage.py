@@ -194,8 +194,11 @@ async def look_up(readers: async_sessionmaker[AsyncSession], pending: Pending) -
 
 
 def needs_info(result: TriageResult, rules: TriageRules) -> bool:
-    """Only bug reports go back for facts: a feature request has no steps to reproduce."""
-    return result.classification.kind == "bug" and result.completeness.score < rules.completeness.threshold
+    """Only bug reports go back for facts: a feature request has no steps to reproduce. Nor does
+    a report the rules cannot read (its facts are unchecked, not missing)."""
+    c = result.completeness
+    bug = result.classification.kind == "bug"
+    return bug and c.score < rules.completeness.threshold and not c.unread_language
 
 
 def verdict_json(result: TriageResult, grouping: Grouping | None) -> dict[str, Any]:
@@ -481,6 +484,9 @@ def event_data(result: TriageResult, grouping: Grouping) -> dict[str, Any]:
         "categories": list(k.categories),
         "group_id": grouping.group_id,
     }
+    if c.unread_language:
+        data["unread_language"] = c.unread_language
+        data["unchecked"] = list(c.unchecked)
     if grouping.joined:
         data["duplicate_of"] = grouping.matched_report_id
         data["duplicate_reasons"] = list(grouping.reasons)

@@ -49,9 +49,9 @@ def normalise(tag: Any) -> str | None:
 def of_report(reporter_locale: Any, environment: Any, written: Sequence[str | None] = ()) -> tuple[Any, ...]:
     """The languages a report's mails and pages are written in, first choice first: the
     reporter's own (the host app says it), the one the report is written in (``written``: its
-    title and texts, see triage.language.written), then the browser's captured with the report."""
+    title and texts, see triage.language.code), then the browser's captured with the report."""
     captured = environment.get("locale") if isinstance(environment, Mapping) else None
-    return (reporter_locale, language.written(written) or None, captured)
+    return (reporter_locale, language.code(written) or None, captured)
 
 
 def available(notifications: Mapping[str, Any]) -> tuple[str, ...]:

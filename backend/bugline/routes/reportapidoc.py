@@ -158,6 +158,13 @@ def response_schemas() -> dict[str, Any]:
             categories=strings,
             completeness=ni,
             missing={**strings, "description": "Checklist facts triage found missing"},
+            unread_language={
+                **s,
+                "description": "The language the report is written in when triage does not read it "
+                "(e.g. 'Spanish'), else empty: its facts are unchecked, not missing, and the customer "
+                "is not asked for them",
+            },
+            unchecked={**strings, "description": "Facts triage could not check (see unread_language)"},
             created_at=ns,
             updated_at=ns,
             triaged_at=ns,

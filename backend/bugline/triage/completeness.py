@@ -276,9 +276,20 @@ def assess(report: TriageInput, rules: CompletenessRules, written: Language | No
     )
     total = sum(rules.weights.values())
     earned = sum(rules.weights[f.fact] for f in findings if f.present)
+    score = round(100 * earned / total)
+    if written == "other":
+        # The rules' words are English, German and French: in Spanish or Arabic they find only
+        # lists, traces, quotes and what was captured. What they did not find may well be
+        # there, so it is not asked for (in a language the customer may not read, either);
+        # the score stays what could be confirmed, and the agent is told why.
+        unread = language.code(report.texts()) or "other"
+        note = f"not read: written in {language.name(unread)}"
+        told = tuple(f if f.present else Finding(f.fact, False, "unread", note) for f in findings)
+        unchecked = tuple(f.fact for f in told if not f.present)
+        return Completeness(score, told, (), {}, unread_language=unread, unchecked=unchecked)
     missing = tuple(f.fact for f in findings if not f.present)
     return Completeness(
-        score=round(100 * earned / total),
+        score=score,
         findings=findings,
         missing=missing,
         questions=questions.ask(missing, report),

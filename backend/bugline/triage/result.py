@@ -54,6 +54,10 @@ class Completeness:
     findings: tuple[Finding, ...]
     missing: tuple[Fact, ...]
     questions: dict[str, str] = field(default_factory=dict)  # fact -> plain-words question
+    # Written in a language the rules do not read ("es", "ar", ...): the facts not found are
+    # unchecked, not missing, and the report is never sent back for them.
+    unread_language: str = ""
+    unchecked: tuple[Fact, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

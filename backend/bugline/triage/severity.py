@@ -181,7 +181,10 @@ def assess(
     reasons = tuple(f"{'+' if p > 0 else '-'} {reason}" for p, reason in ranked)
     if not reasons:
         # A level with no reason reads as arbitrary: say that nothing moved it.
-        reasons = (f"= no strong sign either way; every report starts at {rules.base:g}",)
+        said = "no strong sign either way"
+        if lang == "other":
+            said = "written in a language the rules do not read"
+        reasons = (f"= {said}; every report starts at {rules.base:g}",)
     return Severity(level=rules.level(score), score=round(score, 1), reasons=reasons)
 
 

@@ -1,0 +1,162 @@
+"""Reports in languages the rules do not read (Spanish, Arabic, Chinese, ...).
+
+The rules' words are English, German and French. Read with them, a complete Spanish report
+found nothing and scored near 0: it went back to the customer, with English questions, for
+facts it held. Told apart, such a report's unfound facts are *unchecked*, not missing: the
+customer is not asked for them, the agent is told why, and what needs no words (a captured
+page, a console error, a numbered list, a pasted trace) still counts.
+"""
+
+# ruff: noqa: RUF001  (the reports are written in other scripts: their letters are the point)
+
+from __future__ import annotations
+
+import pytest
+
+from bugline.intake.triage import needs_info
+from bugline.triage import language
+from bugline.triage.engine import triage
+from bugline.triage.report import ConsoleLine, TriageInput
+from bugline.triage.rules import default_rules
+
+RULES = default_rules()
+
+# The same report in each language: paying fails on checkout with a message, the expectation,
+# three steps, every time, all customers.
+CHECKOUT = {
+    "es": (
+        "No puedo pagar",
+        "Cuando hago clic en Pagar en la página de pago aparece el error 'Pago rechazado'. Esperaba "
+        "que se procesara el pedido. Pasos: 1. Añadir un producto al carrito 2. Ir a la caja 3. Hacer "
+        "clic en Pagar. Pasa siempre, a todos nuestros clientes.",
+    ),
+    "it": (
+        "Non riesco a pagare",
+        "Quando clicco su Paga nella pagina di pagamento appare l'errore 'Pagamento rifiutato'. Mi "
+        "aspettavo che l'ordine venisse elaborato. Succede sempre, a tutti i nostri clienti.",
+    ),
+    "pt": (
+        "Não consigo pagar",
+        "Quando clico em Pagar aparece o erro 'Pagamento recusado' e não consigo terminar a compra. "
+        "Isso acontece sempre com todos os nossos clientes.",
+    ),
+    "nl": (
+        "Betalen lukt niet",
+        "Als ik op Betalen klik krijg ik een foutmelding en kan ik de bestelling niet afronden. Dit "
+        "gebeurt altijd, bij al onze klanten.",
+    ),
+    "pl": ("Nie mogę zapłacić", "Kiedy klikam Zapłać, pojawia się błąd i nie mogę dokończyć zakupu."),
+    "sv": ("Kan inte betala", "När jag klickar på Betala får jag ett fel och jag kan inte slutföra köpet."),
+    "ar": ("لا أستطيع الدفع", "عندما أنقر على زر الدفع تظهر رسالة خطأ ولا أستطيع إكمال الشراء في كل مرة."),
+    "ru": (
+        "Не могу оплатить",
+        "Когда я нажимаю «Оплатить», появляется ошибка, и я не могу завершить покупку.",
+    ),
+    "zh": ("无法付款", "点击支付按钮时出现错误，无法完成购买。每次都这样，所有客户都受影响。"),
+    "ja": ("支払いができない", "支払いボタンをクリックするとエラーが表示され、購入を完了できません。"),
+    "ko": ("결제가 안 됩니다", "결제 버튼을 클릭하면 오류가 나타나고 구매를 완료할 수 없습니다."),
+}
+ENGLISH = (
+    "Can't pay",
+    "When I click Pay on the checkout page the error 'Payment declined' appears. I expected the "
+    "order to be processed. Steps: 1. Add a product to the cart 2. Go to checkout 3. Click Pay. "
+    "It happens every time, to all our customers.",
+)
+
+
+@pytest.mark.parametrize("code", sorted(CHECKOUT))
+def test_the_language_of_a_report_the_rules_do_not_read_is_told(code: str) -> None:
+    assert language.code(CHECKOUT[code]) == code
+    assert language.for_rules(CHECKOUT[code]) == "other"
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        # A message quoted in another language does not make an English report foreign.
+        (
+            ("Pay fails", "When I click Pay the page shows 'No se puede procesar el pago' and nothing else."),
+            "en",
+        ),
+        (
+            ("Pay fails", "When I click Pay the page shows «Ошибка оплаты» and the order is not created."),
+            "en",
+        ),
+        (
+            ("Pay fails", 'When I click Pay it says "系统错误，请稍后再试" and the order is not created.'),
+            "en",
+        ),
+        # Nor does an English stack trace make a Spanish one English.
+        (
+            (
+                "Error al pagar",
+                "Cuando hago clic en Pagar aparece un error:\n"
+                "TypeError: Cannot read properties of undefined (reading 'total')\n"
+                "    at OrderTotal (main.js:12:3)\n    at render (vendor.js:1:1)",
+            ),
+            "es",
+        ),
+        (("Der Export geht nicht", "Wenn ich auf Export klicke, passiert nichts."), "de"),
+        (("L'export ne marche pas", "Quand je clique sur Export, il ne se passe rien."), "fr"),
+        (("No funciona", ""), ""),  # too short to tell: read in every language, as before
+    ],
+)
+def test_quotes_and_pasted_traces_do_not_decide_the_language(texts: tuple[str, ...], expected: str) -> None:
+    assert language.code(texts) == expected
+
+
+@pytest.mark.parametrize("code", ["es", "it", "ar", "zh"])
+def test_a_report_the_rules_cannot_read_is_not_sent_back_for_facts(code: str) -> None:
+    title, description = CHECKOUT[code]
+    result = triage(TriageInput(title=title, description=description), RULES)
+    c = result.completeness
+    assert c.unread_language == code
+    assert c.missing == () and c.questions == {}
+    assert "steps_to_reproduce" in c.unchecked and "expected" in c.unchecked
+    unread = [f for f in c.findings if f.source == "unread"]
+    assert {f.fact for f in unread} == set(c.unchecked)
+    assert all(f.note == f"not read: written in {language.name(code)}" for f in unread)
+    assert result.classification.kind == "bug"
+    assert not needs_info(result, RULES)
+    # Its English twin is read, and what it lacks is asked for.
+    english = triage(TriageInput(title=ENGLISH[0], description=ENGLISH[1]), RULES).completeness
+    assert english.unread_language == "" and english.unchecked == ()
+    assert set(english.missing) == {"trying_to_do", "environment", "evidence"}
+    assert english.questions
+
+
+def test_what_needs_no_words_is_still_found_in_a_report_the_rules_cannot_read() -> None:
+    title, description = CHECKOUT["es"]
+    report = TriageInput(
+        title=title,
+        description=description,
+        page_url="https://shop.example/checkout",
+        browser="Chrome 131",
+        console=(ConsoleLine("error", "TypeError: Cannot read properties of undefined (reading 'total')"),),
+    )
+    c = triage(report, RULES).completeness
+    found = {f.fact for f in c.findings if f.present}
+    assert {"environment", "error_text", "evidence"} <= found
+    assert not {"environment", "error_text", "evidence"} & set(c.unchecked)
+    bare = triage(TriageInput(title=title, description=description), RULES).completeness
+    assert c.score > bare.score
+
+
+def test_a_vague_english_report_still_goes_back() -> None:
+    result = triage(TriageInput(title="broken", description="it doesn't work, please fix"), RULES)
+    assert result.completeness.unread_language == ""
+    assert needs_info(result, RULES)
+
+
+def test_severity_says_the_words_were_not_read_and_still_weighs_the_page() -> None:
+    title, description = CHECKOUT["es"]
+    bare = triage(TriageInput(title=title, description=description), RULES).severity
+    assert bare.reasons == (f"= written in a language the rules do not read; every report starts at {50:g}",)
+    on_checkout = triage(
+        TriageInput(title=title, description=description, page_url="https://shop.example/checkout/pay"),
+        RULES,
+    ).severity
+    assert on_checkout.score > bare.score
+    assert any("checkout" in r for r in on_checkout.reasons)
+    # The English text model stays silent: it knows none of these words.
+    assert not any("past" in r and "reports" in r for r in on_checkout.reasons)
