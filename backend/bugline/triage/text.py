@@ -90,7 +90,13 @@ _CODE_LINE = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|mr|mrs|dr|no|fig|ver|v)\.)$", re.I)
-_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+# Chinese and Japanese write words without spaces: each ideograph or kana counts as a word
+# (about right: most of their words are one or two characters), so "点击支付按钮时出现错误" is
+# an answer, not one vague word.
+_WORD = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
+    r"|[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+(?:['\u2019-][^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+)*"
+)
 # An inline number that may start a list item: "Steps to Reproduce: 1 go to ... 2 put ...".
 _INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s:;,]))(\d{1,2})(?:[.):]|\s*-)?\s+(?=[\"'(]?[A-Za-z])")
 

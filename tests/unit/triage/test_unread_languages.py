@@ -160,3 +160,42 @@ def test_severity_says_the_words_were_not_read_and_still_weighs_the_page() -> No
     assert any("checkout" in r for r in on_checkout.reasons)
     # The English text model stays silent: it knows none of these words.
     assert not any("past" in r and "reports" in r for r in on_checkout.reasons)
+
+
+@pytest.mark.parametrize(
+    ("code", "fields"),
+    [
+        (
+            "zh",
+            {
+                "title": "无法付款",
+                "trying_to_do": "我想为订单付款",
+                "expected": "订单应该成功支付",
+                "actual": "点击支付按钮时出现错误，无法完成购买",
+                "steps": "1. 打开购物车\n2. 点击结账\n3. 点击支付",
+            },
+        ),
+        (
+            "ar",
+            {
+                "title": "لا أستطيع الدفع",
+                "trying_to_do": "أردت دفع ثمن الطلب",
+                "expected": "أن يتم الدفع بنجاح",
+                "actual": "تظهر رسالة خطأ ولا أستطيع إكمال الشراء",
+                "steps": "1. افتح السلة\n2. انقر على الدفع\n3. انقر على ادفع الآن",
+            },
+        ),
+    ],
+)
+def test_the_widgets_fields_answered_in_another_script_count_as_answers(
+    code: str, fields: dict[str, str]
+) -> None:
+    # Chinese writes no spaces: each character counts as a word, so a sentence is no "vague" one-worder.
+    c = triage(
+        TriageInput(**fields, frequency="always", people_affected="everyone", browser="Chrome 131"), RULES
+    )
+    sources = {f.fact: f.source for f in c.completeness.findings}
+    for fact in ("trying_to_do", "expected", "actual", "steps_to_reproduce", "frequency", "affected"):
+        assert sources[fact] == "field", (fact, c.completeness.findings)
+    assert c.completeness.unread_language == code
+    assert c.completeness.score >= RULES.completeness.threshold
