@@ -166,16 +166,18 @@ def identify(text: str) -> str:
     French. English, German and French are told on the whole text, as they always were; only
     a text none of them wins is read again without its quotes and stack frames, for a
     language the rules do not read ("Cuando hago clic ... TypeError: Cannot read ... at x")."""
-    quoted = "'" in text or '"' in text or "at " in text or not text.isascii()
-    own = _QUOTED.sub(" ", text) if quoted else text
-    if not own.isascii():
+    own = ""
+    if not text.isascii():
+        own = _QUOTED.sub(" ", text)
         script = _script(own)
         if script:
             return script
     found = _by_words(text)
     if found in _WORDS:
         return found
-    if own is not text:
+    # Only now is the text read without its quotes and frames: most reports stop above.
+    own = own or _QUOTED.sub(" ", text)
+    if own != text:
         again = _by_words(own)
         if again not in _WORDS:
             return again
