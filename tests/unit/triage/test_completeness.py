@@ -824,3 +824,43 @@ def test_a_present_tense_account_of_what_i_do_is_steps() -> None:
 def test_a_whole_team_is_people_affected() -> None:
     assert present(check(description="The export fails for the whole finance team."), "affected")
     assert present(check(description="My colleagues have the same problem."), "affected")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't renew my subscription, the page just reloads.",
+        "We are unable to add a second shipping address.",
+        "When I attach a PDF to the message the send button greys out.",
+        "The app crashes after we switch to the dark theme.",
+        "Getting a timeout while uploading the price list.",
+        "It logs me out in the middle of filling in the survey.",
+        "I tap Renew and the spinner never stops.",
+        "Is there a way to merge two customer records?",
+        "Quand je valide le panier, la page reste blanche.",
+        "Je n'arrive plus à imprimer les factures.",
+        "Wenn ich den Bericht exportiere, kommt eine leere Datei.",
+    ],
+)
+def test_the_action_a_customer_names_is_what_they_were_trying_to_do(text: str) -> None:
+    # Asking "What were you trying to do?" after "I can't renew my subscription" reads as not
+    # having listened.
+    result = assess(TriageInput(title="Problem", description=text), RULES)
+    finding = next(f for f in result.findings if f.fact == "trying_to_do")
+    assert finding.present, text
+    assert "trying_to_do" not in result.questions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The totals on the dashboard are wrong since the update.",
+        "I can't see the footer on the pricing page.",  # what is wrong, not what they were doing
+        "When nothing is selected the toolbar is still enabled.",
+        "The logo looks blurry on the invoices.",
+    ],
+)
+def test_a_report_naming_no_action_is_still_asked_what_they_were_doing(text: str) -> None:
+    result = assess(TriageInput(title="Problem", description=text), RULES)
+    assert "trying_to_do" in result.missing, text
+    assert result.questions["trying_to_do"].endswith("?")

@@ -121,7 +121,7 @@ def test_a_report_the_rules_cannot_read_is_not_sent_back_for_facts(code: str) ->
     # Its English twin is read, and what it lacks is asked for.
     english = triage(TriageInput(title=ENGLISH[0], description=ENGLISH[1]), RULES).completeness
     assert english.unread_language == "" and english.unchecked == ()
-    assert set(english.missing) == {"trying_to_do", "environment", "evidence"}
+    assert set(english.missing) == {"environment", "evidence"}
     assert english.questions
 
 
