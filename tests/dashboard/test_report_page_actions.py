@@ -15,6 +15,7 @@ from bugline.db.engine import make_sessionmaker
 from bugline.db.models import ConnectorConfig, Delivery, DuplicateGroup, Report, ReportStatus
 from tests.dashboard.conftest import Dash
 from tests.dashboard.test_report_page import Page, events, report_row, triaged
+from tests.integration.test_intake import headers
 from tests.integration.test_report_api import unlike
 from tests.notify.conftest import Mailroom, mailroom, smtp  # noqa: F401 (fixtures)
 
@@ -51,6 +52,29 @@ async def test_edit_completes_a_field_and_triage_runs_again(dash: Dash) -> None:
     assert edited.data["before"]["title"] == "Invoice export fails"
     assert await events(b, created["id"], "retriaged")
     assert "Fields edited: steps, title" in page.visible
+
+
+async def test_an_agent_edit_of_a_report_triage_cannot_read_keeps_it_unasked(dash: Dash) -> None:
+    b = dash.bugline
+    res = await b.client.post(
+        "/api/v1/reports",
+        json={
+            "title": "No puedo pagar",
+            "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo terminar "
+            "la compra. Pasa siempre, a todos nuestros clientes.",
+        },
+        headers=headers(b),
+    )
+    assert res.status_code == 201, res.text
+    await b.triaged()
+    rid = res.json()["id"]
+    alice = await dash.agent()
+    page = await act(alice, rid, "edit", {"title": "No puedo pagar con tarjeta"})
+    [again] = await events(b, rid, "retriaged")
+    assert again.data["unread_language"] == "es" and again.data["missing"] == []
+    assert "expected" in again.data["unchecked"]
+    assert (await report_row(b, rid)).status == ReportStatus.RECEIVED  # still not sent back
+    assert "Re-triaged:" in page.visible and "not asked for facts: written in Spanish" in page.visible
 
 
 async def test_severity_change_is_recorded_with_its_reason_and_survives_retriage(dash: Dash) -> None:

@@ -50,6 +50,37 @@ async def events(b: Bugline, report_id: str, kind: str) -> list[ReportEvent]:
         return list((await s.execute(q.order_by(ReportEvent.id))).scalars())
 
 
+async def test_a_report_triage_could_not_read_says_which_language(bugline: Bugline) -> None:
+    b = bugline
+    res = await b.client.post(
+        "/api/v1/reports",
+        json={
+            "title": "No puedo pagar",
+            "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo terminar "
+            "la compra. Pasa siempre, a todos nuestros clientes.",
+        },
+        headers=headers(b),
+    )
+    assert res.status_code == 201, res.text
+    await b.triaged()
+    token = await token_for(b, "agent")
+    got = await b.client.get(url(b, res.json()["id"]), headers=auth(token))
+    check(
+        (await b.client.get("/openapi.json")).json(),
+        "/api/v1/projects/{project_id}/reports/{report_id}",
+        "get",
+        got,
+    )
+    detail = got.json()
+    assert (detail["unread_language"], detail["unread_language_name"]) == ("es", "Spanish")
+    assert detail["missing"] == [] and {"expected", "steps_to_reproduce"} <= set(detail["unchecked"])
+    assert not any(item["question"] for item in detail["checklist"])
+    # An English report says nothing of the kind.
+    english = await submit(b)
+    plain = (await b.client.get(url(b, english["id"]), headers=auth(token))).json()
+    assert (plain["unread_language"], plain["unchecked"]) == ("", [])
+
+
 async def test_read_update_and_notes_match_the_document(bugline: Bugline) -> None:
     b = bugline
     doc = (await b.client.get("/openapi.json")).json()

@@ -111,6 +111,14 @@ def test_missing_fact_not_in_the_document_is_still_asked_for(fmt: Format) -> Non
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=repr)
+def test_a_report_triage_could_not_read_says_so_instead_of_looking_empty(fmt: Format) -> None:
+    doc = make_document(completeness=12, missing=(), unread_language="Spanish")
+    shown = fmt.shown(fmt.report(doc))
+    assert "Completeness: 12 % (written in Spanish, which triage does not read: not checked)" in shown
+    assert "written in" not in fmt.shown(fmt.report(DOC))
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=repr)
 def test_vague_answer_is_shown_and_flagged(fmt: Format) -> None:
     facts = tuple(
         dataclasses.replace(f, value="it doesn't work", missing=True) if f.key == "actual" else f

@@ -408,7 +408,8 @@ def build(s: Session, report: Report) -> dict[str, Any]:
         "categories": [str(c) for c in classification.get("categories") or []],
         "completeness": report.completeness,
         "missing": [str(m) for m in completeness.get("missing") or []],
-        "unread_language": language.name(str(completeness["unread_language"]))
+        "unread_language": str(completeness.get("unread_language") or ""),
+        "unread_language_name": language.name(str(completeness["unread_language"]))
         if completeness.get("unread_language")
         else "",
         "unchecked": [str(m) for m in completeness.get("unchecked") or []],

@@ -107,6 +107,8 @@ class ReportDocument:
     link: str  # the report in Bugline: {public_url}/reports/{id}
     created_at: datetime
     metadata: dict[str, str] = field(default_factory=dict)  # custom key/values from the host app
+    # The report's language when triage does not read it ("Spanish"): its facts were not checked.
+    unread_language: str = ""
 
     @property
     def reference(self) -> str:

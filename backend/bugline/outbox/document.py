@@ -28,6 +28,7 @@ from bugline.connectors.document import (
 from bugline.db.models import Attachment, AttachmentState, DuplicateGroup, Project, Report
 from bugline.db.models import Reporter as ReporterRow
 from bugline.storage.base import MediaStore
+from bugline.triage import language
 from bugline.triage.result import LEVELS
 
 # The SOP checklist in its own order, with the labels people read in the ticket.
@@ -151,6 +152,9 @@ async def build(loaded: Loaded, store: MediaStore, *, public_url: str, link_ttl:
         link=f"{public_url}/reports/{r.id}",
         created_at=r.created_at,
         metadata={str(k): str(v) for k, v in (r.metadata_ or {}).items()},
+        unread_language=language.name(str(completeness["unread_language"]))
+        if completeness.get("unread_language")
+        else "",
     )
 
 

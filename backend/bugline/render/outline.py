@@ -108,7 +108,7 @@ def summary(doc: ReportDocument) -> Section:
             "Severity",
             text(f"{c.severity_name(doc.severity)} (score {c.score(doc.severity_score)})"),
         ),
-        field("Completeness", text(f"{max(0, min(100, doc.completeness))} %")),
+        field("Completeness", text(_completeness(doc))),
         field("Kind", text(c.kind_name(doc.kind))),
     ]
     if doc.categories:
@@ -119,6 +119,15 @@ def summary(doc: ReportDocument) -> Section:
     back = link(f"Report {doc.reference} in {c.one_line(doc.project, 80)}", doc.link)
     lines.append(field("In Bugline", back))
     return Section("", (Items(tuple(lines)),))
+
+
+def _completeness(doc: ReportDocument) -> str:
+    said = f"{max(0, min(100, doc.completeness))} %"
+    if doc.unread_language:
+        # Otherwise a Spanish report reads "0 %" with nothing missing, and looks empty.
+        name = c.one_line(doc.unread_language, 40)
+        said += f" (written in {name}, which triage does not read: not checked)"
+    return said
 
 
 def _fact_value(fact: Fact, missing: bool, budget: Budget) -> Line:

@@ -160,10 +160,11 @@ def response_schemas() -> dict[str, Any]:
             missing={**strings, "description": "Checklist facts triage found missing"},
             unread_language={
                 **s,
-                "description": "The language the report is written in when triage does not read it "
-                "(e.g. 'Spanish'), else empty: its facts are unchecked, not missing, and the customer "
+                "description": "The language the report is written in when triage does not read it, "
+                "as a code ('es'), else empty: its facts are unchecked, not missing, and the customer "
                 "is not asked for them",
             },
+            unread_language_name={**s, "description": "unread_language in words ('Spanish')"},
             unchecked={**strings, "description": "Facts triage could not check (see unread_language)"},
             created_at=ns,
             updated_at=ns,

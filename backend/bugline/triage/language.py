@@ -60,35 +60,52 @@ _WORDS: dict[Language, frozenset[str]] = {
 # rules (a complete Spanish report would score 0 and go back to the customer with English
 # questions for facts it holds). Same discipline: no word of the three sets above, no word
 # that English text or code writes often ("con", "per", "non", "come", "do", "as", "no",
-# "com" of ".com"). A word may be in several of them ("quando"): each counts it.
+# "com" of ".com", "el"/"los"/"las" of Los Angeles and SQL aliases, "det" of linalg.det).
+# A word may be in several of them ("quando"): each counts it.
 _UNREAD: dict[str, frozenset[str]] = {
     "es": _set(
-        "el los las por está están pero cuando muy también porque esto este esta hay puedo "
-        "funciona desde ahora siempre nuestros nuestro todos hacer hago aparece página mismo "
-        "sigue nada ningún ninguna tengo tenemos usuarios clientes"
+        "por está están pero cuando muy también porque esto este esta hay puedo funciona desde "
+        "ahora siempre nuestros nuestro todos hacer hago aparece página mismo sigue nada ningún "
+        "ninguna tengo tenemos usuarios clientes hola gracias ya ayer hoy otro otra sin aunque "
+        "tiene sale cuenta mis sus usted ustedes después"
     ),
     "it": _set(
         "della delle degli gli sono questo questa perché anche dopo funziona viene essere nel che "
         "su quando riesco sempre nella alla dal dalla ogni ancora niente nessun abbiamo siamo più "
-        "cosa clienti utenti"
+        "cosa clienti utenti ciao grazie mio mia suo sua ieri oggi altro altra senza però resta "
+        "accedere succede appare compare"
     ),
     "pt": _set(
         "não uma muito isso isto estão ao pelo pela meu minha depois nenhum nenhuma temos tenho "
         "você vocês usuários quando sempre aparece todos clientes nossos nossa consigo acontece "
-        "página funciona está"
+        "página funciona está obrigado obrigada olá ontem hoje outro outra sem"
     ),
     "nl": _set(
         "het een niet ik wij zijn wordt maar ook nog geen werkt deze naar worden hebben heb "
-        "mijn onze voor bij wanneer altijd sinds klanten gebruikers pagina"
+        "mijn onze voor bij wanneer altijd sinds klanten gebruikers pagina bedankt gisteren kan "
+        "krijg dit wat"
     ),
     "pl": _set(
-        "nie się jest że czy jak mnie mogę który która tak przy dla gdy kiedy jestem mamy działa strona "
-        "klienci użytkownicy zawsze już tylko"
+        "nie się jest że czy jak mnie mogę który która tak przy dla gdy kiedy jestem mamy działa "
+        "strona klienci użytkownicy zawsze już tylko też jeszcze bardzo może nic dodaniu"
     ),
-    "sv": _set("och att inte jag är för ett det som också alltid sedan fungerar kunder användare"),
-    "tr": _set("bir bu için ile değil çok olarak sonra sayfa çalışmıyor müşteriler"),  # noqa: RUF001
-    "id": _set("yang tidak itu saya dengan untuk akan bisa sudah halaman pelanggan"),
+    "sv": _set("och att inte jag är för ett som också alltid sedan fungerar kunder användare"),
+    "da": _set("og ikke jeg af hvis også når kunne skal virker kunder"),
+    "tr": _set(
+        "bir bu için ile değil çok olarak sonra sayfa çalışmıyor müşteriler gibi daha sadece "  # noqa: RUF001
+        "hiç ancak zaman ekledikten sepet boş hata"
+    ),
+    "id": _set(
+        "yang tidak itu saya dengan untuk akan bisa sudah halaman pelanggan setelah kami dari "
+        "pada juga masih belum menambahkan"
+    ),
+    "cs": _set("není jsem když také nebo jsou byl byla bylo mám máme pouze nemohu jiný jiné"),
+    "ro": _set("și este sunt că pentru care când după doar foarte nu pot"),
+    "vi": _set("không của và là có được trong một những này khi tôi"),
+    "fi": _set("ei että kun mutta olen myös jos sekä vain kaikki"),
+    "hu": _set("és nem hogy egy van csak mert amikor már még nincs"),
 }
+MIN_UNREAD = 4  # distinct words before a text is taken for a language the rules do not read
 # Scripts with letters of their own: text mostly in one of them is in a language the rules
 # do not read (the rules' words are all in Latin letters).
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -102,27 +119,34 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana first: Japanese writes kanji too
     ("zh", re.compile(r"[\u4e00-\u9fff]")),
 )
+# Letters that tell a script's other languages apart, for the name a page shows.
+_SCRIPT_VARIANTS = {"ar": ("fa", re.compile(r"[پچژگ]")), "ru": ("uk", re.compile(r"[іїєґІЇЄҐ]"))}
 _NAMES = {
     "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish", "tr": "Turkish",
-    "id": "Indonesian", "ar": "Arabic", "he": "Hebrew", "ru": "a Cyrillic script", "el": "Greek",
-    "hi": "Devanagari", "th": "Thai", "ko": "Korean", "ja": "Japanese", "zh": "Chinese",
+    "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish", "da": "Danish or Norwegian",
+    "tr": "Turkish", "id": "Indonesian", "cs": "Czech", "ro": "Romanian", "vi": "Vietnamese",
+    "fi": "Finnish", "hu": "Hungarian", "ar": "Arabic", "fa": "Persian", "he": "Hebrew",
+    "ru": "Russian", "uk": "Ukrainian", "el": "Greek", "hi": "Hindi", "th": "Thai",
+    "ko": "Korean", "ja": "Japanese", "zh": "Chinese",
 }  # fmt: skip
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
-_WIDE = frozenset({"zh", "ja", "ko"})  # one character is about a word: it weighs as a word's letters
-# What the reporter quotes (a message on screen) or pasted (a stack frame) is not the language
-# they write in: "it shows '系统错误'" is English, "aparece: TypeError ... at render (...)" Spanish.
-_QUOTED = re.compile(
-    r"""(?<!\w)'[^'\n]{1,200}'(?!\w)|"[^"\n]{1,200}"|[“„«「][^”“»」\n]{1,200}[”“»」]|^[ \t]*at .*$""",
+_WIDE = frozenset({"zh", "ja"})  # one character is about half a word: it weighs 3 letters
+# What the reporter did not write in their own words: quotes (a message on screen), stack
+# frames ("at render (...)", 'File "x.py", line 3'), URLs, paths and dotted names, code lines.
+# "it shows '系统错误'" is English; "Store locator shows nothing for Los Angeles" is too.
+_NOT_PROSE = re.compile(
+    r"""(?<!\w)'[^'\n]{1,200}'(?!\w)|"[^"\n]{1,200}"|[“„«「][^”“»」\n]{1,200}[”“»」]"""
+    r"""|^[ \t]*(?:at |File ").*$|^.*[=;{}].*$|\S*(?:[/\\@#_<>\[\]]|\w\.\w|\w\()\S*""",
     re.M,
 )
 # Whole words of letters only: "h3et" in a code name is no French "et".
 _WORD = re.compile(r"\b[^\W\d_]+\b")
+_RULE_WORD: dict[str, Language] = {word: lang for lang, words in _WORDS.items() for word in words}
 # A word may belong to several unread languages ("quando"); each of them counts it.
-_LANGUAGE_OF: dict[str, tuple[str, ...]] = {}
-for _lang, _words in (*_WORDS.items(), *_UNREAD.items()):
+_UNREAD_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _UNREAD.items():
     for _w in _words:
-        _LANGUAGE_OF[_w] = (*_LANGUAGE_OF.get(_w, ()), _lang)
+        _UNREAD_OF[_w] = (*_UNREAD_OF.get(_w, ()), _lang)
 
 
 def written(texts: Sequence[str | None]) -> Language:
@@ -159,54 +183,75 @@ def detect(text: str) -> Language:
 
 
 def identify(text: str) -> str:
-    """The language ``text`` is written in, by code. A script of its own (Arabic, Cyrillic, CJK,
-    ...) names it when its letters outnumber the Latin ones outside quotes; else the language
-    with the most distinct function words, if it has at least ``MIN_WORDS`` of them and more
-    than any other; else ``""``. Distinct words, so a log that repeats "Mon ... EST" is no
-    French. English, German and French are told on the whole text, as they always were; only
-    a text none of them wins is read again without its quotes and stack frames, for a
-    language the rules do not read ("Cuando hago clic ... TypeError: Cannot read ... at x")."""
-    own = ""
+    """The language ``text`` is written in, by code, or ``""``.
+
+    English, German and French are told on the whole text exactly as they always were: the
+    one with the most distinct function words, at least ``MIN_WORDS`` and more than either
+    other. A language the rules do not read is told only on what the reporter wrote in their
+    own words (quotes, frames, URLs, paths and code lines removed), and only on strong
+    evidence, since such a report is never asked for facts: its own script's letters at least
+    twice the Latin ones, or at least ``MIN_UNREAD`` of its function words and at least twice
+    as many as the best of English, German and French counted on the same words. Being read
+    as English by mistake costs a customer English questions; being read as Spanish by mistake
+    costs the team the questions, so the first is the one left to chance.
+    """
+    rule, _, unread_count = _count(text)
     if not text.isascii():
-        own = _QUOTED.sub(" ", text)
-        script = _script(own)
+        script = _script(_NOT_PROSE.sub(" ", text))
         if script:
             return script
-    found = _by_words(text)
-    if found in _WORDS:
-        return found
-    # Only now is the text read without its quotes and frames: most reports stop above.
-    own = own or _QUOTED.sub(" ", text)
-    if own != text:
-        again = _by_words(own)
-        if again not in _WORDS:
-            return again
-    return found
+    if unread_count < MIN_UNREAD:
+        return rule  # most reports: no sign of another language anywhere in them
+    own = _NOT_PROSE.sub(" ", text)
+    unread, count = _unread_language(own)
+    if unread and count >= MIN_UNREAD and count >= 2 * _count(own)[1]:
+        return unread
+    return rule
 
 
-def _by_words(text: str) -> str:
+def _count(text: str) -> tuple[str, int, int]:
+    """English, German or French by distinct function words (``""`` when none wins), the
+    largest of their counts, and how many distinct words of unread languages the text has."""
+    seen: set[str] = set()
+    counts: dict[str, int] = dict.fromkeys(_WORDS, 0)
+    unread = 0
+    for word in _WORD.findall(text.lower()):
+        if word in seen:
+            continue
+        seen.add(word)
+        lang = _RULE_WORD.get(word)
+        if lang is not None:
+            counts[lang] += 1
+        elif word in _UNREAD_OF:
+            unread += 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, most), (_, second) = ranked[0], ranked[1]
+    return ("" if most < MIN_WORDS or most == second else best), most, unread
+
+
+def _unread_language(text: str) -> tuple[str, int]:
+    """The unread language with the most distinct function words in ``text`` (``""`` on a tie)."""
     seen: set[str] = set()
     counts: dict[str, int] = {}
     for word in _WORD.findall(text.lower()):
         if word in seen:
             continue
         seen.add(word)
-        for lang in _LANGUAGE_OF.get(word, ()):
+        for lang in _UNREAD_OF.get(word, ()):
             counts[lang] = counts.get(lang, 0) + 1
     ranked = [*sorted(counts.items(), key=lambda item: -item[1]), ("", 0), ("", 0)]
     (best, most), (_, second) = ranked[0], ranked[1]
-    if most < MIN_WORDS or most == second:
-        return ""
-    return best
+    return ("", most) if most == second else (best, most)
 
 
 def _script(text: str) -> str:
-    """The non-Latin script most of ``text``'s letters are in, if they outnumber the Latin ones."""
+    """The non-Latin script of ``text``'s letters, if they are at least twice the Latin ones."""
     latin = len(_LATIN.findall(text))
-    for name, letters in _SCRIPTS:
-        n = len(letters.findall(text)) * (6 if name in _WIDE else 1)
-        if n >= 12 and n > latin:
-            return name
+    for code_, letters in _SCRIPTS:
+        n = len(letters.findall(text)) * (3 if code_ in _WIDE else 1)
+        if n >= 12 and n >= 2 * latin:
+            variant = _SCRIPT_VARIANTS.get(code_)
+            return variant[0] if variant and variant[1].search(text) else code_
     return ""
 
 

@@ -90,7 +90,8 @@ def test_the_language_of_a_report_the_rules_do_not_read_is_told(code: str) -> No
         (
             (
                 "Error al pagar",
-                "Cuando hago clic en Pagar aparece un error:\n"
+                "Hola, cuando hago clic en Pagar aparece un error y no puedo terminar la compra. Pasa siempre "
+                "desde ayer:\n"
                 "TypeError: Cannot read properties of undefined (reading 'total')\n"
                 "    at OrderTotal (main.js:12:3)\n    at render (vendor.js:1:1)",
             ),
@@ -103,6 +104,145 @@ def test_the_language_of_a_report_the_rules_do_not_read_is_told(code: str) -> No
 )
 def test_quotes_and_pasted_traces_do_not_decide_the_language(texts: tuple[str, ...], expected: str) -> None:
     assert language.code(texts) == expected
+
+
+# English reports with foreign words in them: place names, SQL aliases, URLs, paths, code, a
+# quoted message, a log, names, a mail footer. Taking one of them for another language would
+# stop asking its customer for the facts it lacks, so none may be.
+ENGLISH_WITH_FOREIGN_WORDS = [
+    (
+        "Payment error",
+        "When I click Pay the page shows 'No se puede procesar el pago porque la tarjeta está vencida, "
+        "por favor intente de nuevo cuando tenga otra tarjeta o hable con su banco' and nothing happens.",
+    ),
+    (
+        "Store locator broken",
+        "Store locator shows no results for Los Angeles, Las Vegas or El Paso. Chrome 120.",
+    ),
+    (
+        "Report query slow",
+        "Query times out:\nSELECT el.id, los.name, las.total FROM elements el JOIN lots los ON el.lot=los.id "
+        "JOIN lasts las ON las.id=el.id WHERE el.status='open'\nTakes 40s",
+    ),
+    ("Link", "[los angeles store](https://x.io/el/los/las) 404"),
+    (
+        "Blank",
+        "Blank page on https://shop.example.com/es/todos-los-productos/por-categoria/esta-semana Chrome 120",
+    ),
+    ("Crash", "Crash in /home/app/src/nao/uma/isso/meu/minha.py line 3"),
+    ("Build", "Build fails: cannot find /srv/het/een/niet/deze/naar/config.yml"),
+    (
+        "det",
+        "np.linalg.det crashes:\ndet = np.linalg.det(A)\nsom = MiniSom(10,10)\natt = model.att\nValueError",
+    ),
+    (
+        "Save fails",
+        "When I save the file the app shows an error dialog: 保存失败：磁盘空间不足，请清理后重试. "
+        "It happens every time on Windows 11.",
+    ),
+    ("Sync", "Sync fails for user 김민준 이서연 박지훈 최수아. Error 500."),
+    (
+        "Export",
+        "Hi team, the export of the monthly report fails with a timeout since Monday. We tried twice.\n\n--\n"
+        "Detta e-postmeddelande är konfidentiellt och endast avsett för mottagaren. Om du har fått det av "
+        "misstag, vänligen radera det.",
+    ),
+    (
+        "Nightly sync",
+        "The sync job fails every night. Here is the log:\n2026-11-20 02:00:01 同步失败 用户 数据 错误\n"
+        "2026-11-20 02:00:02 同步失败 用户 数据 错误\n2026-11-20 02:00:03 重试 失败",
+    ),
+]
+
+
+@pytest.mark.parametrize("texts", ENGLISH_WITH_FOREIGN_WORDS, ids=[t[0] for t in ENGLISH_WITH_FOREIGN_WORDS])
+def test_an_english_report_with_foreign_words_in_it_is_still_asked_for_facts(texts: tuple[str, str]) -> None:
+    assert language.for_rules(texts) != "other"
+    result = triage(TriageInput(title=texts[0], description=texts[1]), RULES)
+    assert result.completeness.unread_language == ""
+    assert result.completeness.missing and result.completeness.questions
+
+
+@pytest.mark.parametrize(
+    ("code", "texts"),
+    [
+        (
+            "es",
+            (
+                "Error al iniciar sesión",
+                "Hola, no puedo entrar a mi cuenta. Me sale un mensaje de contraseña incorrecta aunque la "
+                "cambié ayer. Ya probé en otro navegador.",
+            ),
+        ),
+        (
+            "it",
+            ("Carrello", "Quando aggiungo un prodotto al carrello, il carrello resta vuoto. Succede sempre."),
+        ),
+        (
+            "tr",
+            (
+                "Sepet",
+                "Sepete ürün ekledikten sonra sepet boş görünüyor. Bu sorun her zaman oluyor ve çok can sıkıcı.",
+            ),
+        ),
+        (
+            "id",
+            (
+                "Keranjang",
+                "Setelah menambahkan produk ke keranjang, keranjang masih kosong. Saya sudah coba lagi.",
+            ),
+        ),
+        (
+            "da",
+            (
+                "Kurv",
+                "Når jeg lægger et produkt i kurven, er kurven tom. Det sker hver gang, og jeg kan ikke betale.",
+            ),
+        ),
+        (
+            "cs",
+            (
+                "Košík",
+                "Když přidám produkt do košíku, košík je prázdný. Zkoušel jsem i jiný prohlížeč a nemohu zaplatit.",
+            ),
+        ),
+        (
+            "ro",
+            (
+                "Coș",
+                "După ce adaug un produs în coș, coșul este gol. Nu pot plăti și se întâmplă de fiecare dată.",
+            ),
+        ),
+        (
+            "vi",
+            (
+                "Giỏ hàng",
+                "Khi tôi thêm sản phẩm vào giỏ hàng, giỏ hàng vẫn trống. Tôi không thể thanh toán được.",
+            ),
+        ),
+        (
+            "hu",
+            (
+                "Kosár",
+                "Amikor hozzáadok egy terméket a kosárhoz, a kosár üres marad. Nem tudok fizetni, és ez már van.",
+            ),
+        ),
+        (
+            "fa",
+            ("پرداخت", "وقتی روی دکمه پرداخت کلیک می‌کنم خطا نمایش داده می‌شود و نمی‌توانم خرید را تمام کنم."),
+        ),
+        (
+            "uk",
+            (
+                "Оплата",
+                "Коли я натискаю «Оплатити», з'являється помилка, і я не можу завершити покупку. Це щоразу.",
+            ),
+        ),
+    ],
+)
+def test_short_reports_in_more_languages_are_told(code: str, texts: tuple[str, str]) -> None:
+    assert language.code(texts) == code
+    assert language.name(code) != language.name("xx")  # every code told has a name to show
 
 
 @pytest.mark.parametrize("code", ["es", "it", "ar", "zh"])
