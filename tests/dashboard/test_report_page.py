@@ -177,3 +177,5 @@ async def test_a_report_triage_could_not_read_says_so_instead_of_missing(dash: D
     assert "the customer was not asked for them" in text
     assert "Missing:" not in text and "Question for the customer" not in text
     assert "not asked for facts: written in Spanish" in text  # the timeline's triage line
+    inbox = Page((await alice.get("/reports")).text).visible
+    assert "not read (es)" in inbox

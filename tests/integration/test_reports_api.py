@@ -246,6 +246,27 @@ async def test_a_report_sent_through_the_api_is_listed_triaged_and_searchable(bu
     assert (await listed(bugline, h, "q=spinner+never"))["reports"] == []
 
 
+async def test_a_report_triage_could_not_read_is_marked_in_the_list_and_the_inbox(bugline: Bugline) -> None:
+    for body in (
+        {
+            "title": "No puedo exportar",
+            "description": "Hola, cuando hago clic en Exportar aparece un error y no puedo descargar el "
+            "archivo. Pasa siempre desde ayer, a todos nuestros usuarios.",
+        },
+        {"title": "Export button does nothing", "actual": "Clicking Export CSV shows a spinner forever"},
+    ):
+        res = await bugline.client.post(
+            "/api/v1/reports", headers={"X-Bugline-Key": bugline.key, "Origin": ORIGIN}, json=body
+        )
+        assert res.status_code == 201, res.text
+    await bugline.triaged()
+    h = auth(await token_for(bugline, "agent"))
+    got = await bugline.client.get(f"/api/v1/projects/{bugline.project.id}/reports", headers=h)
+    check((await bugline.client.get("/openapi.json")).json(), TEMPLATE, "get", got)
+    marks = {r["title"]: r["unread_language"] for r in got.json()["reports"]}
+    assert marks == {"No puedo exportar": "es", "Export button does nothing": ""}
+
+
 async def test_responses_match_the_openapi_document(bugline: Bugline) -> None:
     await add_reports(bugline.engine, bugline.project, SPECS)
     doc = (await bugline.client.get("/openapi.json")).json()

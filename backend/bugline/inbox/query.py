@@ -63,6 +63,7 @@ class Row:
     kind: str | None
     category: str | None
     completeness: int | None
+    unread_language: str | None  # written in a language triage does not read ("es"): not checked
     created_at: datetime
     reporter_email: str | None
     reporter_name: str | None
@@ -249,6 +250,8 @@ def _columns() -> list[Any]:
         Report.kind,
         Report.category,
         Report.completeness,
+        # Read from the verdict of the page's rows only (at most limit + 1), never filtered on.
+        Report.triage["completeness"]["unread_language"].as_string().label("unread_language"),
         Report.created_at,
         Reporter.email.label("reporter_email"),
         Reporter.name.label("reporter_name"),

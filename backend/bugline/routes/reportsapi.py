@@ -32,6 +32,7 @@ def shown(r: query.Row) -> dict[str, Any]:
         "kind": r.kind,
         "category": r.category,
         "completeness": r.completeness,
+        "unread_language": r.unread_language or "",
         "reporter_email": r.reporter_email,
         "reporter_name": r.reporter_name,
         "account": r.account,

@@ -83,6 +83,11 @@ def response_schemas() -> dict[str, Any]:
         "kind": ns,
         "category": ns,
         "completeness": ni,
+        "unread_language": {
+            "type": "string",
+            "description": "The report's language when triage does not read it ('es'), else empty: "
+            "completeness is then what could be confirmed, and nothing was asked",
+        },
         "reporter_email": ns,
         "reporter_name": ns,
         "account": ns,
