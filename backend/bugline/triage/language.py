@@ -61,49 +61,47 @@ _WORDS: dict[Language, frozenset[str]] = {
 # questions for facts it holds). Same discipline: no word of the three sets above, no word
 # that English text or code writes often ("con", "per", "non", "come", "do", "as", "no",
 # "com" of ".com", "el"/"los"/"las" of Los Angeles and SQL aliases, "det" of linalg.det,
-# "sale", "care", "pot", "van", "vain").
+# "sale", "care", "pot", "van", "vain", "compare", "sin", "todos", "jest", "su", "og", "bu",
+# "yang", "sedan", "som", "att"; nor French "dit", "onze", "mis", "sus"; nor German "ei").
 # A word may be in several of them ("quando"): each counts it.
 _UNREAD: dict[str, frozenset[str]] = {
     "es": _set(
-        "por está están pero cuando muy también porque esto este esta hay puedo funciona desde "
-        "ahora siempre nuestros nuestro todos hacer hago aparece página mismo sigue nada ningún "
-        "ninguna tengo tenemos usuarios clientes hola gracias ya ayer hoy otro otra sin aunque "
-        "tiene cuenta mis sus usted ustedes después"
+        "por está están pero cuando muy también porque esto este esta puedo funciona desde "
+        "ahora siempre nuestros nuestro hacer hago aparece página mismo sigue ningún "
+        "ninguna tengo tenemos usuarios clientes hola gracias ayer hoy otro otra aunque tiene "
+        "cuenta usted ustedes después cada vez veces nuestra cómo qué aquí"
     ),
     "it": _set(
-        "della delle degli gli sono questo questa perché anche dopo funziona viene essere nel che "
-        "su quando riesco sempre nella alla dal dalla ogni ancora niente nessun abbiamo siamo più "
-        "cosa clienti utenti ciao grazie mio mia suo sua ieri oggi altro altra senza però resta "
-        "accedere succede appare compare"
+        "delle degli gli sono questo questa perché anche dopo funziona viene essere nel quando "
+        "riesco sempre nella dalla ogni ancora niente nessun abbiamo siamo più cosa clienti utenti "
+        "ciao grazie ieri oggi altro altra senza però accedere succede appare vuoto vuota nulla volta"
     ),
     "pt": _set(
-        "não uma muito isso isto estão ao pelo pela meu minha depois nenhum nenhuma temos tenho "
-        "você vocês usuários quando sempre aparece todos clientes nossos nossa consigo acontece "
-        "página funciona está obrigado obrigada olá ontem hoje outro outra sem"
+        "não nao uma muito isso isto estão pelo pela meu minha depois nenhum nenhuma temos tenho "
+        "você voce vocês usuários quando sempre aparece clientes nossos nossa consigo acontece "
+        "página pagina funciona está obrigado obrigada olá ontem hoje outro outra"
     ),
     "nl": _set(
         "het een niet ik wij zijn wordt maar ook nog geen werkt deze naar worden hebben heb "
-        "mijn onze voor bij wanneer altijd sinds klanten gebruikers pagina bedankt gisteren kan "
-        "krijg dit wat"
+        "mijn voor bij wanneer altijd sinds klanten gebruikers pagina bedankt gisteren kan krijg"
     ),
     "pl": _set(
         "nie się jest że czy jak mnie mogę który która tak przy dla gdy kiedy jestem mamy działa "
-        "strona klienci użytkownicy zawsze już tylko też jeszcze bardzo może nic dodaniu"
+        "strona klienci użytkownicy zawsze już tylko też jeszcze bardzo może dodaniu robi"
     ),
-    "sv": _set("och att inte jag är för ett som också alltid sedan fungerar kunder användare"),
-    "da": _set("og ikke jeg hvis også når kunne skal virker kunder"),
+    "sv": _set("och inte jag är för ett också alltid fungerar kunder användare"),
+    "da": _set("ikke jeg hvis også når kunne skal virker kunder hver sker meget fordi"),
     "tr": _set(
-        "bir bu için ile değil çok olarak sonra sayfa çalışmıyor müşteriler gibi daha sadece "  # noqa: RUF001
+        "bir için değil çok olarak sonra sayfa çalışmıyor müşteriler gibi daha sadece "  # noqa: RUF001
         "hiç ancak zaman ekledikten sepet boş hata"
     ),
     "id": _set(
-        "yang tidak itu saya dengan untuk akan bisa sudah halaman pelanggan setelah kami dari "
-        "pada juga masih belum menambahkan"
+        "tidak saya dengan untuk bisa sudah halaman pelanggan setelah pada juga masih belum menambahkan"
     ),
     "cs": _set("není jsem když také nebo jsou byl byla bylo mám máme pouze nemohu jiný jiné"),
-    "ro": _set("și este sunt că pentru când după doar foarte fiecare însă încă acum aici"),
-    "vi": _set("không của và là có được trong một những này khi tôi"),
-    "fi": _set("ei että kun mutta olen myös jos sekä kaikki"),
+    "ro": _set("și sunt că pentru când după doar foarte fiecare însă încă acum aici dată nimic deja mereu"),
+    "vi": _set("không của và có được trong một những này khi tôi"),
+    "fi": _set("että kun mutta olen myös jos sekä kaikki"),
     "hu": _set("és nem hogy egy csak mert amikor már még nincs"),
 }
 MIN_UNREAD = 4  # distinct words before a text is taken for a language the rules do not read
@@ -136,10 +134,25 @@ _WIDE = frozenset({"zh", "ja"})  # one character is about half a word: it weighs
 # frames ("at render (...)", 'File "x.py", line 3'), URLs, paths and dotted names, code lines.
 # "it shows '系统错误'" is English; "Store locator shows nothing for Los Angeles" is too.
 _NOT_PROSE = re.compile(
-    r"""(?<!\w)'[^'\n]{1,200}'(?!\w)|"[^"\n]{1,200}"|[“„«「][^”“»」\n]{1,200}[”“»」]"""
-    r"""|^[ \t]*(?:at |File ").*$|^.*[=;{}].*$|\S*(?:[/\\@#_<>\[\]]|\w\.\w|\w\()\S*""",
+    r"""(?<!\w)'[^'\n]{1,200}'(?!\w)|"[^"\n]{1,200}"|[“„«「][^“„«「”»」\n]{1,200}[”“»」]"""
+    r"""|^[ \t]*(?:at |File "|>).*$|(?<!\S)\S*?(?:[/\\@#_<>\[\]=;{}]|\w\.\w|\w\()\S*""",
     re.M,
 )
+# Where a mail's own words end: a signature delimiter ("--", "—", "___"), a sign-off line in
+# any language, or a confidentiality footer. Cutting there only ever makes "another language"
+# less likely: English, German and French are told on the whole text.
+_SIGNATURE = re.compile(
+    r"^[ \t]*(?:--|—|_{3,})[ \t]*$"
+    r"|^[ \t]*(?:best|kind|warm)? ?regards\b|^[ \t]*(?:cheers|thanks|thank you|sincerely)\b"
+    r"|^[ \t]*(?:saludos|cordiales saludos|atentamente|un saludo|cordiali saluti|distinti saluti|"
+    r"met vriendelijke groet|atenciosamente|abraços|med vänliga hälsningar|mvh|pozdrawiam|"
+    r"z poważaniem|saygılarımla|с уважением|mit freundlichen grüßen|viele grüße|cordialement|"  # noqa: RUF001
+    r"bien à vous)\b"
+    r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
+    r"adresat\w*|empfänger|destinataire|intended recipient)\b",
+    re.M | re.I,
+)
+OPENING = 60  # characters of the reporter's own words (title first) that must be in it too
 # Whole words of letters only: "h3et" in a code name is no French "et".
 _WORD = re.compile(r"\b[^\W\d_]+\b")
 _RULE_WORD: dict[str, Language] = {word: lang for lang, words in _WORDS.items() for word in words}
@@ -197,17 +210,31 @@ def identify(text: str) -> str:
     costs the team the questions, so the first is the one left to chance.
     """
     rule, _, unread_count = _count(text)
+    if text.isascii() and unread_count < MIN_UNREAD:
+        return rule  # most reports: no sign of another language anywhere in them
+    own = _own_words(text)
     if not text.isascii():
-        script = _script(_NOT_PROSE.sub(" ", text))
+        script = _script(own)
         if script:
             return script
     if unread_count < MIN_UNREAD:
-        return rule  # most reports: no sign of another language anywhere in them
-    own = _NOT_PROSE.sub(" ", text)
+        return rule
     unread, count = _unread_language(own)
-    if unread and count >= MIN_UNREAD and count >= 2 * _count(own)[1]:
-        return unread
-    return rule
+    if not unread or count < MIN_UNREAD or count < 2 * _count(own)[1]:
+        return rule
+    # The reporter's first words too: an English report signed off in Dutch opens in English.
+    head = own[:OPENING]
+    said = set(_WORD.findall(head.lower()))
+    opening = sum(1 for w in said if unread in _UNREAD_OF.get(w, ()))
+    # English words only: French "la", "un", "que" open Spanish and Italian sentences too.
+    return unread if opening > len(said & _WORDS["en"]) else rule
+
+
+def _own_words(text: str) -> str:
+    """``text`` without what the reporter did not write in their own words: a signature or
+    footer, quoted replies, quotes, stack frames, URLs, paths, code."""
+    cut = _SIGNATURE.search(text)
+    return _NOT_PROSE.sub(" ", text[: cut.start()] if cut else text)
 
 
 def _count(text: str) -> tuple[str, int, int]:
@@ -246,11 +273,14 @@ def _unread_language(text: str) -> tuple[str, int]:
 
 
 def _script(text: str) -> str:
-    """The non-Latin script of ``text``'s letters, if they are at least twice the Latin ones."""
+    """The non-Latin script of ``text``'s letters, if they are at least 1.5 times the Latin
+    ones, and at least as many in its opening (an English report signed in Cyrillic is English)."""
     latin = len(_LATIN.findall(text))
+    head = text[:40]
     for code_, letters in _SCRIPTS:
-        n = len(letters.findall(text)) * (3 if code_ in _WIDE else 1)
-        if n >= 12 and n >= 2 * latin:
+        weight = 3 if code_ in _WIDE else 1
+        n = len(letters.findall(text)) * weight
+        if n >= 12 and n >= 1.5 * latin and len(letters.findall(head)) * weight >= len(_LATIN.findall(head)):
             variant = _SCRIPT_VARIANTS.get(code_)
             return variant[0] if variant and variant[1].search(text) else code_
     return ""

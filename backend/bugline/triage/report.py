@@ -55,8 +55,10 @@ class TriageInput:
     locale: str | None = None
 
     def texts(self) -> tuple[str, ...]:
-        """What the reporter wrote, field by field (``TEXT_FIELDS``, title first)."""
-        return tuple(getattr(self, name) for name in TEXT_FIELDS)
+        """What the reporter wrote in their own words, field by field (``TEXT_FIELDS``, title
+        first): what tells the language they write in. Not the error text: that is the screen's
+        words ("No hay stock" in an English report is a Spanish shop's message)."""
+        return tuple(getattr(self, name) for name in TEXT_FIELDS if name != "error_text")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TriageInput:

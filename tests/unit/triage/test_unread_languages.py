@@ -147,6 +147,30 @@ ENGLISH_WITH_FOREIGN_WORDS = [
         "Detta e-postmeddelande är konfidentiellt och endast avsett för mottagaren. Om du har fått det av "
         "misstag, vänligen radera det.",
     ),
+    # Mail: a foreign signature, footer or sign-off under English words (the reporter's own
+    # words end where the mail's furniture starts), even when a ";" or "&amp;" is in the text.
+    (
+        "Login",
+        "When I try to log in, the page reloads and I am back at the start; this started after your "
+        "update yesterday and happens on Chrome and Firefox.\n\n田中太郎",
+    ),
+    (
+        "Password reset email not received",
+        "Password reset mail never arrives for our users.\n--\nDit bericht kan vertrouwelijke informatie "
+        "bevatten en is uitsluitend bestemd voor de geadresseerde. Als u niet de geadresseerde bent, wordt "
+        "u verzocht ons te informeren en het bericht te verwijderen.",
+    ),
+    (
+        "Login broken",
+        "Login broken.\n\nEste correo y sus anexos son confidenciales. Si usted no es el destinatario, por "
+        "favor bórrelo y avise al remitente. Gracias.",
+    ),
+    ("Sync fails", "Sync fails.\n\nС уважением,\nИван Петров\nМенеджер по работе с клиентами"),
+    (
+        "Spanish locale: wrong strings on account page",
+        "Spanish labels on the account page are wrong:\nMi cuenta -> shows Tu cuenta\nTodos los pedidos\n"
+        "No hay pedidos todavía\nGracias por tu compra\nPlease fix before release.",
+    ),
     (
         "Nightly sync",
         "The sync job fails every night. Here is the log:\n2026-11-20 02:00:01 同步失败 用户 数据 错误\n"
@@ -161,6 +185,27 @@ def test_an_english_report_with_foreign_words_in_it_is_still_asked_for_facts(tex
     result = triage(TriageInput(title=texts[0], description=texts[1]), RULES)
     assert result.completeness.unread_language == ""
     assert result.completeness.missing and result.completeness.questions
+
+
+def test_a_german_report_signed_off_in_italian_stays_german() -> None:
+    texts = (
+        "Lieferung fehlt",
+        "Die Lieferung ist nicht angekommen; laut Tracking wurde sie gestern zugestellt.\n\n"
+        "Cordiali saluti, grazie\nMarco Rossi, Trattoria della Nonna, ogni giorno alla sera",
+    )
+    assert language.for_rules(texts) != "other"
+
+
+def test_the_error_text_is_the_screens_words_not_the_reporters() -> None:
+    # An English customer of a Spanish shop copies its message: the report is still English.
+    report = TriageInput(
+        title="Payment fails",
+        trying_to_do="Pay for my order",
+        actual="Error shown",
+        error_text="No hay stock para este producto. Por favor, inténtelo más tarde. Gracias por su paciencia.",
+    )
+    c = triage(report, RULES).completeness
+    assert c.unread_language == "" and "expected" in c.missing and c.questions
 
 
 @pytest.mark.parametrize(
