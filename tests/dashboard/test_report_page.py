@@ -19,6 +19,7 @@ from tests.conftest import Bugline
 from tests.dashboard.conftest import Dash
 from tests.integration.test_intake import finalize, headers, report_body
 from tests.support.media import png, upload
+from tests.support.unread import send_spanish
 
 pytestmark = pytest.mark.anyio
 
@@ -158,19 +159,9 @@ async def test_the_page_shows_every_part_of_the_report(dash: Dash) -> None:
 
 async def test_a_report_triage_could_not_read_says_so_instead_of_missing(dash: Dash) -> None:
     b = dash.bugline
-    res = await b.client.post(
-        "/api/v1/reports",
-        json={
-            "title": "No puedo pagar",
-            "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo "
-            "terminar la compra. Pasa siempre, a todos nuestros clientes.",
-        },
-        headers=headers(b),
-    )
-    assert res.status_code == 201, res.text
-    await b.triaged()
+    rid = await send_spanish(b)
     alice = await dash.agent()
-    page = await alice.get(f"/reports/{res.json()['id']}")
+    page = await alice.get(f"/reports/{rid}")
     assert page.status_code == 200
     text = Page(page.text).visible
     assert "Written in Spanish, which triage does not read" in text

@@ -15,9 +15,9 @@ from bugline.db.engine import make_sessionmaker
 from bugline.db.models import ConnectorConfig, Delivery, DuplicateGroup, Report, ReportStatus
 from tests.dashboard.conftest import Dash
 from tests.dashboard.test_report_page import Page, events, report_row, triaged
-from tests.integration.test_intake import headers
 from tests.integration.test_report_api import unlike
 from tests.notify.conftest import Mailroom, mailroom, smtp  # noqa: F401 (fixtures)
+from tests.support.unread import send_spanish
 
 pytestmark = pytest.mark.anyio
 
@@ -56,18 +56,7 @@ async def test_edit_completes_a_field_and_triage_runs_again(dash: Dash) -> None:
 
 async def test_an_agent_edit_of_a_report_triage_cannot_read_keeps_it_unasked(dash: Dash) -> None:
     b = dash.bugline
-    res = await b.client.post(
-        "/api/v1/reports",
-        json={
-            "title": "No puedo pagar",
-            "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo terminar "
-            "la compra. Pasa siempre, a todos nuestros clientes.",
-        },
-        headers=headers(b),
-    )
-    assert res.status_code == 201, res.text
-    await b.triaged()
-    rid = res.json()["id"]
+    rid = await send_spanish(b)
     alice = await dash.agent()
     page = await act(alice, rid, "edit", {"title": "No puedo pagar con tarjeta"})
     [again] = await events(b, rid, "retriaged")

@@ -15,6 +15,7 @@ from tests.conftest import Bugline
 from tests.integration.test_agent_api import auth, token_for
 from tests.integration.test_intake import headers, report_body
 from tests.integration.test_openapi import check
+from tests.support.unread import send_spanish
 
 pytestmark = pytest.mark.anyio
 
@@ -52,19 +53,9 @@ async def events(b: Bugline, report_id: str, kind: str) -> list[ReportEvent]:
 
 async def test_a_report_triage_could_not_read_says_which_language(bugline: Bugline) -> None:
     b = bugline
-    res = await b.client.post(
-        "/api/v1/reports",
-        json={
-            "title": "No puedo pagar",
-            "description": "Cuando hago clic en Pagar aparece el error 'Pago rechazado' y no puedo terminar "
-            "la compra. Pasa siempre, a todos nuestros clientes.",
-        },
-        headers=headers(b),
-    )
-    assert res.status_code == 201, res.text
-    await b.triaged()
+    rid = await send_spanish(b)
     token = await token_for(b, "agent")
-    got = await b.client.get(url(b, res.json()["id"]), headers=auth(token))
+    got = await b.client.get(url(b, rid), headers=auth(token))
     check(
         (await b.client.get("/openapi.json")).json(),
         "/api/v1/projects/{project_id}/reports/{report_id}",

@@ -14,6 +14,7 @@ from bugline.intake.triage import public_view
 from tests.conftest import ORIGIN, Bugline
 from tests.integration.test_intake import headers, report_body
 from tests.support.media import png, upload
+from tests.support.unread import SPANISH
 
 pytestmark = pytest.mark.anyio
 
@@ -180,11 +181,6 @@ async def test_project_threshold_decides_what_needs_info(bugline: Bugline) -> No
     assert body["status"] == "received"  # this project takes every report as it comes
 
 
-SPANISH = {
-    "title": "No puedo pagar",
-    "description": "Cuando hago clic en Pagar en la página de pago aparece el error 'Pago rechazado'. "
-    "Esperaba que se procesara el pedido. Pasa siempre, a todos nuestros clientes.",
-}
 
 
 async def test_a_report_in_a_language_triage_does_not_read_is_not_sent_back(bugline: Bugline) -> None:
