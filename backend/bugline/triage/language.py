@@ -74,26 +74,31 @@ _UNREAD: dict[str, frozenset[str]] = {
     "it": _set(
         "delle degli gli sono questo questa perché anche dopo funziona viene essere nel quando "
         "riesco sempre nella dalla ogni ancora niente nessun abbiamo siamo più cosa clienti utenti "
-        "ciao grazie ieri oggi altro altra senza però accedere succede appare vuoto vuota nulla volta"
+        "ciao grazie ieri oggi altro altra senza però accedere succede appare vuoto vuota nulla volta "
+        "di dei sul sulla volte"
     ),
     "pt": _set(
         "não nao uma muito isso isto estão pelo pela meu minha depois nenhum nenhuma temos tenho "
         "você voce vocês usuários quando sempre aparece clientes nossos nossa consigo acontece "
-        "página pagina funciona está obrigado obrigada olá ontem hoje outro outra"
+        "página pagina funciona está obrigado obrigada olá ontem hoje outro outra da mas também agora "
+        "ainda só"
     ),
     "nl": _set(
         "het een niet ik wij zijn wordt maar ook nog geen werkt deze naar worden hebben heb "
-        "mijn voor bij wanneer altijd sinds klanten gebruikers pagina bedankt gisteren kan krijg"
+        "mijn voor bij wanneer altijd sinds klanten gebruikers pagina bedankt gisteren kan krijg te om "
+        "heeft keer"
     ),
     "pl": _set(
         "nie się jest że czy jak mnie mogę który która tak przy dla gdy kiedy jestem mamy działa "
-        "strona klienci użytkownicy zawsze już tylko też jeszcze bardzo może dodaniu robi"
+        "strona klienci użytkownicy zawsze już tylko też jeszcze bardzo może dodaniu robi na za "
+        "od ze sie proszę prosze dzień dobry jednak nadal"
     ),
     "sv": _set("och inte jag är för ett också alltid fungerar kunder användare"),
     "da": _set("ikke jeg hvis også når kunne skal virker kunder hver sker meget fordi"),
     "tr": _set(
         "bir için değil çok olarak sonra sayfa çalışmıyor müşteriler gibi daha sadece "  # noqa: RUF001
-        "hiç ancak zaman ekledikten sepet boş hata"
+        "hiç ancak zaman ekledikten sepet boş hata beri kez şey hiçbir merhaba teşekkürler lütfen hep "
+        "ama"
     ),
     "id": _set(
         "tidak saya dengan untuk bisa sudah halaman pelanggan setelah pada juga masih belum menambahkan"
