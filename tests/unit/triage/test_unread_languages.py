@@ -231,6 +231,14 @@ def test_the_error_text_is_the_screens_words_not_the_reporters() -> None:
             ),
         ),
         (
+            "nl",
+            (
+                "Knop",
+                "De knop Opslaan doet niets als ik op de pagina ben. Het werkt niet in Chrome en ook niet.",
+            ),
+        ),
+        ("pl", ("Płatność", "Nie mogę zapłacić za zamówienie, strona się zawiesza. Proszę o pomoc.")),
+        (
             "id",
             (
                 "Keranjang",
