@@ -305,10 +305,26 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
+_START_ATTEMPTS = 3
+
+
 def start_seaweed(root: Path) -> RestartableSeaweed:
-    root.mkdir(parents=True, exist_ok=True)
-    server = RestartableSeaweed(
-        root, free_ports(8), "AK" + secrets.token_hex(9).upper(), secrets.token_urlsafe(30)
-    )
-    server.start()
-    return server
+    """SeaweedFS on fresh ports. If another process took one of the eight between our check
+    and weed's bind (a clean-clone run saw it: the S3 gRPC port, taken by a test on the other
+    worker), weed exits with "address already in use": start again on new ports, as
+    tests/support/seaweed.py does. Later restarts keep their ports: the app knows them."""
+    for attempt in range(_START_ATTEMPTS):
+        where = root if attempt == 0 else root / f"retry-{attempt}"
+        where.mkdir(parents=True, exist_ok=True)
+        server = RestartableSeaweed(
+            where, free_ports(8), "AK" + secrets.token_hex(9).upper(), secrets.token_urlsafe(30)
+        )
+        try:
+            server.start()
+        except ServiceError as error:
+            server.stop()
+            if "address already in use" not in str(error) or attempt == _START_ATTEMPTS - 1:
+                raise
+            continue
+        return server
+    raise AssertionError("unreachable")
