@@ -29,11 +29,11 @@ from bugline.db.models import (
     ReportStatus,
 )
 from bugline.grouping import group_stats
-from bugline.intake.triage import evaluate, input_of, needs_info, verdict_json
+from bugline.intake.triage import evaluate, input_of, needs_info, unread_data, verdict_json
 from bugline.lifecycle import status as lifecycle
 from bugline.sla import policy as sla_policy
 from bugline.triage import severity as severity_part
-from bugline.triage.result import Completeness, TriageResult
+from bugline.triage.result import TriageResult
 
 REPORTS = cast(Table, Report.__table__)
 EVENTS = cast(Table, ReportEvent.__table__)
@@ -103,7 +103,7 @@ def run(s: Session, report: Report, actor: Actor, now: datetime, why: str) -> Re
                 "why": why,
                 "completeness": c.score,
                 "missing": list(c.missing),
-                **_unread(c),
+                **unread_data(c),
                 "severity": sev.level,
                 "severity_score": round(sev.score, 1),
                 "reasons": list(sev.reasons),
@@ -152,8 +152,3 @@ def _event(report: Report, now: datetime, kind: str, data: dict[str, Any]) -> di
         "public": False,
         "data": data,
     }
-
-
-def _unread(c: Completeness) -> dict[str, Any]:
-    """What the timeline says of a report in a language the rules do not read."""
-    return {"unread_language": c.unread_language, "unchecked": list(c.unchecked)} if c.unread_language else {}

@@ -409,9 +409,7 @@ def build(s: Session, report: Report) -> dict[str, Any]:
         "completeness": report.completeness,
         "missing": [str(m) for m in completeness.get("missing") or []],
         "unread_language": str(completeness.get("unread_language") or ""),
-        "unread_language_name": language.name(str(completeness["unread_language"]))
-        if completeness.get("unread_language")
-        else "",
+        "unread_language_name": language.name(str(completeness.get("unread_language") or "")),
         "unchecked": [str(m) for m in completeness.get("unchecked") or []],
         "created_at": iso(report.created_at),
         "updated_at": iso(report.updated_at),

@@ -65,7 +65,7 @@ from bugline.triage.duplicates import Signature, signature
 from bugline.triage.engine import bounded, triage
 from bugline.triage.errors import RulesError
 from bugline.triage.report import ConsoleLine, FailedRequest, GroupStats, TriageInput
-from bugline.triage.result import Severity, TriageResult
+from bugline.triage.result import Completeness, Severity, TriageResult
 from bugline.triage.rules import TriageRules, load_rules
 
 log = logging.getLogger("bugline.triage")
@@ -484,14 +484,18 @@ def event_data(result: TriageResult, grouping: Grouping) -> dict[str, Any]:
         "categories": list(k.categories),
         "group_id": grouping.group_id,
     }
-    if c.unread_language:
-        data["unread_language"] = c.unread_language
-        data["unchecked"] = list(c.unchecked)
+    data.update(unread_data(c))
     if grouping.joined:
         data["duplicate_of"] = grouping.matched_report_id
         data["duplicate_reasons"] = list(grouping.reasons)
         data["group_reporters"] = grouping.stats.reporters
     return data
+
+
+def unread_data(c: Completeness) -> dict[str, Any]:
+    """What a timeline event says of a report in a language the rules do not read (nothing of
+    any other): its language and the facts left unchecked."""
+    return {"unread_language": c.unread_language, "unchecked": list(c.unchecked)} if c.unread_language else {}
 
 
 def event(

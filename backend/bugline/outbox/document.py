@@ -152,9 +152,7 @@ async def build(loaded: Loaded, store: MediaStore, *, public_url: str, link_ttl:
         link=f"{public_url}/reports/{r.id}",
         created_at=r.created_at,
         metadata={str(k): str(v) for k, v in (r.metadata_ or {}).items()},
-        unread_language=language.name(str(completeness["unread_language"]))
-        if completeness.get("unread_language")
-        else "",
+        unread_language=language.name(str(completeness.get("unread_language") or "")),
     )
 
 

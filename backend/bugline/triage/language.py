@@ -135,8 +135,9 @@ _NAMES = {
 }  # fmt: skip
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _WIDE = frozenset({"zh", "ja"})  # one character is about half a word: it weighs 3 letters
-# What the reporter did not write in their own words: quotes (a message on screen), stack
-# frames ("at render (...)", 'File "x.py", line 3'), URLs, paths and dotted names, code lines.
+# What the reporter did not write in their own words: quotes (a message on screen), quoted
+# reply lines, stack frames ("at render (...)", 'File "x.py", line 3'), and tokens that are
+# URLs, paths, dotted names or code (one token each, so a ";" in prose drops no sentence).
 # "it shows '系统错误'" is English; "Store locator shows nothing for Los Angeles" is too.
 _NOT_PROSE = re.compile(
     r"""(?<!\w)'[^'\n]{1,200}'(?!\w)|"[^"\n]{1,200}"|[“„«「][^“„«「”»」\n]{1,200}[”“»」]"""
@@ -180,8 +181,8 @@ def code(texts: Sequence[str | None]) -> str:
 
 
 def name(found: str) -> str:
-    """A language code as a reason says it: "es" -> "Spanish"."""
-    return _NAMES.get(found, "a language the rules do not read")
+    """A language code as a reason says it: "es" -> "Spanish"; "" (none) -> ""."""
+    return _NAMES.get(found, "a language the rules do not read") if found else ""
 
 
 def for_rules(texts: Sequence[str]) -> Language:
@@ -206,13 +207,14 @@ def identify(text: str) -> str:
 
     English, German and French are told on the whole text exactly as they always were: the
     one with the most distinct function words, at least ``MIN_WORDS`` and more than either
-    other. A language the rules do not read is told only on what the reporter wrote in their
-    own words (quotes, frames, URLs, paths and code lines removed), and only on strong
-    evidence, since such a report is never asked for facts: its own script's letters at least
-    twice the Latin ones, or at least ``MIN_UNREAD`` of its function words and at least twice
-    as many as the best of English, German and French counted on the same words. Being read
-    as English by mistake costs a customer English questions; being read as Spanish by mistake
-    costs the team the questions, so the first is the one left to chance.
+    other. A language the rules do not read is told only on the reporter's own words
+    (``_own_words``: no signature or footer, quotes, frames, URLs, paths or code), and only on
+    strong evidence, since such a report is never asked for facts: its script's letters (see
+    ``_script``), or at least ``MIN_UNREAD`` of its function words, twice as many as the best
+    of English, German and French on the same words, and more of them than English words in
+    the first ``OPENING`` characters. Being read as English by mistake costs a customer
+    English questions; being read as Spanish by mistake costs the team the questions, so the
+    first is the one left to chance.
     """
     rule, _, unread_count = _count(text)
     if text.isascii() and unread_count < MIN_UNREAD:

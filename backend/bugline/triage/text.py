@@ -93,10 +93,8 @@ _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|mr|mrs|dr|no|fig
 # Chinese and Japanese write words without spaces: each ideograph or kana counts as a word
 # (about right: most of their words are one or two characters), so "点击支付按钮时出现错误" is
 # an answer, not one vague word.
-_WORD = re.compile(
-    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
-    r"|[^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+(?:['\u2019-][^\W_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+)*"
-)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"  # kana and ideographs
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['\u2019-][^\W_{_CJK}]+)*")
 # An inline number that may start a list item: "Steps to Reproduce: 1 go to ... 2 put ...".
 _INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s:;,]))(\d{1,2})(?:[.):]|\s*-)?\s+(?=[\"'(]?[A-Za-z])")
 

@@ -845,7 +845,7 @@ def test_a_whole_team_is_people_affected() -> None:
 def test_the_action_a_customer_names_is_what_they_were_trying_to_do(text: str) -> None:
     # Asking "What were you trying to do?" after "I can't renew my subscription" reads as not
     # having listened.
-    result = assess(TriageInput(title="Problem", description=text), RULES)
+    result = check(title="Problem", description=text)
     finding = next(f for f in result.findings if f.fact == "trying_to_do")
     assert finding.present, text
     assert "trying_to_do" not in result.questions
@@ -861,6 +861,6 @@ def test_the_action_a_customer_names_is_what_they_were_trying_to_do(text: str) -
     ],
 )
 def test_a_report_naming_no_action_is_still_asked_what_they_were_doing(text: str) -> None:
-    result = assess(TriageInput(title="Problem", description=text), RULES)
+    result = check(title="Problem", description=text)
     assert "trying_to_do" in result.missing, text
     assert result.questions["trying_to_do"].endswith("?")
