@@ -508,9 +508,20 @@ def test_exact_tab_screenshot_masks_and_hides_the_widget(headed_browser: Any, me
         page.set_default_timeout(20_000)
         page.goto(f"{media_server}/tab.html")
         page.wait_for_function("window.ready === true")
-        page.click("#go")  # a real click: getDisplayMedia needs a user gesture
-        page.wait_for_function("window.result !== null || window.error !== null")
-        assert page.evaluate("() => window.error") is None
+        # Tab capture sends its first frame only when the compositor gets to it; on the loaded
+        # 2-core CI machine it once sent none within the widget's 15 s and the widget said
+        # "screenshot failed". A customer presses again, and so does this test, once, for that
+        # error only: the widget must have been shown again after the failed try.
+        for attempt in range(2):
+            page.evaluate("() => { window.result = null; window.error = null; }")
+            page.click("#go")  # a real click: getDisplayMedia needs a user gesture
+            page.wait_for_function("window.result !== null || window.error !== null", timeout=40_000)
+            error = page.evaluate("() => window.error")
+            if attempt == 0 and error == "Error: no frame from tab capture":
+                assert page.evaluate("getComputedStyle(document.getElementById('widget')).visibility") == "visible"
+                continue
+            break
+        assert error is None
         r = page.evaluate("() => window.result")
         assert r["type"] == "image/png"
         assert r["width"] >= 900 and r["height"] >= 500  # the tab's own pixels, not a DOM copy
