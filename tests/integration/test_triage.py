@@ -181,6 +181,19 @@ async def test_project_threshold_decides_what_needs_info(bugline: Bugline) -> No
     assert body["status"] == "received"  # this project takes every report as it comes
 
 
+async def test_a_short_report_is_read_in_the_language_of_the_customers_browser(bugline: Bugline) -> None:
+    # Five words of Spanish are too few to tell from the text alone: sent without a locale it
+    # is read as English and goes back with English questions; from a Spanish browser it is
+    # Spanish, unchecked, and reaches the team.
+    short = {"title": "Carrito vacío", "description": "Después de añadir un producto el carrito está vacío."}
+    plain = await post(bugline, short)
+    assert plain["status"] == "needs_info" and plain["triage"]["questions"]
+    spanish = await post(bugline, {**short, "context": {"locale": "es-MX"}})
+    assert spanish["status"] == "received"
+    assert spanish["triage"]["questions"] == []
+    report = await stored(bugline, spanish["id"])
+    assert report.triage is not None
+    assert report.triage["completeness"]["unread_language"] == "es"
 
 
 async def test_a_report_in_a_language_triage_does_not_read_is_not_sent_back(bugline: Bugline) -> None:
@@ -204,13 +217,18 @@ async def test_report_with_files_is_triaged_at_finalize(bugline: Bugline) -> Non
     shot = png()
     body = await post(
         bugline,
-        {**VAGUE, "attachments": [{"name": "s.png", "type": "image/png", "size": len(shot), "kind": "screenshot"}]},
+        {
+            **VAGUE,
+            "attachments": [{"name": "s.png", "type": "image/png", "size": len(shot), "kind": "screenshot"}],
+        },
     )
     assert body["status"] == "awaiting_media"
     assert body["triage"] is None
     await upload(bugline.client, body["attachments"][0], shot)
     res = await bugline.client.post(
-        body["finalize_url"], json={}, headers=headers(bugline, **{"X-Bugline-Report-Token": body["status_token"]})
+        body["finalize_url"],
+        json={},
+        headers=headers(bugline, **{"X-Bugline-Report-Token": body["status_token"]}),
     )
     assert res.status_code == 200, res.text
     assert res.json()["status"] == "received"  # accepted with its verified file
@@ -248,7 +266,9 @@ async def test_the_running_loop_triages_right_after_intake(bugline: Bugline) -> 
             if (await stored(bugline, res.json()["id"])).triaged_at is not None:
                 break
             await asyncio.sleep(0.05)
-        status = await bugline.client.get(f"/api/v1/status/{res.json()['status_token']}", headers={"Origin": ORIGIN})
+        status = await bugline.client.get(
+            f"/api/v1/status/{res.json()['status_token']}", headers={"Origin": ORIGIN}
+        )
         assert status.json()["status"] == "needs_info"
         assert status.json()["questions"]
     finally:

@@ -117,7 +117,7 @@ def classify(
     cap = rules.max_chars
     title = report.title[:cap].lower()
     body = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS).lower()
-    lang = language.for_rules(report.texts()) if written is None else written
+    lang = language.for_rules(report.texts(), report.locale) if written is None else written
     points: dict[Kind, float] = {}
     found: dict[Kind, list[str]] = {}
     for name, family in rules.kinds.items():

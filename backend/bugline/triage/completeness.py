@@ -260,7 +260,7 @@ def assess(report: TriageInput, rules: CompletenessRules, written: Language | No
     """The report's checklist: a finding per fact, a 0-100 score and a question per gap.
     ``written``: the language the report is in, when the caller has told it already."""
     if written is None:
-        written = language.for_rules(report.texts())
+        written = language.for_rules(report.texts(), report.locale)
     rules = rules.in_language(written)
     read = _read(report, rules)
     findings = (
@@ -282,7 +282,7 @@ def assess(report: TriageInput, rules: CompletenessRules, written: Language | No
         # lists, traces, quotes and what was captured. What they did not find may well be
         # there, so it is not asked for (in a language the customer may not read, either);
         # the score stays what could be confirmed, and the agent is told why.
-        unread = language.code(report.texts()) or "other"
+        unread = language.code(report.texts(), report.locale) or "other"
         note = f"not read: written in {language.name(unread)}"
         told = tuple(f if f.present else Finding(f.fact, False, "unread", note) for f in findings)
         unchecked = tuple(f.fact for f in told if not f.present)

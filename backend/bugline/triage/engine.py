@@ -32,7 +32,7 @@ def triage(report: TriageInput, rules: TriageRules, group: GroupStats | None = N
     report = bounded(report)
     # Told once: severity reads the words of the report's language (and its English text
     # model only English ones), kind and category too.
-    written = language.for_rules(report.texts())
+    written = language.for_rules(report.texts(), report.locale)
     return TriageResult(
         completeness=completeness.assess(report, rules.completeness, written),
         severity=severity.assess(report, rules.severity, group, written),

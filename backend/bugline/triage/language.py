@@ -110,6 +110,42 @@ _UNREAD: dict[str, frozenset[str]] = {
     "hu": _set("és nem hogy egy csak mert amikor már még nincs"),
 }
 MIN_UNREAD = 4  # distinct words before a text is taken for a language the rules do not read
+# With the customer's own locale as a hint (the browser's language, captured by the widget),
+# a short report needs less: its language's most common words count too, even the ones English,
+# German or French share or code writes ("no", "se", "el", "il", "is", "to"), because a
+# report is taken for the hinted language only when, those shared words aside, it has no
+# English, German or French function word at all. A Spanish browser's "Cannot open página Mi
+# Cuenta" stays English; its "Al pulsar Pagar sale un error y no se completa el pedido" is
+# Spanish (see ``_hinted``).
+_COMMON: dict[str, frozenset[str]] = {
+    "es": _set("no se el la los las lo le les y un una unos de del al en con para me mi es son hay ya que"),
+    "pt": _set("não o a os as um uma de do da dos das no na em com para e é se me meu que ao"),
+    "it": _set("non il lo la le i gli un una di da in con per e è che si mi ho ha al ma ai ne"),
+    "nl": _set("de het een en van in op met te is niet ik je we er dat als was of wie"),
+    "pl": _set("nie się w z na do i to jest że po o a"),
+    "sv": _set("och i på att det en ett är inte jag med som har"),
+    "da": _set("og i på at det en et er ikke jeg med som har for der"),
+    "tr": _set("bir ve bu da de ile için ama çok değil ne"),
+    "cs": _set("a je v na se to že s z do"),
+    "ro": _set("și în la pe nu se cu de un o"),
+    "id": _set("dan di yang ini itu tidak ke dari saya"),
+    "vi": _set("và của có không là được trong một"),
+    "fi": _set("ja on ei se että kun"),
+    "hu": _set("és a az nem egy hogy van"),
+}
+HINTED_MIN = 2  # distinct words of the hinted language, and at least a fifth of the words
+HINTED_WORDS = 5  # a shorter text ("No funciona") is too short to tell, hint or not
+# Letters only that language writes among those above: a word with one counts for it (Turkish
+# has few function words; "yapamıyorum" and "çıkıyor" tell it).  # noqa: RUF003
+_LETTERS: dict[str, re.Pattern[str]] = {
+    lang: re.compile(f"[{letters}]")
+    for lang, letters in {
+        "es": "ñ¿¡", "pt": "ãõ", "pl": "łąęśźżćń", "tr": "ışğ", "ro": "șțş", "cs": "ěřůň",
+        "da": "æø", "sv": "å", "hu": "őű", "vi": "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+    }.items()
+}  # fmt: skip
+# Locales whose texts another code's words tell (Norwegian is read with the Danish set).
+_LOCALE_ALIAS = {"nb": "da", "nn": "da", "no": "da"}
 # Scripts with letters of their own: text mostly in one of them is in a language the rules
 # do not read (the rules' words are all in Latin letters).
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -169,15 +205,26 @@ for _lang, _words in _UNREAD.items():
         _UNREAD_OF[_w] = (*_UNREAD_OF.get(_w, ()), _lang)
 
 
-def written(texts: Sequence[str | None]) -> Language:
+def written(texts: Sequence[str | None], locale: str | None = None) -> Language:
     """The language a report (its title and fields, in any order) is written in, or ``""``.
-    Each field's opening is read, so a log pasted first in one field hides nothing of the others."""
-    return detect("\n".join(t[:FIELD_CHARS] for t in texts if t))
+    Each field's opening is read, so a log pasted first in one field hides nothing of the others.
+    ``locale``: the customer's own (a BCP 47 tag such as "es-MX"), a hint for short reports."""
+    return detect("\n".join(t[:FIELD_CHARS] for t in texts if t), hint(locale))
 
 
-def code(texts: Sequence[str | None]) -> str:
+def code(texts: Sequence[str | None], locale: str | None = None) -> str:
     """Like ``written``, but an unread language by its code ("es", "ar", ...), for saying which."""
-    return identify("\n".join(t[:FIELD_CHARS] for t in texts if t))
+    return identify("\n".join(t[:FIELD_CHARS] for t in texts if t), hint(locale))
+
+
+def hint(locale: str | None) -> str:
+    """The unread Latin-script language a locale names ("es-MX" -> "es", "nb-NO" -> "da"), or
+    ``""``: a hint only matters where function words are shared; scripts tell themselves."""
+    if not isinstance(locale, str) or not locale:  # stored JSON: trust no type
+        return ""
+    primary = locale.strip().replace("_", "-").split("-", 1)[0].lower()
+    primary = _LOCALE_ALIAS.get(primary, primary)
+    return primary if primary in _COMMON else ""
 
 
 def name(found: str) -> str:
@@ -185,24 +232,24 @@ def name(found: str) -> str:
     return _NAMES.get(found, "a language the rules do not read") if found else ""
 
 
-def for_rules(texts: Sequence[str]) -> Language:
+def for_rules(texts: Sequence[str], locale: str | None = None) -> Language:
     """The language to read a report's rules in: the one it is written in. A long report with
     no sign of any language (a log, code) is read as English, the rules' own language: reading
     it in every language costs time and finds nothing more; a short one is read in every
     language (``""``). A report in a language the rules do not read is ``"other"``."""
-    found = written(texts)
+    found = written(texts, locale)
     if not found and sum(min(len(t), FIELD_CHARS) for t in texts if t) > SHORT_CHARS:
         return "en"
     return found
 
 
-def detect(text: str) -> Language:
+def detect(text: str, hinted: str = "") -> Language:
     """``identify``'s answer as the rules see it: en, de, fr, other (any unread language) or ``""``."""
-    found = identify(text)
+    found = identify(text, hinted)
     return found if found in ("en", "de", "fr", "") else "other"  # type: ignore[return-value]
 
 
-def identify(text: str) -> str:
+def identify(text: str, hinted: str = "") -> str:
     """The language ``text`` is written in, by code, or ``""``.
 
     English, German and French are told on the whole text exactly as they always were: the
@@ -215,9 +262,13 @@ def identify(text: str) -> str:
     the first ``OPENING`` characters. Being read as English by mistake costs a customer
     English questions; being read as Spanish by mistake costs the team the questions, so the
     first is the one left to chance.
+
+    ``hinted``: an unread language the customer's locale names (``hint``). It turns a report
+    into that language only when its own words have no English, German or French function word
+    but those the hinted language shares (``_hinted``); it never moves a report between those three.
     """
     rule, _, unread_count = _count(text)
-    if text.isascii() and unread_count < MIN_UNREAD:
+    if text.isascii() and unread_count < MIN_UNREAD and not hinted:
         return rule  # most reports: no sign of another language anywhere in them
     own = _own_words(text)
     if not text.isascii():
@@ -225,16 +276,44 @@ def identify(text: str) -> str:
         if script:
             return script
     if unread_count < MIN_UNREAD:
-        return rule
+        return _hinted(own, hinted) or rule
     unread, count = _unread_language(own)
     if not unread or count < MIN_UNREAD or count < 2 * _count(own)[1]:
-        return rule
+        return _hinted(own, hinted) or rule
     # The reporter's first words too: an English report signed off in Dutch opens in English.
     head = own[:OPENING]
     said = set(_WORD.findall(head.lower()))
     opening = sum(1 for w in said if unread in _UNREAD_OF.get(w, ()))
     # English words only: French "la", "un", "que" open Spanish and Italian sentences too.
-    return unread if opening > len(said & _WORDS["en"]) else rule
+    return unread if opening > len(said & _WORDS["en"]) else _hinted(own, hinted) or rule
+
+
+def _hinted(own: str, hinted: str) -> str:
+    """``hinted`` if the reporter's own words are in it: at least ``HINTED_WORDS`` distinct
+    words, no English, German or French function word but those it shares (Spanish "la",
+    "que"; Dutch "is", "we"; Polish "to"), and at least ``HINTED_MIN`` words of its own, a fifth
+    of all (a log or a list of names has few): its common or function words or words written
+    with letters only it uses. Otherwise ``""``. Checked on every dev report with every hint:
+    none changes (docs/decisions.md, "The customer's locale as a hint")."""
+    if not hinted:
+        return ""
+    words = set(_WORD.findall(own.lower()))
+    if len(words) < HINTED_WORDS:
+        return ""
+    theirs = _COMMON[hinted] | _UNREAD[hinted]
+    if any(w in _RULE_WORD for w in words - theirs):
+        return ""
+    # Shared words ("is", "la") speak for neither side, nor do one-letter words ("s" of
+    # "Hadoop's", "v" of "v1.9.2", "a", "i").
+    letters = _LETTERS.get(hinted)
+    found = sum(
+        1
+        for w in words
+        if (len(w) > 1 or not w.isascii())
+        and w not in _RULE_WORD
+        and (w in theirs or (letters is not None and letters.search(w) is not None))
+    )
+    return hinted if found >= HINTED_MIN and 5 * found >= len(words) else ""
 
 
 def _own_words(text: str) -> str:

@@ -52,7 +52,7 @@ class TriageInput:
     account: str | None = None
     plan: str | None = None  # the host app's plan name for the reporter's account
     metadata: Mapping[str, Any] = field(default_factory=dict)
-    locale: str | None = None
+    locale: str | None = None  # the customer's (browser's) language tag, "es-MX": a hint only
 
     def texts(self) -> tuple[str, ...]:
         """What the reporter wrote in their own words, field by field (``TEXT_FIELDS``, title
@@ -123,8 +123,13 @@ class TriageInput:
             account=reporter.get("account") if isinstance(reporter.get("account"), str) else opt("account"),
             plan=reporter.get("plan") if isinstance(reporter.get("plan"), str) else opt("plan"),
             metadata=meta if isinstance(meta, Mapping) else {},
-            locale=opt("locale"),
+            # The customer's own language: the line's, the captured browser's, or the host app's.
+            locale=opt("locale") or _str(ctx.get("locale")) or _str(reporter.get("locale")),
         )
+
+
+def _str(value: Any) -> str | None:
+    return value[:35] if isinstance(value, str) and value else None
 
 
 def _items(value: Any) -> list[Any]:

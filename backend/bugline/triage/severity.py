@@ -145,7 +145,7 @@ def assess(
     text = "\n".join(getattr(report, f)[:cap] for f in TEXT_FIELDS).lower()
     text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
     text = prose(text)
-    lang = language.for_rules(report.texts()) if written is None else written
+    lang = language.for_rules(report.texts(), report.locale) if written is None else written
 
     # The model knows the words of its training language only; on another language its output
     # is its bias, a constant push with a made-up reason. Unknown ("") is read as before.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -17,11 +18,30 @@ RULES = default_rules()
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=200),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=20), children, max_size=5)
+    ),
     max_leaves=30,
 )
-KEYS = ["id", "title", "description", "trying_to_do", "expected", "actual", "error_text", "steps",
-        "frequency", "people_affected", "context", "reporter", "attachments", "metadata", "console", "group"]
+KEYS = [
+    "id",
+    "title",
+    "description",
+    "trying_to_do",
+    "expected",
+    "actual",
+    "error_text",
+    "steps",
+    "frequency",
+    "people_affected",
+    "context",
+    "reporter",
+    "attachments",
+    "metadata",
+    "console",
+    "group",
+    "locale",
+]
 
 
 def check(result: Any) -> None:
@@ -45,6 +65,16 @@ def test_any_text_any_group(description: str, title: str, reporters: int) -> Non
     check(triage(report, RULES, GroupStats(reports=reporters, reporters=reporters, accounts=1)))
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.text(max_size=2000),
+    st.text(max_size=200),
+    st.sampled_from(["es", "pt-BR", "pl", "tr", "nb", "vi", "xx"]),
+)
+def test_any_text_any_locale(description: str, title: str, locale: str) -> None:
+    check(triage(TriageInput(title=title, description=description, locale=locale), RULES))
+
+
 def test_pathological_inputs() -> None:
     mb = "a" * 1_000_000
     samples = [
@@ -57,12 +87,15 @@ def test_pathological_inputs() -> None:
         TriageInput(description="[x](javascript:alert(1)) **" * 5000),
         TriageInput(description="((((((((((((((((((((((((((((((" * 3000 + "!"),
         TriageInput(description="1. " * 30_000),
-        TriageInput(description="Traceback (most recent call last):\n" + '  File "a.py", line 1, in f\n' * 5000),
+        TriageInput(
+            description="Traceback (most recent call last):\n" + '  File "a.py", line 1, in f\n' * 5000
+        ),
         TriageInput(description="Ошибка при оплате: платёж не проходит. 支付失败。 الدفع فشل"),
         TriageInput(description="\n" * 200_000),
     ]
     for report in samples:
         check(triage(report, RULES))
+        check(triage(dataclasses.replace(report, locale="es-MX"), RULES))  # a hint reads them too
 
 
 def test_long_text_is_cut_before_any_rule_reads_it() -> None:
