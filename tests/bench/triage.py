@@ -53,6 +53,8 @@ def widget_report(rng: random.Random) -> dict[str, Any]:
         "people_affected": rng.choice(["just_me", "some", "everyone", None]),
         "reporter": {"account": f"acct-{rng.randrange(500)}", "plan": rng.choice(["free", "pro", "enterprise"])},
         "context": {
+            # The widget sends the browser's language: a hint read for reports not told otherwise.
+            "locale": rng.choice(["en-GB", "en-US", "de-DE", "es-ES", "pt-BR", "pl-PL"]),
             "url": f"https://app.example.com/{rng.choice(['checkout', 'orders', 'billing', 'settings'])}/{rng.randrange(10**6)}",
             "console": [{"level": "error", "message": rng.choice(ERRORS), "stack": STACK}] * rng.randrange(3),
             "network": [{"method": "POST", "url": "https://api.example.com/pay", "status": 502}] * rng.randrange(2),
