@@ -118,16 +118,39 @@ MIN_UNREAD = 4  # distinct words before a text is taken for a language the rules
 # Cuenta" stays English; its "Al pulsar Pagar sale un error y no se completa el pedido" is
 # Spanish (see ``_hinted``).
 _COMMON: dict[str, frozenset[str]] = {
-    "es": _set("no se el la los las lo le les y un una unos de del al en con para me mi es son hay ya que"),
-    "pt": _set("não o a os as um uma de do da dos das no na em com para e é se me meu que ao"),
-    "it": _set("non il lo la le i gli un una di da in con per e è che si mi ho ha al ma ai ne"),
-    "nl": _set("de het een en van in op met te is niet ik je we er dat als was of wie"),
-    "pl": _set("nie się w z na do i to jest że po o a"),
-    "sv": _set("och i på att det en ett är inte jag med som har"),
-    "da": _set("og i på at det en et er ikke jeg med som har for der"),
-    "tr": _set("bir ve bu da de ile için ama çok değil ne"),
-    "cs": _set("a je v na se to že s z do"),
-    "ro": _set("și în la pe nu se cu de un o"),
+    "es": _set(
+        "no se el la los las lo le les y e o u a un una unos unas de del al en con para me mi mis "
+        "es son hay ya que sí más muy nada todo algo eso ese sus tu te nos sin sobre hasta como "
+        "donde dice sale pasa"
+    ),
+    "pt": _set(
+        "não o a os as um uma de do da dos das no na nos nas em com para e é se me meu minha que "
+        "ao aos às mais pelo pela seu sua ou já até sem mesmo mesma fica nada tudo"
+    ),
+    "it": _set(
+        "non il lo la le i gli un una di da in con per e è che si mi ci ti ho ha hanno al ma ai "
+        "ne a ad su me avete hai dal dall del dell della delle alla allo nel nella sul mai poi già "
+        "tutto tutti solo molto stesso stessa stesse stessi prima resta"
+    ),
+    "nl": _set(
+        "de het een en van in op met te is niet ik je we er dat als was of wie die dit bij ook "
+        "nu al zo dan nog wel maar uit door"
+    ),
+    "pl": _set(
+        "nie się w z na do i to jest że po o a ze co tego ten ta te jak ale bo mi są był była "
+        "nic już tylko samego samo"
+    ),
+    "sv": _set(
+        "och i på att det en ett är inte jag med som har kan men om sig mig min mitt vi ni de "
+        "till från fick fast samma efter när gör ingenting den to"
+    ),
+    "da": _set(
+        "og i på at det en et er ikke jeg med som har for der men om sig mig min mit vi de til "
+        "fra fik samme efter når den to selvom lige gange"
+    ),
+    "tr": _set("bir ve bu da de ile için ama çok değil ne mi ki ya"),
+    "cs": _set("a je v na se to že s z do k ke mi mě jsem když ale"),
+    "ro": _set("și în la pe nu se cu de un o am mi a ai din dar ca"),
     "id": _set("dan di yang ini itu tidak ke dari saya"),
     "vi": _set("và của có không là được trong một"),
     "fi": _set("ja on ei se että kun"),
@@ -135,13 +158,29 @@ _COMMON: dict[str, frozenset[str]] = {
 }
 HINTED_MIN = 2  # distinct words of the hinted language, and at least a fifth of the words
 HINTED_WORDS = 5  # a shorter text ("No funciona") is too short to tell, hint or not
+HINTED_SHARE = 6  # the hinted language's own words are at least 1/6 of a text's distinct words
+# Words English writes too, whatever language also has them: no evidence for any.
+_ENGLISH_TOO = _set(
+    "a an in on as at by so do no me to of up go be he we us it is or if my hi ok am pm id os "
+    "per via van den con pro die das man men son era set top net pre post dual mini data media "
+    "nil non final total normal local global actual real mode code e "
+    "de en des du le et es um im an"  # French, German: the rules' languages, never evidence
+)
+# English words that are no language's function word above but only English's: one of them
+# in a text means it is not (only) in the hinted language. With the rules' own words.
+_BLOCKERS = (
+    _WORDS["en"]
+    | _WORDS["de"]
+    | _WORDS["fr"]
+    | _set("a an on as at can so all any out get got how why who our us me no in do to up per via")
+)
 # Letters only that language writes among those above: a word with one counts for it (Turkish
 # has few function words; "yapamıyorum" and "çıkıyor" tell it).  # noqa: RUF003
 _LETTERS: dict[str, re.Pattern[str]] = {
     lang: re.compile(f"[{letters}]")
     for lang, letters in {
-        "es": "ñ¿¡", "pt": "ãõ", "pl": "łąęśźżćń", "tr": "ışğ", "ro": "șțş", "cs": "ěřůň",
-        "da": "æø", "sv": "å", "hu": "őű", "vi": "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+        "es": "ñ¿¡", "pt": "ãõ", "pl": "łąęśźżćń", "tr": "ışğçöü", "ro": "ășțşăâî", "cs": "ěřůňščžýďť",
+        "da": "æøå", "sv": "åäö", "hu": "őű", "vi": "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
     }.items()
 }  # fmt: skip
 # Locales whose texts another code's words tell (Norwegian is read with the Danish set).
@@ -276,44 +315,47 @@ def identify(text: str, hinted: str = "") -> str:
         if script:
             return script
     if unread_count < MIN_UNREAD:
-        return _hinted(own, hinted) or rule
+        return rule or _hinted(own, hinted)
     unread, count = _unread_language(own)
     if not unread or count < MIN_UNREAD or count < 2 * _count(own)[1]:
-        return _hinted(own, hinted) or rule
+        return rule or _hinted(own, hinted)
     # The reporter's first words too: an English report signed off in Dutch opens in English.
     head = own[:OPENING]
     said = set(_WORD.findall(head.lower()))
     opening = sum(1 for w in said if unread in _UNREAD_OF.get(w, ()))
     # English words only: French "la", "un", "que" open Spanish and Italian sentences too.
-    return unread if opening > len(said & _WORDS["en"]) else _hinted(own, hinted) or rule
+    return unread if opening > len(said & _WORDS["en"]) else rule or _hinted(own, hinted)
 
 
 def _hinted(own: str, hinted: str) -> str:
-    """``hinted`` if the reporter's own words are in it: at least ``HINTED_WORDS`` distinct
-    words, no English, German or French function word but those it shares (Spanish "la",
-    "que"; Dutch "is", "we"; Polish "to"), and at least ``HINTED_MIN`` words of its own, a fifth
-    of all (a log or a list of names has few): its common or function words or words written
-    with letters only it uses. Otherwise ``""``. Checked on every dev report with every hint:
-    none changes (docs/decisions.md, "The customer's locale as a hint")."""
+    """``hinted`` if the reporter's own words are in it, else ``""``. Called only for a text the
+    strict rules did not tell. It must have at least ``HINTED_WORDS`` distinct words, none of them
+    an English, German or French word the hinted language does not write too (``_BLOCKERS``:
+    "on", "can", "the"; Spanish writes "la" and "no" too, Italian "in" and "per"), and at least
+    ``HINTED_MIN`` words of its own, a ``1/HINTED_SHARE`` of all: its function or common words
+    or words with letters only it writes, each found written in lower case (names, places and
+    labels are capitalised: "Łukasz", "São Paulo", "Mi Cuenta") and none a word English, German
+    or French writes too ("no", "me", "per", "van", "de", "en": ``_ENGLISH_TOO``)."""
     if not hinted:
         return ""
-    words = set(_WORD.findall(own.lower()))
+    tokens = _WORD.findall(own.replace("İ", "I"))
+    words = {t.lower() for t in tokens}
     if len(words) < HINTED_WORDS:
         return ""
     theirs = _COMMON[hinted] | _UNREAD[hinted]
-    if any(w in _RULE_WORD for w in words - theirs):
+    if (words - theirs) & _BLOCKERS:
         return ""
-    # Shared words ("is", "la") speak for neither side, nor do one-letter words ("s" of
-    # "Hadoop's", "v" of "v1.9.2", "a", "i").
     letters = _LETTERS.get(hinted)
-    found = sum(
-        1
-        for w in words
-        if (len(w) > 1 or not w.isascii())
+    found = {
+        w
+        for w in (t.lower() for t in tokens if t[0].islower())
+        if w not in _ENGLISH_TOO
         and w not in _RULE_WORD
         and (w in theirs or (letters is not None and letters.search(w) is not None))
-    )
-    return hinted if found >= HINTED_MIN and 5 * found >= len(words) else ""
+    }
+    # Of the words that could speak for or against it: shared ones ("la", "no") do neither.
+    telling = words - (theirs & (_ENGLISH_TOO | _RULE_WORD.keys()))
+    return hinted if len(found) >= HINTED_MIN and HINTED_SHARE * len(found) >= len(telling) else ""
 
 
 def _own_words(text: str) -> str:

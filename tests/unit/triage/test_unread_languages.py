@@ -415,6 +415,26 @@ SHORT_WITH_LOCALE = [
     ("sv-SE", "sv", "Kan inte betala", "När jag klickar på Betala visas ett fel."),
     ("da-DK", "da", "Kan ikke betale", "Når jeg klikker på Betal, kommer der en fejl."),
     ("nb-NO", "da", "Kan ikke betale", "Når jeg klikker på Betal, kommer det en feil."),
+    ("es-ES", "es", "Pedido duplicado", "Hice un solo pedido y me lo cobraron dos veces en la tarjeta."),
+    (
+        "it-IT",
+        "it",
+        "Fattura non si apre",
+        "Quando provo a scaricare la fattura di ottobre vedo una pagina bianca.",
+    ),
+    (
+        "tr-TR",
+        "tr",
+        "İndirim kodu",
+        "İndirim kodu geçersiz diyor ama yeni gönderdiniz.",
+    ),  # İ: no "i" split off
+    (
+        "da-DK",
+        "da",
+        "Dobbelt trukket",
+        "Jeg har lagt én ordre, men beløbet er trukket to gange.",
+    ),  # "to": two
+    ("cs-CZ", "cs", "", "Nemohu změnit doručovací adresu, tlačítko Uložit nereaguje."),
 ]
 
 
@@ -449,6 +469,41 @@ STAYS_WITH_LOCALE = [
     ("tr", "Login", "Can't log in, it says şifre yanlış."),
     ("de", "Zahlung", "Wenn ich auf Bezahlen klicke, kommt ein Fehler."),
     ("es", "Paiement impossible", "Quand je clique sur Payer, une erreur apparaît et je ne peux pas payer."),
+    # A review's reproducers that a first version took for the hinted language: English words
+    # the hinted language writes too ("no", "me", "per", "in", "do", "on"), names and places
+    # written with its letters, a sign-off, English cut away with a "Thanks" line, French.
+    ("es", "Export empty", "Export gives me empty file, no rows"),
+    ("es", "Search", "Search returns no results since yesterday, me and colleagues"),
+    ("it", "Wrong price", "Price per item in cart wrong"),
+    ("it", "Double charge", "Charged twice per order in checkout"),
+    ("pt-BR", "Export as PDF", "Export as PDF gives no data"),
+    ("pt-BR", "Sync", "Same as before: no sync on Android OS 14"),
+    ("nl", "Typo", "Typo in EN version of invoice"),
+    ("pl", "Buttons", "Buttons do nothing on PO page"),
+    ("fi", "Crash", "Crash on iPhone SE, saving photo fails"),
+    ("hu", "Van", "Van delivery address AZ missing on checkout"),
+    ("es", "Mis Pedidos", "No orders in Mis Pedidos since update"),
+    ("pt-BR", "Meus Pedidos", "Meus Pedidos list empty, no error"),
+    ("it", "I miei ordini", "I miei ordini list empty since update"),
+    ("pl", "User", "User Łukasz Wiśniewski can't log in"),
+    ("pl", "Shipping", "Shipping to Łódź or Gdańsk fails, error 500"),
+    ("pt-BR", "Store", "São Paulo store: no prices shown"),
+    ("tr", "Store", "Eskişehir store missing on map, Muğla too"),
+    ("ro", "Store", "Brașov store: wrong address, Timișoara too"),
+    ("vi", "User", "User Trần Đức Thắng can't log in"),
+    ("da", "Crash on login", "Crash on login page, error 500.\nBest,\nSøren Kjær"),
+    ("tr", "Export broken", "Export button gives error 500.\nBR,\nAyşe Yılmaz"),
+    ("es", "Export broken", "Export button gives error 500, me too on Chrome.\nSaludos,\nJosé"),
+    (
+        "es-MX",
+        "Mi Cuenta page: no total shown",
+        "Thank you for looking into this. The total is missing when I open my account page.",
+    ),
+    ("es", 'Mi Cuenta page shows "The page you requested is not available" error', ""),
+    ("es", "SQL", "ERROR: relation usuarios does not exist\nSELECT * FROM usuarios WHERE id = 5"),
+    ("es", "Problème", "Problème de connexion en mode mobile, la page reste blanche"),
+    ("es", "Erreur de paiement en ligne, Mi Cuenta bloquée", ""),
+    ("es", "Bug", "Browser: Chrome\nOS: Windows 11\nProblem: Mi Cuenta no loading, no error"),
     ("en-US", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),  # no unread hint
     ("zh-CN", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),
     ("", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),
