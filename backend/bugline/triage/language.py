@@ -121,7 +121,7 @@ _COMMON: dict[str, frozenset[str]] = {
     "es": _set(
         "no se el la los las lo le les y e o u a un una unos unas de del al en con para me mi mis "
         "es son hay ya que sí más muy nada todo algo eso ese sus tu te nos sin sobre hasta como "
-        "donde dice sale pasa"
+        "donde dice sale pasa mes"
     ),
     "pt": _set(
         "não o a os as um uma de do da dos das no na nos nas em com para e é se me meu minha que "
@@ -130,7 +130,7 @@ _COMMON: dict[str, frozenset[str]] = {
     "it": _set(
         "non il lo la le i gli un una di da in con per e è che si mi ci ti ho ha hanno al ma ai "
         "ne a ad su me avete hai dal dall del dell della delle alla allo nel nella sul mai poi già "
-        "tutto tutti solo molto stesso stessa stesse stessi prima resta"
+        "tutto tutti solo molto stesso stessa stesse stessi prima resta via"
     ),
     "nl": _set(
         "de het een en van in op met te is niet ik je we er dat als was of wie die dit bij ook "
@@ -138,7 +138,7 @@ _COMMON: dict[str, frozenset[str]] = {
     ),
     "pl": _set(
         "nie się w z na do i to jest że po o a ze co tego ten ta te jak ale bo mi są był była "
-        "nic już tylko samego samo"
+        "nic już tylko samego samo ma"
     ),
     "sv": _set(
         "och i på att det en ett är inte jag med som har kan men om sig mig min mitt vi ni de "
@@ -150,37 +150,70 @@ _COMMON: dict[str, frozenset[str]] = {
     ),
     "tr": _set("bir ve bu da de ile için ama çok değil ne mi ki ya"),
     "cs": _set("a je v na se to že s z do k ke mi mě jsem když ale"),
-    "ro": _set("și în la pe nu se cu de un o am mi a ai din dar ca"),
+    "ro": _set("și în in la pe nu se cu de un o am mi a ai din dar are"),
     "id": _set("dan di yang ini itu tidak ke dari saya"),
     "vi": _set("và của có không là được trong một"),
     "fi": _set("ja on ei se että kun"),
     "hu": _set("és a az nem egy hogy van"),
 }
 HINTED_MIN = 2  # distinct words of the hinted language, and at least a fifth of the words
-HINTED_WORDS = 5  # a shorter text ("No funciona") is too short to tell, hint or not
+HINTED_WORDS = 4  # a shorter text ("No funciona") is too short to tell, hint or not
 HINTED_SHARE = 6  # the hinted language's own words are at least 1/6 of a text's distinct words
-# Words English writes too, whatever language also has them: no evidence for any.
+# Words English, German or French write too, whatever language also has them: no evidence
+# for any. With the words English reports write in lower case most often among the lists
+# above (counted on the development data: "com", "ve" of "I've", "min", "fast", "op", "ha").
 _ENGLISH_TOO = _set(
     "a an in on as at by so do no me to of up go be he we us it is or if my hi ok am pm id os "
     "per via van den con pro die das man men son era set top net pre post dual mini data media "
     "nil non final total normal local global actual real mode code e "
-    "de en des du le et es um im an"  # French, German: the rules' languages, never evidence
+    "com lo mis sin ou em ci ha di ad ti su op met er ten co min fast sig till ve ca ini ja "
+    "todo sale poi door del "
+    # French and German, the rules' other languages
+    "de en des du le et es um im se si y à mai so war hat da wo"
 )
-# English words that are no language's function word above but only English's: one of them
-# in a text means it is not (only) in the hinted language. With the rules' own words.
+# Words only English, German or French write: one of them in a text means it is not (only)
+# in the hinted language. The rules' function words and common English words of reports.
 _BLOCKERS = (
     _WORDS["en"]
     | _WORDS["de"]
     | _WORDS["fr"]
-    | _set("a an on as at can so all any out get got how why who our us me no in do to up per via")
+    | _set(
+        "a an on as at can so all any out get got how why who our us me no in do to up per via "
+        "also still then than now too very again never always before since yet most some other "
+        "each every both much many ever here where while until into off down back please thanks "
+        "hello nothing anything something everything everywhere anymore shows shown works broken "
+        "blank greyed grayed loads loading missing instead without within about because though "
+        "seems looks get gets getting keeps tried try trying goes went make makes made see seen "
+        "says said wrong empty fails failed crash crashes crashed stuck slow already anyway "
+        "est des du au aux qu"  # French function words the rules' set leaves out (shared)
+    )
 )
-# Letters only that language writes among those above: a word with one counts for it (Turkish
-# has few function words; "yapamıyorum" and "çıkıyor" tell it).  # noqa: RUF003
+# Word shapes (endings, digraphs) of a language that English, German and French words
+# rarely have, for words of 5 letters or more: Spanish "-ción", "-ando"; Dutch "ij"; Turkish
+# "-iyor"; Polish typed without its letters ("rz", "cz"); Italian verbs' "-ano", "-ono". Each
+# was checked against the words English reports write in lower case (development data): none
+# of "metadata", "similar", "handler", "useful", "cookie", "removal", "param" matches.
+_SHAPES: dict[str, re.Pattern[str]] = {
+    lang: re.compile(shape)
+    for lang, shape in {
+        "es": r"(?:ción|ciones|iendo|ando|ado|ados|ada|adas|ido|ida|mente|amos|aron|ieron)$",
+        "pt": r"(?:ção|ções|ando|endo|ado|ados|ada|adas|ido|ida|mente|inho|inha|amos)$",
+        "it": r"(?:zione|zioni|ando|endo|ato|mente|iamo|ano|ono)$",
+        "nl": r"(?<![hv])ij",
+        "pl": r"rz|cz|sz",
+        "tr": r"[iıuü]yor|m[ıi]yor",  # noqa: RUF001
+        "cs": r"(?:ní|ých)$",
+        "ro": r"(?:ului|ele)$",
+    }.items()
+}
+# Letters only that language writes among those above, and never German or French: a word with
+# one counts for it (Turkish has few function words; "yapamıyorum" and "çıkıyor" tell it; "ö",  # noqa: RUF003
+# "ç", "ä", "â", "î" are German or French too).
 _LETTERS: dict[str, re.Pattern[str]] = {
     lang: re.compile(f"[{letters}]")
     for lang, letters in {
-        "es": "ñ¿¡", "pt": "ãõ", "pl": "łąęśźżćń", "tr": "ışğçöü", "ro": "ășțşăâî", "cs": "ěřůňščžýďť",
-        "da": "æøå", "sv": "åäö", "hu": "őű", "vi": "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+        "es": "ñ¿¡", "pt": "ãõ", "pl": "łąęśźżćń", "tr": "ışğ", "ro": "ășțşă", "cs": "ěřůňščžýďť",
+        "da": "æøå", "sv": "å", "hu": "őű", "vi": "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
     }.items()
 }  # fmt: skip
 # Locales whose texts another code's words tell (Norwegian is read with the Danish set).
@@ -228,7 +261,9 @@ _SIGNATURE = re.compile(
     r"|^[ \t]*(?:saludos|cordiales saludos|atentamente|un saludo|cordiali saluti|distinti saluti|"
     r"met vriendelijke groet|atenciosamente|abraços|med vänliga hälsningar|mvh|pozdrawiam|"
     r"z poważaniem|saygılarımla|с уважением|mit freundlichen grüßen|viele grüße|cordialement|"  # noqa: RUF001
-    r"bien à vous)\b"
+    r"bien à vous|(?:muchas )?gracias|obrigad[oa]|grazie|(?:alvast )?bedankt|groeten|tack|takk|tak for|"
+    r"på forhånd|på förhand|hälsningar|hilsen|dziękuję|dzięki|teşekkür\w*|děkuji|mulțumesc|kiitos|"
+    r"köszönöm|terima kasih|un abrazo|ciao|buona giornata|abs)\b"
     r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
     r"adresat\w*|empfänger|destinataire|intended recipient)\b",
     re.M | re.I,
@@ -331,11 +366,9 @@ def _hinted(own: str, hinted: str) -> str:
     """``hinted`` if the reporter's own words are in it, else ``""``. Called only for a text the
     strict rules did not tell. It must have at least ``HINTED_WORDS`` distinct words, none of them
     an English, German or French word the hinted language does not write too (``_BLOCKERS``:
-    "on", "can", "the"; Spanish writes "la" and "no" too, Italian "in" and "per"), and at least
-    ``HINTED_MIN`` words of its own, a ``1/HINTED_SHARE`` of all: its function or common words
-    or words with letters only it writes, each found written in lower case (names, places and
-    labels are capitalised: "Łukasz", "São Paulo", "Mi Cuenta") and none a word English, German
-    or French writes too ("no", "me", "per", "van", "de", "en": ``_ENGLISH_TOO``)."""
+    "on", "can", "the", "broken"; Spanish writes "la" and "no" too, Italian "in" and "per"), and
+    at least ``HINTED_MIN`` words that speak for it (``_speaks_for``), a ``1/HINTED_SHARE`` of
+    the words that could speak either way."""
     if not hinted:
         return ""
     tokens = _WORD.findall(own.replace("İ", "I"))
@@ -345,17 +378,29 @@ def _hinted(own: str, hinted: str) -> str:
     theirs = _COMMON[hinted] | _UNREAD[hinted]
     if (words - theirs) & _BLOCKERS:
         return ""
-    letters = _LETTERS.get(hinted)
-    found = {
-        w
-        for w in (t.lower() for t in tokens if t[0].islower())
-        if w not in _ENGLISH_TOO
-        and w not in _RULE_WORD
-        and (w in theirs or (letters is not None and letters.search(w) is not None))
-    }
+    found = {t.lower() for t in tokens if _speaks_for(t, hinted, theirs)}
     # Of the words that could speak for or against it: shared ones ("la", "no") do neither.
     telling = words - (theirs & (_ENGLISH_TOO | _RULE_WORD.keys()))
     return hinted if len(found) >= HINTED_MIN and HINTED_SHARE * len(found) >= len(telling) else ""
+
+
+def _speaks_for(token: str, hinted: str, theirs: frozenset[str]) -> bool:
+    """Whether ``token`` is a word of the hinted language and of no rule language: one of its
+    words (``theirs``), letters or shapes, written in lower case (a name, a place or a UI label
+    is capitalised: "Łukasz", "Mi Cuenta") unless it is one of its distinctive function words
+    opening a sentence ("Cuando"); never one letter, never a word English, German or French
+    write too (``_ENGLISH_TOO``, the rules' own words)."""
+    word = token.lower()
+    if (len(token) == 1 and token.isascii()) or word in _ENGLISH_TOO or word in _RULE_WORD:
+        return False
+    if not token[0].islower() and word not in _UNREAD[hinted]:
+        return False
+    if word in theirs:
+        return True
+    letters, shape = _LETTERS.get(hinted), _SHAPES.get(hinted)
+    return (letters is not None and letters.search(word) is not None) or (
+        len(word) >= 5 and shape is not None and shape.search(word) is not None
+    )
 
 
 def _own_words(text: str) -> str:

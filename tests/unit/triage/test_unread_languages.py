@@ -435,6 +435,15 @@ SHORT_WITH_LOCALE = [
         "Jeg har lagt én ordre, men beløbet er trukket to gange.",
     ),  # "to": two
     ("cs-CZ", "cs", "", "Nemohu změnit doručovací adresu, tlačítko Uložit nereaguje."),
+    ("tr-TR", "tr", "", "Şifremi değiştiremiyorum, hata veriyor."),  # four words, "-iyor"
+    (
+        "es-ES",
+        "es",
+        "No carga la factura",
+        "Cuando intento descargar la factura me sale una pantalla en blanco.",
+    ),
+    ("it-IT", "it", "", "I clienti non ricevono il codice via SMS."),  # "via": Italian too
+    ("ro-RO", "ro", "", "Factura pe martie are TVA de două ori."),  # "are": Romanian too
 ]
 
 
@@ -504,6 +513,35 @@ STAYS_WITH_LOCALE = [
     ("es", "Problème", "Problème de connexion en mode mobile, la page reste blanche"),
     ("es", "Erreur de paiement en ligne, Mi Cuenta bloquée", ""),
     ("es", "Bug", "Browser: Chrome\nOS: Windows 11\nProblem: Mi Cuenta no loading, no error"),
+    # A second review's: German and French words with letters Turkish, Swedish or Romanian
+    # write too, French words Portuguese, Italian and Spanish share ("ou", "se", "si", "ci",
+    # "mai", "y"), English words in the Scandinavian lists ("min", "fast"), a thanks line in
+    # the customer's language under English, UI labels in sentence case, "'s" and "z-index".
+    ("sv-SE", "Login slow", "Login takes 2 min, previously fast."),
+    (
+        "sv-SE",
+        "Customer portal down",
+        "Hi! Customer portal down, 502 error everywhere. Tack på förhand! /Erik",
+    ),
+    ("es-ES", "Coupon error", "Coupon WELCOME5 gives error, valid until June.\nMuchas gracias por su ayuda."),
+    ("nl-NL", "Import error", "Product import fails, error line 1.\nAlvast bedankt voor de hulp!"),
+    ("da-DK", "Report missing rows", "Weekly report missing last 2 days.\nPå forhånd tak for hjælpen."),
+    ("es-ES", "Añadir al carrito greyed", "Ver mis pedidos also blank, Chrome 121."),
+    ("ro-RO", "Adaugă în coș broken", "Nothing added, Chrome Android."),
+    ("tr-TR", "Rechnung gelöscht", "Kundenkonto zurückgesetzt, Zahlung ungültig."),
+    ("sv-SE", "Upload hängt", "Ladebalken bleibt hängen, später Fehlermeldung."),
+    ("ro-RO", "Export langsam", "Dauert ca. 10 min, nu ja, früher schneller."),
+    ("ro-RO", "Message d'erreur", "Erreur apparaît puis disparaît, paiement bloqué."),
+    ("tr-TR", "Reçu manquant", "Aucun reçu, aperçu vide, commande validée."),
+    ("pt-PT", "Paiement refusé", "Carte refusée ou erreur 3D Secure, se produit à chaque essai."),
+    ("it-IT", "Erreur à la connexion", "Message d'erreur ci-dessous, si besoin capture d'écran dispo."),
+    ("es-ES", "Panier", "Mon panier se vide, y compris les articles sauvegardés."),
+    ("cs-CZ", "User's avatar hidden behind header", "z-index issue, Safari 17."),
+    ("pl-PL", "Tooltip behind modal", "z-index wrong, ten users reported, Chrome + Edge."),
+    ("es-MX", "Flash sale timer wrong", "Countdown shows 0, sale still active, todo reminders fine."),
+    ("it-IT", "Map poi icons missing", "Poi layer empty, del key deletes route instead."),
+    ("nl-NL", "Smart lock", "Front door unlocks itself, door sensor op status wrong."),
+    ("it-IT", "Metadata", "metadata import returns stale values"),  # "-ata": Italian shapes too
     ("en-US", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),  # no unread hint
     ("zh-CN", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),
     ("", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),
