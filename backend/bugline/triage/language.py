@@ -352,7 +352,7 @@ def identify(text: str, hinted: str = "") -> str:
     if unread_count < MIN_UNREAD:
         return rule or _hinted(own, hinted)
     unread, count = _unread_language(own)
-    if not unread or count < MIN_UNREAD or count < 2 * _count(own)[1]:
+    if not unread or count < MIN_UNREAD or count < 2 * _rule_words(own, unread):
         return rule or _hinted(own, hinted)
     # The reporter's first words too: an English report signed off in Dutch opens in English.
     head = own[:OPENING]
@@ -428,6 +428,15 @@ def _count(text: str) -> tuple[str, int, int]:
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     (best, most), (_, second) = ranked[0], ranked[1]
     return ("" if most < MIN_WORDS or most == second else best), most, unread
+
+
+def _rule_words(text: str, unread: str) -> int:
+    """The most distinct function words of English, German or French in ``text`` that the
+    unread language does not write too: Spanish and Italian sentences are full of French "la",
+    "le", "un", "que", "il", which must not outvote their own words."""
+    shared = _COMMON.get(unread, frozenset())
+    seen = {w for w in _WORD.findall(text.lower()) if w in _RULE_WORD and w not in shared}
+    return max((len(seen & words) for words in _WORDS.values()), default=0)
 
 
 def _unread_language(text: str) -> tuple[str, int]:

@@ -298,6 +298,27 @@ def test_short_reports_in_more_languages_are_told(code: str, texts: tuple[str, s
     assert language.name(code) != language.name("xx")  # every code told has a name to show
 
 
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (
+            "es",
+            "Hola, desde el lunes la app no me deja registrar ventas. Cuando le doy a guardar aparece "
+            "un mensaje de error y se pierde todo lo que escribí. Ya reinstalé la app y sigue igual.",
+        ),
+        (
+            "it",
+            "Buongiorno, da lunedì il gestionale non genera più le fatture elettroniche. Compare un "
+            "messaggio di errore e l'ordine resta bloccato. Ho provato anche da un altro computer.",
+        ),
+    ],
+)
+def test_french_words_spanish_and_italian_write_too_do_not_make_them_french(code: str, text: str) -> None:
+    # "la", "le", "un", "que", "il" are French function words and Spanish or Italian ones: they
+    # made these French (read with French rules, and mailed in French).
+    assert language.code(("", text)) == code
+
+
 @pytest.mark.parametrize("code", ["es", "it", "ar", "zh"])
 def test_a_report_the_rules_cannot_read_is_not_sent_back_for_facts(code: str) -> None:
     title, description = CHECKOUT[code]
