@@ -146,10 +146,10 @@ _COMMON: dict[str, frozenset[str]] = {
     ),
     "da": _set(
         "og i på at det en et er ikke jeg med som har for der men om sig mig min mit vi de til "
-        "fra fik samme efter når den to selvom lige gange"
+        "fra fik samme efter når den to selvom lige gange have"
     ),
     "tr": _set("bir ve bu da de ile için ama çok değil ne mi ki ya"),
-    "cs": _set("a je v na se to že s z do k ke mi mě jsem když ale"),
+    "cs": _set("a je v na se to že s z do k ke mi mě jsem když ale i den"),
     "ro": _set("și în in la pe nu se cu de un o am mi a ai din dar are"),
     "id": _set("dan di yang ini itu tidak ke dari saya"),
     "vi": _set("và của có không là được trong một"),
