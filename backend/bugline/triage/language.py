@@ -110,13 +110,13 @@ _UNREAD: dict[str, frozenset[str]] = {
     "hu": _set("és nem hogy egy csak mert amikor már még nincs"),
 }
 MIN_UNREAD = 4  # distinct words before a text is taken for a language the rules do not read
-# With the customer's own locale as a hint (the browser's language, captured by the widget),
-# a short report needs less: its language's most common words count too, even the ones English,
-# German or French share or code writes ("no", "se", "el", "il", "is", "to"), because a
-# report is taken for the hinted language only when, those shared words aside, it has no
-# English, German or French function word at all. A Spanish browser's "Cannot open página Mi
+# With the customer's own locale as a hint (the browser's language, captured by the widget), a
+# short report the strict rules leave untold needs less evidence (``_hinted``): these common
+# words of each language (with ``_UNREAD``'s) speak for it, except those English, German or
+# French write too (``_ENGLISH_TOO``: "no", "la", "de", "se"), which speak for neither side and,
+# being the language's own, block nothing either. A Spanish browser's "Cannot open página Mi
 # Cuenta" stays English; its "Al pulsar Pagar sale un error y no se completa el pedido" is
-# Spanish (see ``_hinted``).
+# Spanish.
 _COMMON: dict[str, frozenset[str]] = {
     "es": _set(
         "no se el la los las lo le les y e o u a un una unos unas de del al en con para me mi mis "
@@ -156,7 +156,7 @@ _COMMON: dict[str, frozenset[str]] = {
     "fi": _set("ja on ei se että kun"),
     "hu": _set("és a az nem egy hogy van"),
 }
-HINTED_MIN = 2  # distinct words of the hinted language, and at least a fifth of the words
+HINTED_MIN = 2  # distinct words that speak for the hinted language (and 1/HINTED_SHARE of all)
 HINTED_WORDS = 4  # a shorter text ("No funciona") is too short to tell, hint or not
 HINTED_SHARE = 6  # the hinted language's own words are at least 1/6 of a text's distinct words
 # Words English, German or French write too, whatever language also has them: no evidence
@@ -178,7 +178,7 @@ _BLOCKERS = (
     | _WORDS["de"]
     | _WORDS["fr"]
     | _set(
-        "a an on as at can so all any out get got how why who our us me no in do to up per via "
+        "a an on as at can so all any out got how why who our us me no in do to up per via "
         "also still then than now too very again never always before since yet most some other "
         "each every both much many ever here where while until into off down back please thanks "
         "hello nothing anything something everything everywhere anymore shows shown works broken "
@@ -263,7 +263,7 @@ _SIGNATURE = re.compile(
     r"z poważaniem|saygılarımla|с уважением|mit freundlichen grüßen|viele grüße|cordialement|"  # noqa: RUF001
     r"bien à vous|(?:muchas )?gracias|obrigad[oa]|grazie|(?:alvast )?bedankt|groeten|tack|takk|tak for|"
     r"på forhånd|på förhand|hälsningar|hilsen|dziękuję|dzięki|teşekkür\w*|děkuji|mulțumesc|kiitos|"
-    r"köszönöm|terima kasih|un abrazo|ciao|buona giornata|abs)\b"
+    r"köszönöm|terima kasih|un abrazo|buona giornata|abs)\b"
     r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
     r"adresat\w*|empfänger|destinataire|intended recipient)\b",
     re.M | re.I,
@@ -337,9 +337,9 @@ def identify(text: str, hinted: str = "") -> str:
     English questions; being read as Spanish by mistake costs the team the questions, so the
     first is the one left to chance.
 
-    ``hinted``: an unread language the customer's locale names (``hint``). It turns a report
-    into that language only when its own words have no English, German or French function word
-    but those the hinted language shares (``_hinted``); it never moves a report between those three.
+    ``hinted``: an unread language the customer's locale names (``hint``). It is read only for
+    a report the above leaves untold (``_hinted``), so it never moves a report told as English,
+    German, French or another language.
     """
     rule, _, unread_count = _count(text)
     if text.isascii() and unread_count < MIN_UNREAD and not hinted:
@@ -406,7 +406,9 @@ def _speaks_for(token: str, hinted: str, theirs: frozenset[str]) -> bool:
 def _own_words(text: str) -> str:
     """``text`` without what the reporter did not write in their own words: a signature or
     footer, quoted replies, quotes, stack frames, URLs, paths, code."""
-    cut = _SIGNATURE.search(text)
+    # From the second character: a text that opens with "Thanks ..." or "Gracias ..." is no
+    # signature (a title comes first, so only a bare field can open with one).
+    cut = _SIGNATURE.search(text, 1)
     return _NOT_PROSE.sub(" ", text[: cut.start()] if cut else text)
 
 
