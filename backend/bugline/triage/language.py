@@ -125,7 +125,7 @@ _COMMON: dict[str, frozenset[str]] = {
     ),
     "pt": _set(
         "não o a os as um uma de do da dos das no na nos nas em com para e é se me meu minha que "
-        "ao aos às mais pelo pela seu sua ou já até sem mesmo mesma fica nada tudo"
+        "ao aos às mais pelo pela seu sua ou já até sem mesmo mesma fica nada tudo some"
     ),
     "it": _set(
         "non il lo la le i gli un una di da in con per e è che si mi ci ti ho ha hanno al ma ai "
@@ -142,7 +142,7 @@ _COMMON: dict[str, frozenset[str]] = {
     ),
     "sv": _set(
         "och i på att det en ett är inte jag med som har kan men om sig mig min mitt vi ni de "
-        "till från fick fast samma efter när gör ingenting den to"
+        "till från fick fast samma efter när gör ingenting den to in"
     ),
     "da": _set(
         "og i på at det en et er ikke jeg med som har for der men om sig mig min mit vi de til "
@@ -150,7 +150,7 @@ _COMMON: dict[str, frozenset[str]] = {
     ),
     "tr": _set("bir ve bu da de ile için ama çok değil ne mi ki ya"),
     "cs": _set("a je v na se to že s z do k ke mi mě jsem když ale i den"),
-    "ro": _set("și în in la pe nu se cu de un o am mi a ai din dar are"),
+    "ro": _set("și în in la pe nu se cu de un o am mi a ai din dar are au ma"),
     "id": _set("dan di yang ini itu tidak ke dari saya"),
     "vi": _set("và của có không là được trong một"),
     "fi": _set("ja on ei se että kun"),
@@ -252,20 +252,25 @@ _NOT_PROSE = re.compile(
     r"""|^[ \t]*(?:at |File "|>).*$|(?<!\S)\S*?(?:[/\\@#_<>\[\]=;{}]|\w\.\w|\w\()\S*""",
     re.M,
 )
-# Where a mail's own words end: a signature delimiter ("--", "—", "___"), a sign-off line in
-# any language, or a confidentiality footer. Cutting there only ever makes "another language"
+# Where a mail's own words end: a signature delimiter ("--", "—", "___") or a confidentiality
+# footer, or a sign-off line (``_SIGN_OFF``). Cutting there only ever makes "another language"
 # less likely: English, German and French are told on the whole text.
 _SIGNATURE = re.compile(
     r"^[ \t]*(?:--|—|_{3,})[ \t]*$"
-    r"|^[ \t]*(?:best|kind|warm)? ?regards\b|^[ \t]*(?:cheers|thanks|thank you|sincerely)\b"
+    r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
+    r"adresat\w*|empfänger|destinataire|intended recipient)\b",
+    re.M | re.I,
+)
+# A sign-off line in any language. Also a greeting or thanks opening a mail ("Ciao,", "Gracias
+# por ..."), so one counts only after the first third of the text: a sign-off comes last.
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:best|kind|warm)? ?regards\b|^[ \t]*(?:cheers|thanks|thank you|sincerely)\b"
     r"|^[ \t]*(?:saludos|cordiales saludos|atentamente|un saludo|cordiali saluti|distinti saluti|"
     r"met vriendelijke groet|atenciosamente|abraços|med vänliga hälsningar|mvh|pozdrawiam|"
     r"z poważaniem|saygılarımla|с уважением|mit freundlichen grüßen|viele grüße|cordialement|"  # noqa: RUF001
     r"bien à vous|(?:muchas )?gracias|obrigad[oa]|grazie|(?:alvast )?bedankt|groeten|tack|takk|tak for|"
     r"på forhånd|på förhand|hälsningar|hilsen|dziękuję|dzięki|teşekkür\w*|děkuji|mulțumesc|kiitos|"
-    r"köszönöm|terima kasih|un abrazo|buona giornata|abs)\b"
-    r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
-    r"adresat\w*|empfänger|destinataire|intended recipient)\b",
+    r"köszönöm|terima kasih|un abrazo|ciao|buona giornata|abs)\b",
     re.M | re.I,
 )
 OPENING = 60  # characters of the reporter's own words (title first) that must be in it too
@@ -338,8 +343,8 @@ def identify(text: str, hinted: str = "") -> str:
     first is the one left to chance.
 
     ``hinted``: an unread language the customer's locale names (``hint``). It is read only for
-    a report the above leaves untold (``_hinted``), so it never moves a report told as English,
-    German, French or another language.
+    a report the above leaves untold or tells as English, German or French on words the hinted
+    language writes too (``_with_hint``); it never moves a report told on its own words.
     """
     rule, _, unread_count = _count(text)
     if text.isascii() and unread_count < MIN_UNREAD and not hinted:
@@ -350,16 +355,25 @@ def identify(text: str, hinted: str = "") -> str:
         if script:
             return script
     if unread_count < MIN_UNREAD:
-        return rule or _hinted(own, hinted)
+        return _with_hint(rule, own, hinted)
     unread, count = _unread_language(own)
     if not unread or count < MIN_UNREAD or count < 2 * _rule_words(own, unread):
-        return rule or _hinted(own, hinted)
+        return _with_hint(rule, own, hinted)
     # The reporter's first words too: an English report signed off in Dutch opens in English.
     head = own[:OPENING]
     said = set(_WORD.findall(head.lower()))
     opening = sum(1 for w in said if unread in _UNREAD_OF.get(w, ()))
     # English words only: French "la", "un", "que" open Spanish and Italian sentences too.
-    return unread if opening > len(said & _WORDS["en"]) else rule or _hinted(own, hinted)
+    return unread if opening > len(said & _WORDS["en"]) else _with_hint(rule, own, hinted)
+
+
+def _with_hint(rule: str, own: str, hinted: str) -> str:
+    """The strict verdict ``rule``, unless the customer's locale names a language and the
+    verdict rests only on words that language writes too (Italian "il", "ma", "ne" and French
+    make three French words in any Italian paragraph): then the hint decides (``_hinted``)."""
+    if not hinted or (rule and _rule_words(own, hinted)):
+        return rule
+    return _hinted(own, hinted) or rule
 
 
 def _hinted(own: str, hinted: str) -> str:
@@ -406,10 +420,10 @@ def _speaks_for(token: str, hinted: str, theirs: frozenset[str]) -> bool:
 def _own_words(text: str) -> str:
     """``text`` without what the reporter did not write in their own words: a signature or
     footer, quoted replies, quotes, stack frames, URLs, paths, code."""
-    # From the second character: a text that opens with "Thanks ..." or "Gracias ..." is no
-    # signature (a title comes first, so only a bare field can open with one).
-    cut = _SIGNATURE.search(text, 1)
-    return _NOT_PROSE.sub(" ", text[: cut.start()] if cut else text)
+    footer = _SIGNATURE.search(text)
+    sign_off = next((m for m in _SIGN_OFF.finditer(text) if m.start() >= len(text) // 3), None)
+    cut = min((m.start() for m in (footer, sign_off) if m is not None), default=len(text))
+    return _NOT_PROSE.sub(" ", text[:cut])
 
 
 def _count(text: str) -> tuple[str, int, int]:

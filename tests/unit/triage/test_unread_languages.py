@@ -465,6 +465,36 @@ SHORT_WITH_LOCALE = [
     ),
     ("it-IT", "it", "", "I clienti non ricevono il codice via SMS."),  # "via": Italian too
     ("ro-RO", "ro", "", "Factura pe martie are TVA de două ori."),  # "are": Romanian too
+    # A third review's, on texts written blind: strict rules said French on words Spanish and
+    # Italian write too ("la", "el", "il", "ma", "non"), a greeting was cut as a sign-off,
+    # Swedish "logga in" was blocked by English "in".
+    (
+        "it-IT",
+        "it",
+        "Problema con la consegna",
+        "Buongiorno, il corriere ha segnato il pacco come consegnato ma io non l'ho ricevuto. Nessuno "
+        "ha suonato il campanello e non c'è nessun avviso nella cassetta.",
+    ),
+    (
+        "es-ES",
+        "es",
+        "Facturas duplicadas",
+        "Este mes nos han llegado dos facturas con el mismo número. Una es de 45 euros y la otra de "
+        "54. No entendemos cuál es la correcta.",
+    ),
+    (
+        "it-IT",
+        "it",
+        "Notifiche doppie",
+        "Ciao a tutti. Da una settimana ricevo tutte le notifiche due volte. Ho controllato sia sul "
+        "telefono che sul tablet.",
+    ),
+    (
+        "sv-SE",
+        "sv",
+        "Kan inte logga in",
+        "Jag kan inte logga in i appen sedan uppdateringen, det står att lösenordet är fel.",
+    ),
 ]
 
 
@@ -563,6 +593,8 @@ STAYS_WITH_LOCALE = [
     ("it-IT", "Map poi icons missing", "Poi layer empty, del key deletes route instead."),
     ("nl-NL", "Smart lock", "Front door unlocks itself, door sensor op status wrong."),
     ("it-IT", "Metadata", "metadata import returns stale values"),  # "-ata": Italian shapes too
+    ("it-IT", "Ciao", "Ciao! The booking page shows no free slots for the whole month. Grazie mille, Paolo"),
+    ("it-IT", "Ciao", "Ciao, die Buchungsseite zeigt den ganzen Monat keine freien Termine. Grazie, Paolo"),
     ("en-US", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),  # no unread hint
     ("zh-CN", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),
     ("", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),
