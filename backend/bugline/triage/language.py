@@ -378,7 +378,7 @@ def _with_hint(rule: str, own: str, hinted: str) -> str:
 
 def _hinted(own: str, hinted: str) -> str:
     """``hinted`` if the reporter's own words are in it, else ``""``. Called only for a text the
-    strict rules did not tell. It must have at least ``HINTED_WORDS`` distinct words, none of them
+    strict rules did not tell, or told on shared words alone (``_with_hint``). It must have at least ``HINTED_WORDS`` distinct words, none of them
     an English, German or French word the hinted language does not write too (``_BLOCKERS``:
     "on", "can", "the", "broken"; Spanish writes "la" and "no" too, Italian "in" and "per"), and
     at least ``HINTED_MIN`` words that speak for it (``_speaks_for``), a ``1/HINTED_SHARE`` of
