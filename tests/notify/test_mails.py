@@ -259,6 +259,30 @@ async def test_a_customer_is_written_to_in_the_language_of_their_report(mailroom
     assert german.message["Content-Language"] == "de"
 
 
+async def test_an_italian_report_is_not_written_to_in_french(mailroom: Mailroom) -> None:
+    """ "il", "ma", "non", "la" are French words too: read alone, this Italian report looks French.
+    Triage reads it with the customer's browser language (Italian, which it does not read) and
+    the mail must agree: not French, but the project's language (English)."""
+    body = report_body(reporter=reporter("it@example.com"))
+    body.update(
+        title="Problema con la consegna",
+        description="Buongiorno, il corriere ha segnato il pacco come consegnato ma io non l'ho "
+        "ricevuto. Nessuno ha suonato il campanello e non c'è nessun avviso nella cassetta.",
+        actual="Il pacco risulta consegnato ma non è arrivato",
+        trying_to_do="",
+        expected="",
+        error_text="",
+        steps=[],
+    )
+    body["context"] = {**body["context"], "locale": "it-IT"}
+    report_id = await mailroom.submit(body)
+    await mailroom.notified()
+    [mail] = mailroom.mails_to("it@example.com")
+    assert mail.message["Content-Language"] == "en"
+    report = await mailroom.report(report_id)
+    assert report.triage["completeness"]["unread_language"] == "it"
+
+
 async def test_headers_for_mail_providers_and_the_unsubscribe_link(mailroom: Mailroom) -> None:
     report_id = await mailroom.submit(report_body(reporter=reporter("headers@example.com")))
     await mailroom.notified()

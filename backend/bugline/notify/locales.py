@@ -49,9 +49,11 @@ def normalise(tag: Any) -> str | None:
 def of_report(reporter_locale: Any, environment: Any, written: Sequence[str | None] = ()) -> tuple[Any, ...]:
     """The languages a report's mails and pages are written in, first choice first: the
     reporter's own (the host app says it), the one the report is written in (``written``: its
-    title and texts, see triage.language.code), then the browser's captured with the report."""
+    title and texts, see triage.language.code, read with the browser's locale as triage reads
+    it, so a mail never speaks French to a report triage told is Italian), then the browser's
+    captured with the report."""
     captured = environment.get("locale") if isinstance(environment, Mapping) else None
-    return (reporter_locale, language.code(written) or None, captured)
+    return (reporter_locale, language.code(written, captured) or None, captured)
 
 
 def available(notifications: Mapping[str, Any]) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from bugline.leases import Leases
 from bugline.notify.context import Facts
 from bugline.notify.locales import of_report
 from bugline.triage import language
-from bugline.triage.report import TEXT_FIELDS
+from bugline.triage.report import OWN_WORDS_FIELDS
 
 NOTIFICATIONS = cast(Table, Notification.__table__)
 REPORTS = cast(Table, Report.__table__)
@@ -91,8 +91,9 @@ _FACT_COLUMNS = (
     REPORTERS.c.name.label("reporter_name"),
 )
 
-# What the reporter wrote (title first), read for the language it is in.
-_WRITTEN = tuple(REPORTS.c[name] for name in TEXT_FIELDS)
+# What the reporter wrote in their own words (title first), read for the language it is in,
+# exactly as triage reads it (``TriageInput.texts``).
+_WRITTEN = tuple(REPORTS.c[name] for name in OWN_WORDS_FIELDS)
 
 # Built once, with bound parameters: it runs for every notification.
 _LOAD_ANY = (

@@ -37,7 +37,7 @@ from bugline.pages.view import page
 from bugline.routes.edge import app_state, limit_ip
 from bugline.state import AppState
 from bugline.tokens import token_hash
-from bugline.triage.report import TEXT_FIELDS
+from bugline.triage.report import OWN_WORDS_FIELDS
 
 # Status tokens are URL-safe base64 of an HMAC (tokens.status_token): anything else finds nothing.
 STATUS_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -157,7 +157,7 @@ async def _open(request: Request) -> Opened | Response:
         return _not_found(state, _visitor(request))
     report, project, reporter_locale = found
     # Exactly the mails' choice, so the page a mail links to reads in the mail's language.
-    written = [getattr(report, name) for name in TEXT_FIELDS]
+    written = [getattr(report, name) for name in OWN_WORDS_FIELDS]
     candidates = locales.of_report(reporter_locale, report.environment, written)
     t = language.choose(candidates, notifications_settings(project.settings or {}))
     return Opened(state, report, project, token, t)

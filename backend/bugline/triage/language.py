@@ -130,7 +130,7 @@ _COMMON: dict[str, frozenset[str]] = {
     "it": _set(
         "non il lo la le i gli un una di da in con per e è che si mi ci ti ho ha hanno al ma ai "
         "ne a ad su me avete hai dal dall del dell della delle alla allo nel nella sul mai poi già "
-        "tutto tutti solo molto stesso stessa stesse stessi prima resta via"
+        "tutto tutti solo molto stesso stessa stesse stessi prima resta via all nell sull"
     ),
     "nl": _set(
         "de het een en van in op met te is niet ik je we er dat als was of wie die dit bij ook "
@@ -217,7 +217,8 @@ _LETTERS: dict[str, re.Pattern[str]] = {
     }.items()
 }  # fmt: skip
 # Locales whose texts another code's words tell (Norwegian is read with the Danish set).
-_LOCALE_ALIAS = {"nb": "da", "nn": "da", "no": "da"}
+# Indonesian's old code "in" is still sent by some Android and Java locales.
+_LOCALE_ALIAS = {"nb": "da", "nn": "da", "no": "da", "in": "id"}
 # Scripts with letters of their own: text mostly in one of them is in a language the rules
 # do not read (the rules' words are all in Latin letters).
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -252,27 +253,25 @@ _NOT_PROSE = re.compile(
     r"""|^[ \t]*(?:at |File "|>).*$|(?<!\S)\S*?(?:[/\\@#_<>\[\]=;{}]|\w\.\w|\w\()\S*""",
     re.M,
 )
-# Where a mail's own words end: a signature delimiter ("--", "—", "___") or a confidentiality
-# footer, or a sign-off line (``_SIGN_OFF``). Cutting there only ever makes "another language"
-# less likely: English, German and French are told on the whole text.
+# Where a mail's own words end: a signature delimiter ("--", "—", "___"), a sign-off line in
+# any language, or a confidentiality footer, from its third line on (a greeting or thanks opens
+# mails too, and "area riservata" or "el destinatario" can be in the first sentence). Cutting
+# there only ever makes "another language" less likely: English, German and French are told
+# on the whole text.
 _SIGNATURE = re.compile(
     r"^[ \t]*(?:--|—|_{3,})[ \t]*$"
-    r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
-    r"adresat\w*|empfänger|destinataire|intended recipient)\b",
-    re.M | re.I,
-)
-# A sign-off line in any language. Also a greeting or thanks opening a mail ("Ciao,", "Gracias
-# por ..."), so one counts only after the first third of the text: a sign-off comes last.
-_SIGN_OFF = re.compile(
-    r"^[ \t]*(?:best|kind|warm)? ?regards\b|^[ \t]*(?:cheers|thanks|thank you|sincerely)\b"
+    r"|^[ \t]*(?:best|kind|warm)? ?regards\b|^[ \t]*(?:cheers|thanks|thank you|sincerely)\b"
     r"|^[ \t]*(?:saludos|cordiales saludos|atentamente|un saludo|cordiali saluti|distinti saluti|"
     r"met vriendelijke groet|atenciosamente|abraços|med vänliga hälsningar|mvh|pozdrawiam|"
     r"z poważaniem|saygılarımla|с уважением|mit freundlichen grüßen|viele grüße|cordialement|"  # noqa: RUF001
     r"bien à vous|(?:muchas )?gracias|obrigad[oa]|grazie|(?:alvast )?bedankt|groeten|tack|takk|tak for|"
     r"på forhånd|på förhand|hälsningar|hilsen|dziękuję|dzięki|teşekkür\w*|děkuji|mulțumesc|kiitos|"
-    r"köszönöm|terima kasih|un abrazo|ciao|buona giornata|abs)\b",
+    r"köszönöm|terima kasih|un abrazo|ciao|buona giornata|abs)\b"
+    r"|^.*\b(?:confiden\w*|riservat\w*|vertrouwelijk\w*|destinatari\w*|geadresseerde|mottagare\w*|"
+    r"adresat\w*|empfänger|destinataire|intended recipient)\b",
     re.M | re.I,
 )
+SIGNATURE_FROM_LINE = 2  # the title and a mail's first line are no signature: "Ciao,", "Gracias por ..."
 OPENING = 60  # characters of the reporter's own words (title first) that must be in it too
 # Whole words of letters only: "h3et" in a code name is no French "et".
 _WORD = re.compile(r"\b[^\W\d_]+\b")
@@ -301,7 +300,8 @@ def hint(locale: str | None) -> str:
     ``""``: a hint only matters where function words are shared; scripts tell themselves."""
     if not isinstance(locale, str) or not locale:  # stored JSON: trust no type
         return ""
-    primary = locale.strip().replace("_", "-").split("-", 1)[0].lower()
+    # "es-MX", "es_ES.UTF-8", "es@euro", "es;q=0.9", "es,en": the first tag's language.
+    primary = re.split(r"[-_.@;, ]", locale.strip(), maxsplit=1)[0].lower()
     primary = _LOCALE_ALIAS.get(primary, primary)
     return primary if primary in _COMMON else ""
 
@@ -377,12 +377,13 @@ def _with_hint(rule: str, own: str, hinted: str) -> str:
 
 
 def _hinted(own: str, hinted: str) -> str:
-    """``hinted`` if the reporter's own words are in it, else ``""``. Called only for a text the
-    strict rules did not tell, or told on shared words alone (``_with_hint``). It must have at least ``HINTED_WORDS`` distinct words, none of them
-    an English, German or French word the hinted language does not write too (``_BLOCKERS``:
-    "on", "can", "the", "broken"; Spanish writes "la" and "no" too, Italian "in" and "per"), and
-    at least ``HINTED_MIN`` words that speak for it (``_speaks_for``), a ``1/HINTED_SHARE`` of
-    the words that could speak either way."""
+    """``hinted`` if the reporter's own words are in it, else ``""``. Called only for a text
+    the strict rules did not tell, or told on shared words alone (``_with_hint``). It must have
+    at least ``HINTED_WORDS`` distinct words, none of them an English, German or French word the
+    hinted language does not write too (``_BLOCKERS``: "on", "can", "the", "broken"; Spanish
+    writes "la" and "no" too, Italian "in" and "per"), and at least ``HINTED_MIN`` words that
+    speak for it (``_speaks_for``), a ``1/HINTED_SHARE`` of the words that could speak either
+    way."""
     if not hinted:
         return ""
     tokens = _WORD.findall(own.replace("İ", "I"))
@@ -392,22 +393,27 @@ def _hinted(own: str, hinted: str) -> str:
     theirs = _COMMON[hinted] | _UNREAD[hinted]
     if (words - theirs) & _BLOCKERS:
         return ""
-    found = {t.lower() for t in tokens if _speaks_for(t, hinted, theirs)}
+    found = {
+        t.lower()
+        for t, after in zip(tokens, [*tokens[1:], ""], strict=True)
+        if _speaks_for(t, after, hinted, theirs)
+    }
     # Of the words that could speak for or against it: shared ones ("la", "no") do neither.
     telling = words - (theirs & (_ENGLISH_TOO | _RULE_WORD.keys()))
     return hinted if len(found) >= HINTED_MIN and HINTED_SHARE * len(found) >= len(telling) else ""
 
 
-def _speaks_for(token: str, hinted: str, theirs: frozenset[str]) -> bool:
-    """Whether ``token`` is a word of the hinted language and of no rule language: one of its
-    words (``theirs``), letters or shapes, written in lower case (a name, a place or a UI label
-    is capitalised: "Łukasz", "Mi Cuenta") unless it is one of its distinctive function words
-    opening a sentence ("Cuando"); never one letter, never a word English, German or French
-    write too (``_ENGLISH_TOO``, the rules' own words)."""
+def _speaks_for(token: str, after: str, hinted: str, theirs: frozenset[str]) -> bool:
+    """Whether ``token`` (followed by ``after``) is a word of the hinted language and of no rule
+    language: one of its words (``theirs``), letters or shapes, written in lower case (a name, a
+    place or a UI label is capitalised: "Łukasz", "Mi Cuenta", "Página Mi Cuenta") unless it is
+    one of its distinctive words opening a sentence, a lower-case word after it ("Cuando
+    intento"); never one ASCII letter (Portuguese "é" and Italian "è" do count), never a word
+    English, German or French write too (``_ENGLISH_TOO``, the rules' own words)."""
     word = token.lower()
     if (len(token) == 1 and token.isascii()) or word in _ENGLISH_TOO or word in _RULE_WORD:
         return False
-    if not token[0].islower() and word not in _UNREAD[hinted]:
+    if not token[0].islower() and (word not in _UNREAD[hinted] or not after[:1].islower()):
         return False
     if word in theirs:
         return True
@@ -420,9 +426,11 @@ def _speaks_for(token: str, hinted: str, theirs: frozenset[str]) -> bool:
 def _own_words(text: str) -> str:
     """``text`` without what the reporter did not write in their own words: a signature or
     footer, quoted replies, quotes, stack frames, URLs, paths, code."""
-    footer = _SIGNATURE.search(text)
-    sign_off = next((m for m in _SIGN_OFF.finditer(text) if m.start() >= len(text) // 3), None)
-    cut = min((m.start() for m in (footer, sign_off) if m is not None), default=len(text))
+    cut = len(text)
+    for match in _SIGNATURE.finditer(text):
+        if text.count("\n", 0, match.start()) >= SIGNATURE_FROM_LINE:
+            cut = match.start()
+            break
     return _NOT_PROSE.sub(" ", text[:cut])
 
 

@@ -27,6 +27,9 @@ class FailedRequest:
 
 # The fields the reporter writes in, title first: what every rule reads.
 TEXT_FIELDS = ("title", "description", "trying_to_do", "expected", "actual", "error_text", "steps")
+# Those in the reporter's own words, what tells the language they write in: not the error text,
+# the screen's words ("No hay stock" in an English report is a Spanish shop's message).
+OWN_WORDS_FIELDS = tuple(name for name in TEXT_FIELDS if name != "error_text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +58,9 @@ class TriageInput:
     locale: str | None = None  # the customer's (browser's) language tag, "es-MX": a hint only
 
     def texts(self) -> tuple[str, ...]:
-        """What the reporter wrote in their own words, field by field (``TEXT_FIELDS``, title
-        first): what tells the language they write in. Not the error text: that is the screen's
-        words ("No hay stock" in an English report is a Spanish shop's message)."""
-        return tuple(getattr(self, name) for name in TEXT_FIELDS if name != "error_text")
+        """What the reporter wrote in their own words, field by field (``OWN_WORDS_FIELDS``,
+        title first): what tells the language they write in."""
+        return tuple(getattr(self, name) for name in OWN_WORDS_FIELDS)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> TriageInput:
@@ -123,8 +125,9 @@ class TriageInput:
             account=reporter.get("account") if isinstance(reporter.get("account"), str) else opt("account"),
             plan=reporter.get("plan") if isinstance(reporter.get("plan"), str) else opt("plan"),
             metadata=meta if isinstance(meta, Mapping) else {},
-            # The customer's own language: the line's, the captured browser's, or the host app's.
-            locale=opt("locale") or _str(ctx.get("locale")) or _str(reporter.get("locale")),
+            # The customer's browser language, as the widget captures it (the server reads the
+            # same: the report's captured context), or the line's own.
+            locale=opt("locale") or _str(ctx.get("locale")),
         )
 
 

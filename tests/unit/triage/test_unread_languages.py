@@ -495,6 +495,22 @@ SHORT_WITH_LOCALE = [
         "Kan inte logga in",
         "Jag kan inte logga in i appen sedan uppdateringen, det står att lösenordet är fel.",
     ),
+    # A final review's: an opening thanks line under a long title is a greeting, not a
+    # signature; a footer's words ("riservata", "destinatario") in the first sentence are no
+    # footer; Italian elisions ("all'area") are no English "all".
+    (
+        "es-ES",
+        "es",
+        "La factura de octubre no se descarga en la web",
+        "Gracias por la respuesta. Sigue igual.",
+    ),
+    (
+        "it-IT",
+        "it",
+        "Area riservata",
+        "Non riesco ad accedere all'area riservata, la pagina resta bianca dopo il login.",
+    ),
+    ("es-ES", "es", "Correo", "El destinatario no recibe el correo de confirmación después de pagar."),
 ]
 
 
@@ -527,7 +543,7 @@ STAYS_WITH_LOCALE = [
     ("cs", "Update lz4", "Update Hadoop's lz4 to v1.9.2"),  # "s", "v", "to": Czech too
     ("pl", "NPE during debugging", "I'll attach a picture"),  # "i", "a": Polish too
     ("tr", "Login", "Can't log in, it says şifre yanlış."),
-    ("de", "Zahlung", "Wenn ich auf Bezahlen klicke, kommt ein Fehler."),
+    ("es", "Zahlung", "Wenn ich auf Bezahlen klicke, kommt ein Fehler."),
     ("es", "Paiement impossible", "Quand je clique sur Payer, une erreur apparaît et je ne peux pas payer."),
     # A review's reproducers that a first version took for the hinted language: English words
     # the hinted language writes too ("no", "me", "per", "in", "do", "on"), names and places
@@ -592,7 +608,10 @@ STAYS_WITH_LOCALE = [
     ("es-MX", "Flash sale timer wrong", "Countdown shows 0, sale still active, todo reminders fine."),
     ("it-IT", "Map poi icons missing", "Poi layer empty, del key deletes route instead."),
     ("nl-NL", "Smart lock", "Front door unlocks itself, door sensor op status wrong."),
-    ("it-IT", "Metadata", "metadata import returns stale values"),  # "-ata": Italian shapes too
+    ("it-IT", "Metadata", "metadata import returns stale values"),  # looks Italian ("-ata"): no shape
+    # A final review's: nouns of the strict lists written as a UI label in Title Case.
+    ("es-ES", "Página Mi Cuenta: 404 error", "Login page fine, Chrome 121."),
+    ("tr-TR", "Sepet Sayfa: 404 error", "Login page fine, Chrome 121."),
     ("it-IT", "Ciao", "Ciao! The booking page shows no free slots for the whole month. Grazie mille, Paolo"),
     ("it-IT", "Ciao", "Ciao, die Buchungsseite zeigt den ganzen Monat keine freien Termine. Grazie, Paolo"),
     ("en-US", "Carrito vacío", "Después de añadir un producto el carrito está vacío."),  # no unread hint
@@ -615,6 +634,8 @@ def test_the_locale_never_outweighs_the_rules_own_words(locale: str, title: str,
         ("es-MX", "es"), ("PT_br", "pt"), ("nb-NO", "da"), ("nn", "da"), ("sv", "sv"),
         ("en-GB", ""), ("de-DE", ""), ("zh-Hans-CN", ""), ("ar", ""), ("", ""), (None, ""),
         (" es ", "es"), ("x-klingon", ""), (42, ""), (["es"], ""),
+        ("es_ES.UTF-8", "es"), ("es@euro", "es"), ("es;q=0.9", "es"), ("es,en;q=0.8", "es"),
+        ("fr-CA,es", ""), ("in-ID", "id"), ("*", ""),
     ],
 )  # fmt: skip
 def test_which_locales_hint_a_language(locale: object, hint: str) -> None:
@@ -623,7 +644,10 @@ def test_which_locales_hint_a_language(locale: object, hint: str) -> None:
 
 def test_the_command_reads_the_locale_where_the_widget_and_the_api_put_it() -> None:
     short = {"title": "Carrito vacío", "description": "Después de añadir un producto el carrito está vacío."}
-    for where in ({"locale": "es"}, {"context": {"locale": "es"}}, {"reporter": {"locale": "es"}}):
+    for where in ({"locale": "es"}, {"context": {"locale": "es"}}):
         assert TriageInput.from_mapping({**short, **where}).locale == "es"
+    # The host app's language for the reporter is not the browser's: the server does not read
+    # it for triage either (it decides the mail's language, notify/locales.py).
+    assert TriageInput.from_mapping({**short, "reporter": {"locale": "es"}}).locale is None
     assert TriageInput.from_mapping({**short, "context": {"locale": 7}}).locale is None
     assert TriageInput.from_mapping(short).locale is None
