@@ -281,6 +281,9 @@ _UNREAD_OF: dict[str, tuple[str, ...]] = {}
 for _lang, _words in _UNREAD.items():
     for _w in _words:
         _UNREAD_OF[_w] = (*_UNREAD_OF.get(_w, ()), _lang)
+# Built once, for the hint: each language's words, and the words that are evidence for none.
+_THEIRS: dict[str, frozenset[str]] = {lang: _COMMON[lang] | _UNREAD[lang] for lang in _COMMON}
+_NO_EVIDENCE = _ENGLISH_TOO | _RULE_WORD.keys()
 
 
 def written(texts: Sequence[str | None], locale: str | None = None) -> Language:
@@ -390,7 +393,7 @@ def _hinted(own: str, hinted: str) -> str:
     words = {t.lower() for t in tokens}
     if len(words) < HINTED_WORDS:
         return ""
-    theirs = _COMMON[hinted] | _UNREAD[hinted]
+    theirs = _THEIRS[hinted]
     if (words - theirs) & _BLOCKERS:
         return ""
     found = {
@@ -399,7 +402,7 @@ def _hinted(own: str, hinted: str) -> str:
         if _speaks_for(t, after, hinted, theirs)
     }
     # Of the words that could speak for or against it: shared ones ("la", "no") do neither.
-    telling = words - (theirs & (_ENGLISH_TOO | _RULE_WORD.keys()))
+    telling = words - (theirs & _NO_EVIDENCE)
     return hinted if len(found) >= HINTED_MIN and HINTED_SHARE * len(found) >= len(telling) else ""
 
 
@@ -411,7 +414,7 @@ def _speaks_for(token: str, after: str, hinted: str, theirs: frozenset[str]) -> 
     intento"); never one ASCII letter (Portuguese "é" and Italian "è" do count), never a word
     English, German or French write too (``_ENGLISH_TOO``, the rules' own words)."""
     word = token.lower()
-    if (len(token) == 1 and token.isascii()) or word in _ENGLISH_TOO or word in _RULE_WORD:
+    if (len(token) == 1 and token.isascii()) or word in _NO_EVIDENCE:
         return False
     if not token[0].islower() and (word not in _UNREAD[hinted] or not after[:1].islower()):
         return False
