@@ -58,6 +58,10 @@ def group_of(data: Mapping[str, Any]) -> GroupStats | None:
 def run(lines: Iterable[str], rules: TriageRules) -> Iterator[tuple[dict[str, Any], bool]]:
     """(output line, ok) for each non-blank input line."""
     for number, line in enumerate(lines, 1):
+        if number == 1:
+            # A byte-order mark opens files saved by Windows tools (PowerShell's Out-File,
+            # Notepad's "UTF-8 with BOM"); RFC 8259 lets a parser ignore it, so this one does.
+            line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
         try:

@@ -86,6 +86,15 @@ def test_a_bad_line_costs_only_itself(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "line 2: not JSON" in err and "line 3:" in err
 
 
+def test_a_byte_order_mark_opening_the_file_is_read_past(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    # Windows tools write UTF-8 with a BOM, and CRLF line ends.
+    src.write_bytes(("\r\n".join(json.dumps(r) for r in REPORTS[:2]) + "\r\n").encode("utf-8-sig"))
+    out = tmp_path / "out.jsonl"
+    assert main(["triage", "--in", str(src), "--out", str(out)]) == 0
+    assert [v["id"] for v in lines(out)] == ["r1", 2]
+
+
 def test_rules_file_overrides_defaults(tmp_path: Path) -> None:
     src = write(tmp_path / "in.jsonl", [REPORTS[1]])
     rules = tmp_path / "rules.toml"
