@@ -103,7 +103,7 @@ _LEADING_FILLER = re.compile(
 _NOT_IMPERATIVE = re.compile(
     r"^(?!(?:try|attempt) to\b)"
     r"(?!(?:go|goto|navigate|browse|switch|scroll|move|change) to\b)"
-    r"(?!(?:log|sign|type|click|check|plug|zoom) (?:in|on|out|into)\b)"
+    r"(?!(?:log|sign|type|click|check|plug|zoom|fill) (?:in|on|out|into)\b)"
     r"(?!(?:search|wait|look|check) for\b)"
     r"\S+\s+(?:is|are|was|were|has|have|had|does|did|doesn't|don't|isn't|aren't|wasn't|can|could|will|would|"
     r"should|may|might|must|of|in|for|from|fails|failed|works|worked|to)\b",
@@ -562,6 +562,11 @@ def _orders_in_one(sentence: str, rules: CompletenessRules) -> bool:
     Publish". It must open with one, so "We use X and it fails" is not."""
     if "," not in sentence and " and " not in sentence and " then " not in sentence:
         return False
+    # "I tried it myself in Chrome: fill in name and email, press Sign up": the orders are what
+    # the colon introduces.
+    _, colon, after = sentence.rpartition(": ")
+    if colon and after.strip():
+        sentence = after
     clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
     if len(clauses) < 2:
         return False

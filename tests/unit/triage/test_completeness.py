@@ -406,6 +406,8 @@ def test_an_android_logcat_paste_is_the_error_text() -> None:
         # several orders in one sentence, as orders or told in the first person
         "Share a link from the browser to the app, choose Add as new post. The post is empty.",
         "I write a post, add three photos and tap Publish, and the photos are missing.",
+        # the orders a colon introduces, and "fill in" as an order, not "X in ..."
+        "I tried it myself on my laptop in Chrome: fill in name and email, press Sign up, and it reloads.",
         # the reporter's own code, then what it did
         "```\nOrder order = session.get(Order.class, 1L);\nsession.merge(order);\n```\n"
         "java.lang.IllegalStateException: detached entity\n\tat org.shop.Orders.save(Orders.java:12)",
