@@ -459,6 +459,11 @@ def _error_text(report: TriageInput, read: _Read, rules: CompletenessRules) -> F
     pattern = rules.patterns["error_text"]
     if _any((read.joined,), pattern) or _any((report.actual[: rules.max_prose_chars].lower(),), pattern):
         return Finding("error_text", True, "text")
+    # A quoted message of two sentences ("it says 'Something went wrong. Try again.'") is cut
+    # in two by the sentence split: its paragraphs, whole, are read once more.
+    paragraphs = "\n".join(s.text for s in read.segments if s.kind in ("prose", "quote"))
+    if ". " in paragraphs and _any((paragraphs[: rules.max_prose_chars].lower(),), pattern):
+        return Finding("error_text", True, "text")
     return Finding("error_text", False, "none")
 
 

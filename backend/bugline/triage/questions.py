@@ -180,7 +180,9 @@ _MAIN_CLAUSE = re.compile(
     r"\s(?:nothing|it|i|we|this|that|there|everything|then|but|and\s+(?:nothing|it|then|i|we)|"
     r"(?:the|a|an|my|our|its|your)\s+[\w-]+\s+(?:[\w-]+ed|is|was|are|were|shows?|says|said|goes|went|"
     r"turns?|crash\w*|freez\w*|froze|hangs?|hung|stays?|does|did|doesn't|didn't|won't|can't|closes|"
-    r"loads?|disappears?|spins?|breaks?|broke|becomes?|became|gets?|got|keeps?|kept))\b",
+    r"loads?|disappears?|spins?|breaks?|broke|becomes?|became|gets?|got|keeps?|kept|fails?|flips?|"
+    r"jumps?|resets?|reverts?|reloads?|refreshes|vanish(?:es)?|throws?|threw|returns?|redirects?|"
+    r"times out|logs me out))\b",
     re.I,
 )
 _PRESENT = {past: now for now, past in _IRREGULAR.items()}

@@ -30,6 +30,11 @@ def test_a_how_to_is_a_question():
     assert kind("How do I export my invoices?", "Is there a way to download them as CSV?") == "question"
 
 
+def test_not_finding_an_option_is_a_question_but_not_finding_a_symbol_is_a_bug():
+    assert kind("Adding users", "How do I add a new user? I can't find the option.") == "question"
+    assert kind("Build broken", "javac says cannot find symbol Foo when compiling.") == "bug"
+
+
 def test_behaviour_that_does_not_match_the_intended_one_is_a_bug():
     assert kind("The Save button does nothing", "Clicking Save doesn't work, the form is not saved.") == "bug"
     assert kind("Totals are wrong", "The invoice total is incorrect: 10 + 5 shows 12.") == "bug"

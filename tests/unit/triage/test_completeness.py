@@ -866,3 +866,18 @@ def test_a_report_naming_no_action_is_still_asked_what_they_were_doing(text: str
     result = check(title="Problem", description=text)
     assert "trying_to_do" in result.missing, text
     assert result.questions["trying_to_do"].endswith("?")
+
+
+@pytest.mark.parametrize(
+    "description, fact",
+    [
+        # a quoted message of two sentences is still the message (the split cut it in two)
+        ("The toast says 'Something went wrong. Please try again later.'", "error_text"),
+        # what happened, typed without the apostrophe or told as a change undone by itself
+        ("I cant save the form.", "actual"),
+        ("When I tick the box it flips back a second later.", "actual"),
+        ("Every hour the app logs me out.", "actual"),
+    ],
+)
+def test_what_customers_write_in_their_own_way_is_found(description: str, fact: str) -> None:
+    assert present(check(title="Help", description=description), fact)

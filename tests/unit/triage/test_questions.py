@@ -65,6 +65,9 @@ def test_the_clause_ends_where_the_main_clause_starts() -> None:
         "When I exported my report I get an empty file": "exported your report",
         "When I go to https://shop.example/cart it fails": "went to https://shop.example/cart",
         "When I click Pay... nothing": "clicked Pay",
+        # a main clause whose verb is a failure or a change undone (a blind review, 2026-11-24)
+        "When I upload files bigger than 10MB the upload fails": "uploaded files bigger than 10MB",
+        "When I click Mark as done the task flips back to open": "clicked Mark as done",
     }
     assert {text: action_phrase(TriageInput(description=text)) for text in cases} == cases
 

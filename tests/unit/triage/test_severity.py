@@ -329,3 +329,20 @@ def test_the_text_models_reasons_are_the_same_in_every_process() -> None:
         for seed in range(1, 7)
     }
     assert len(outputs) == 1, outputs
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["Bottom nav icons are a bit blurry on Android. Not urgent.", "The logo is a bit blurry, nothing critical, no rush."],
+)
+def test_a_reporter_playing_it_down_is_not_calling_it_urgent(description: str) -> None:
+    result = sev(TriageInput(title="Blurry icons", description=description))
+    assert not any("urgent" in r for r in result.reasons)
+    assert any("minor" in r for r in result.reasons)
+    assert result.level == "low"
+
+
+def test_login_typed_without_an_apostrophe_for_the_whole_team_is_critical() -> None:
+    result = sev(TriageInput(title="cant log in", description="I cant log in, it says wrong password. Whole team."))
+    assert result.level == "critical"
+    assert any("login" in r for r in result.reasons) and any("many" in r for r in result.reasons)
