@@ -387,8 +387,6 @@ def _hinted(own: str, hinted: str) -> str:
     writes "la" and "no" too, Italian "in" and "per"), and at least ``HINTED_MIN`` words that
     speak for it (``_speaks_for``), a ``1/HINTED_SHARE`` of the words that could speak either
     way."""
-    if not hinted:
-        return ""
     tokens = _WORD.findall(own.replace("İ", "I"))
     words = {t.lower() for t in tokens}
     if len(words) < HINTED_WORDS:

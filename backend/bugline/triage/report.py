@@ -25,6 +25,7 @@ class FailedRequest:
     status: int  # 0: no response at all
 
 
+LOCALE_CHARS = 35  # a BCP 47 tag as browsers send it fits; a hostile line's 1 MB does not
 # The fields the reporter writes in, title first: what every rule reads.
 TEXT_FIELDS = ("title", "description", "trying_to_do", "expected", "actual", "error_text", "steps")
 # Those in the reporter's own words, what tells the language they write in: not the error text,
@@ -76,8 +77,7 @@ class TriageInput:
             return v if isinstance(v, str) else ""
 
         def opt(key: str) -> str | None:
-            v = data.get(key)
-            return v if isinstance(v, str) and v else None
+            return _nonempty(data.get(key))
 
         ctx = data.get("context")
         ctx = ctx if isinstance(ctx, Mapping) else {}
@@ -125,14 +125,20 @@ class TriageInput:
             account=reporter.get("account") if isinstance(reporter.get("account"), str) else opt("account"),
             plan=reporter.get("plan") if isinstance(reporter.get("plan"), str) else opt("plan"),
             metadata=meta if isinstance(meta, Mapping) else {},
-            # The customer's browser language, as the widget captures it (the server reads the
-            # same: the report's captured context), or the line's own.
-            locale=opt("locale") or _str(ctx.get("locale")),
+            # The line's own locale, or the customer's browser language as the widget captures
+            # it (the server reads the same: the report's captured context).
+            locale=_tag(data.get("locale")) or _tag(ctx.get("locale")),
         )
 
 
-def _str(value: Any) -> str | None:
-    return value[:35] if isinstance(value, str) and value else None
+def _nonempty(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _tag(value: Any) -> str | None:
+    """A language tag, bounded: "es-MX" or "es_ES.UTF-8" is short; only its first part is read."""
+    tag = _nonempty(value)
+    return tag[:LOCALE_CHARS] if tag else None
 
 
 def _items(value: Any) -> list[Any]:
