@@ -1,6 +1,7 @@
 """`make eval`: the triage engine on the shared, human-labelled data sets, next to baselines.
 
-    .venv/bin/python -m tests.eval.run [--shared DIR] [--only completeness|severity|styles] [--no-write]
+    .venv/bin/python -m tests.eval.run [--shared DIR] [--only completeness|severity|styles|duplicates]
+                                       [--no-write]
 
 Reads ``../shared/datasets/`` (relative to the repository) when it is there; nothing from it
 is copied into the project. Each part's module (tests/eval/completeness.py, severity.py)
@@ -25,11 +26,18 @@ from typing import Any
 
 from tests.bench.common import ROOT
 from tests.bench.run import BENCHMARKS, replace_block
-from tests.eval import completeness, severity, styles
+from tests.eval import completeness, duplicates, severity, styles
 
 DEFAULT_SHARED = ROOT.parent / "shared"
-PARTS: dict[str, ModuleType] = {"completeness": completeness, "severity": severity, "styles": styles}
-OWN = {"styles"}  # parts that read the project's own probes, not the shared data sets
+PARTS: dict[str, ModuleType] = {
+    "completeness": completeness,
+    "severity": severity,
+    "styles": styles,
+    "duplicates": duplicates,
+}
+OWN = {"styles", "duplicates"}  # parts that read the project's own probes, not the shared data sets
+# Parts that run the real code in-process instead of `bugline triage` (which gives no group).
+IN_PROCESS = {"duplicates"}
 
 
 def triage_cli(
@@ -72,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bugline-eval-") as tmp:
         for name, module in PARTS.items():
             if (args.only and name != args.only) or (not present and name not in OWN):
+                continue
+            if name in IN_PROCESS:
+                started = time.perf_counter()
+                section = module.report()
+                print(f"\n== {name}: {time.perf_counter() - started:.1f} s\n", flush=True)
+                print(section, flush=True)
+                blocks[f"eval-{name}"] = f"Measured {date} by `make eval`.\n\n{section}"
                 continue
             inputs = module.build_inputs(args.shared)
             verdicts, seconds = triage_cli(inputs, Path(tmp), name)

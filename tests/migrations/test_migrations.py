@@ -9,12 +9,24 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 from bugline.db.engine import make_sync_engine
 from bugline.db.migrate import downgrade, upgrade
-from bugline.db.models import Base
+from bugline.db.models import (
+    Base,
+    DuplicateGroup,
+    DuplicateKey,
+    DuplicateMember,
+    Project,
+    Report,
+    ReportStatus,
+    new_id,
+)
+from bugline.grouping import assign
 from bugline.inbox.searchddl import include_name
+from bugline.triage.duplicates import DuplicateRules, _hash, signature
+from bugline.triage.report import ConsoleLine, TriageInput
 from tests.conftest import PG_ADMIN_DSN
 
 
@@ -59,3 +71,103 @@ def test_downgrade_and_upgrade_round_trip(empty_db: str) -> None:
     assert tables(empty_db) == set()
     upgrade(empty_db)
     assert diff(empty_db) == []
+
+
+def test_reports_stored_before_signature_v2_are_found_by_a_firefox_report_of_the_same_crash(
+    empty_db: str,
+) -> None:
+    """0014 makes stored reports' duplicate keys again: a crash reported from Chrome before the
+    upgrade is found by the same crash reported from Firefox after it, on another page."""
+    upgrade(empty_db, "0013")
+    engine = make_sync_engine(empty_db)
+    chrome = "TypeError: Cannot read properties of undefined (reading 'rate')"
+    stored_v1 = {
+        "v": 1,
+        "errors": [chrome],
+        "stack": ["computeTax@main.js", "renderWithHooks@vendor.js"],
+        "route": "shop.example.com/checkout/:id",
+        "requests": [],
+        "text": [],
+    }
+    v1_keys = [
+        f"e:{_hash(chrome.casefold())}",
+        "s:" + _hash(" > ".join(stored_v1["stack"])),
+        "r:" + _hash(stored_v1["route"]),
+    ]
+    project_id, report_id, group_id = new_id(), new_id(), new_id()
+    with engine.begin() as conn:
+        conn.execute(insert(Project.__table__).values(id=project_id, name="Shop", public_key=new_id()))
+        conn.execute(
+            insert(Report.__table__).values(
+                id=report_id,
+                project_id=project_id,
+                number=1,
+                status_token_hash=new_id() * 2,
+                status=ReportStatus.RECEIVED,
+                title="Checkout broken",
+            )
+        )
+        conn.execute(
+            insert(DuplicateGroup.__table__).values(
+                id=group_id,
+                project_id=project_id,
+                primary_report_id=report_id,
+                report_count=1,
+                reporter_count=1,
+                account_count=1,
+            )
+        )
+        conn.execute(
+            insert(DuplicateMember.__table__).values(
+                report_id=report_id,
+                project_id=project_id,
+                group_id=group_id,
+                reporter_key=report_id,
+                account_key=report_id,
+                signature=stored_v1,
+            )
+        )
+        for key in v1_keys:
+            conn.execute(
+                insert(DuplicateKey.__table__).values(
+                    report_id=report_id, key=key, project_id=project_id, group_id=group_id
+                )
+            )
+    upgrade(empty_db)
+    firefox = TriageInput(
+        title="Can't continue to payment",
+        page_url="https://shop.example.com/cart",
+        console=(
+            ConsoleLine(
+                "error",
+                'Uncaught TypeError: can\'t access property "rate", n is undefined',
+                "computeTax@https://shop.example.com/static/js/main.9b1e77.js:1:48213",
+            ),
+        ),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Report.__table__).values(
+                id=(new := new_id()),
+                project_id=project_id,
+                number=2,
+                status_token_hash=new_id() * 2,
+                status=ReportStatus.RECEIVED,
+                title=firefox.title,
+            )
+        )
+        placed = assign(
+            conn,
+            project_id=project_id,
+            report_id=new,
+            reporter_id=None,
+            sig=signature(firefox),
+            rules=DuplicateRules.default(),
+        )
+        stored = set(
+            conn.execute(select(DuplicateKey.key).where(DuplicateKey.report_id == report_id)).scalars()
+        )
+    engine.dispose()
+    assert placed.joined and placed.group_id == group_id
+    assert "same error: TypeError: Cannot read property 'rate' of undefined or null" in placed.reasons
+    assert stored.isdisjoint(v1_keys[:2]) and v1_keys[2] in stored  # error and stack keys made again

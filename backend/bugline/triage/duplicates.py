@@ -1,9 +1,10 @@
 """Duplicate signatures: what makes two reports the same problem, as plain data (pure).
 
 A report's :class:`Signature` keeps the parts that stay the same when different customers
-hit the same bug: the error message with its data taken out, the top stack frames without
-line numbers or build hashes, the page as a route pattern, the failed requests, and a
-MinHash fingerprint of its words. :func:`index_keys` turns a signature into a handful of
+hit the same bug: the error message with its data taken out (and in one wording whichever
+browser printed it), the top stack frames of the app's own code without line numbers or
+build hashes, the page as a route pattern, the failed requests, and a MinHash fingerprint
+of its words. :func:`index_keys` turns a signature into a handful of
 short keys, so a store finds candidate duplicates with equality lookups on an index instead
 of comparing against every report (``bugline.grouping`` does that), and :func:`similarity`
 scores a candidate and says why, in words an agent can check.
@@ -33,7 +34,8 @@ from bugline.triage.report import TriageInput
 MINHASH_SIZE = 32  # slots; the Jaccard estimate's standard error is about 0.09
 BANDS = 8  # LSH bands of 4 slots: a pair with word overlap 0.8 shares a band 98% of the time
 ROWS = MINHASH_SIZE // BANDS
-SIGNATURE_VERSION = 1
+# 2: errors compared by their family across browsers, library frames left out of stacks.
+SIGNATURE_VERSION = 2
 
 # Caps applied before any pattern runs: what a bug's identity needs is near the top.
 MAX_MESSAGE_CHARS = 1000
@@ -117,6 +119,95 @@ def normalise_error(message: str) -> str:
     return first[:MAX_DISPLAY]
 
 
+# --- one error, three browsers ---------------------------------------------------------
+
+# The same bug raises differently worded messages in Chrome and Edge (V8), Firefox
+# (SpiderMonkey) and Safari (JavaScriptCore); customers of one bug use all three. Each
+# family below is read off a normalised message and named by one wording, so the three
+# compare equal. Wordings as the engines print them: V8's message templates
+# (https://github.com/v8/v8/blob/main/src/common/message-template.h), SpiderMonkey's js.msg
+# (https://searchfox.org/mozilla-central/source/js/public/friend/ErrorNumbers.msg), and
+# what WebKit's fetch and module loader say (https://github.com/WebKit/WebKit).
+_PROPERTY = "TypeError: Cannot read property '{}' of undefined or null"
+_FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # V8: Cannot read properties of undefined (reading 'rate'); before V8 9.3:
+    # Cannot read property 'rate' of null
+    (
+        re.compile(
+            r"^TypeError: Cannot read propert(?:ies of (?:undefined|null) \(reading '([\w$]{1,60})'\)"
+            r"|y '([\w$]{1,60})' of (?:undefined|null))"
+        ),
+        _PROPERTY,
+    ),
+    # SpiderMonkey: can't access property "rate", region is undefined
+    (
+        re.compile(
+            r"^TypeError: can't access property [\"']([\w$]{1,60})[\"'], .{1,200} is (?:undefined|null)"
+        ),
+        _PROPERTY,
+    ),
+    # JavaScriptCore: undefined is not an object (evaluating 'region.rate')
+    (
+        re.compile(
+            r"^TypeError: (?:undefined|null) is not an object "
+            r"\(evaluating '(?:[\w$.]{0,200}\.)?([\w$]{1,60})'\)"
+        ),
+        _PROPERTY,
+    ),
+    # A code chunk that would not load: webpack, or a dynamic import() in each engine.
+    (
+        re.compile(
+            r"^(?:ChunkLoadError: Loading (?:CSS )?chunk|(?:TypeError: )?(?:Failed to fetch dynamically "
+            r"imported module|error loading dynamically imported module|Importing a module script failed))"
+        ),
+        "ChunkLoadError: a code chunk failed to load",
+    ),
+    # fetch() that got no response: V8, SpiderMonkey, JavaScriptCore.
+    (
+        re.compile(
+            r"^(?:TypeError: )?(?:Failed to fetch|NetworkError when attempting to fetch resource|Load failed)"
+            r"\.?(?: \S{1,2000})?$"
+        ),
+        "TypeError: Failed to fetch",
+    ),
+    (re.compile(r"^URIError: (?:URI malformed|malformed URI sequence|URI error)"), "URIError: URI malformed"),
+    (
+        re.compile(
+            r"^SyntaxError: (?:Unexpected token .{0,80}(?:in JSON|is not valid JSON)|JSON\.parse: |"
+            r"JSON Parse error: |Unexpected end of JSON input)"
+        ),
+        "SyntaxError: invalid JSON",
+    ),
+    (re.compile(r"^ReferenceError: Can't find variable: ([\w$]{1,60})"), "ReferenceError: {} is not defined"),
+    (
+        re.compile(r"^(?:RangeError: Maximum call stack size exceeded|InternalError: too much recursion)"),
+        "RangeError: Maximum call stack size exceeded",
+    ),
+    # JavaScriptCore adds where: "x.y is not a function. (In 'x.y()', 'x.y' is undefined)"
+    (re.compile(r"^(TypeError: .{1,200} is not a function)\. \(In .*"), "{}"),
+)
+
+
+def error_family(message: str) -> str | None:
+    """The wording a message's family is compared by, or None when it belongs to none.
+
+    Reads the message's first line as the browser printed it (or as normalised: the
+    families match either), after the "Uncaught" a console adds.
+    """
+    if not isinstance(message, str):
+        return None
+    first = next((line.strip() for line in message[:MAX_MESSAGE_CHARS].split("\n") if line.strip()), "")
+    for _ in range(3):
+        stripped = _PREFIX.sub("", first, count=1)
+        if stripped == first:
+            break
+        first = stripped
+    for pattern, name in _FAMILIES:
+        if m := pattern.match(first):
+            return name.format(next((g for g in m.groups() if g), "")) if "{}" in name else name
+    return None
+
+
 # --- stack frames -----------------------------------------------------------------------
 
 _V8_FRAME = re.compile(
@@ -131,12 +222,21 @@ _LINE_COL = re.compile(r"(?::\d+){1,2}$")
 _BUILD_HASH = re.compile(r"[.-](?=[0-9A-Za-z_]{0,40}\d)[0-9A-Za-z_]{6,40}(?=\.)")
 _ANONYMOUS = {"", "<anonymous>", "anonymous", "?", "<unknown>", "eval", "<module>", "Anonymous function"}
 _SKIP_LOCATIONS = ("-extension://", "<anonymous>", "native", "[native code]", "<unknown>")
+# Library code: every request of an app passes through axios's or the framework's frames, so
+# frames there say nothing about which bug it is (the app's own frames below them do). Read
+# on the whole location, before it is cut to a file name: bundlers' vendor chunks, packages
+# served as they are (node_modules, Vite's pre-bundled deps) and Python's installed packages.
+_LIBRARY = re.compile(
+    r"(?:^|[/\\])(?:node_modules|site-packages|dist-packages|\.vite[/\\]deps|@vite)[/\\]"
+    r"|(?:^|[/\\])(?:vendors?|chunk-vendors|framework|polyfills|webpack-runtime|runtime-main)(?=[.~_-])",
+    re.I,
+)
 
 
 def _frame_file(location: str) -> str:
     location = location.strip("()[] ")
-    if any(s in location for s in _SKIP_LOCATIONS):
-        return ""  # a customer's browser extension or the engine itself: not the app's code
+    if any(s in location for s in _SKIP_LOCATIONS) or _LIBRARY.search(location):
+        return ""  # a customer's browser extension, the engine itself or a library: not the app's code
     location = location.split("?", 1)[0].split("#", 1)[0]
     location = _LINE_COL.sub("", location)
     name = re.split(r"[/\\]", location)[-1] if location else ""
@@ -159,9 +259,13 @@ def _frame(line: str) -> str | None:
     file = _frame_file(loc)
     if not file:
         return ""
-    fn = fn.split("/")[-1]  # Gecko's "outer/inner<" names
-    fn = "?" if fn in _ANONYMOUS else fn[:100]
-    return f"{fn}@{file}"
+    # Gecko names a nested anonymous function "outer/<" and its inner ones "outer/inner<";
+    # V8 leaves them unnamed. Either way an anonymous frame is left out: engines disagree on
+    # where they are, and "?@main.js" would match any other anonymous frame in the bundle.
+    fn = fn.split("/")[-1].rstrip("<")
+    if fn in _ANONYMOUS:
+        return ""
+    return f"{fn[:100]}@{file}"
 
 
 def stack_frames(trace: str, limit: int) -> tuple[str, ...]:
@@ -331,6 +435,7 @@ class DuplicateRules:
     threshold: float
     conflict_penalty: float
     error_weight: float
+    generic_error_weight: float
     stack_weight: float
     route_weight: float
     request_weight: float
@@ -341,6 +446,7 @@ class DuplicateRules:
     max_text_chars: int
     ignore_request_statuses: frozenset[int]
     ignore_errors: tuple[str, ...]
+    generic_errors: tuple[str, ...]
     stopwords: frozenset[str]
     candidates_per_key: int
     max_candidates: int
@@ -366,7 +472,7 @@ class DuplicateRules:
         lookup = _table(data, "lookup", where)
         w, s, lk = f"{where}.weights", f"{where}.signature", f"{where}.lookup"
         for table, name, keys in (
-            (weights, w, {"error", "stack", "route", "request", "text"}),
+            (weights, w, {"error", "generic_error", "stack", "route", "request", "text"}),
             (
                 sig,
                 s,
@@ -377,6 +483,7 @@ class DuplicateRules:
                     "max_text_chars",
                     "ignore_request_statuses",
                     "ignore_errors",
+                    "generic_errors",
                     "stopwords",
                 },
             ),
@@ -389,6 +496,7 @@ class DuplicateRules:
             threshold=_number(data, "threshold", where, 0.01, 1.0),
             conflict_penalty=_number(data, "conflict_penalty", where, 0.0, 1.0),
             error_weight=_number(weights, "error", w, 0.0, 1.0),
+            generic_error_weight=_number(weights, "generic_error", w, 0.0, 1.0),
             stack_weight=_number(weights, "stack", w, 0.0, 1.0),
             route_weight=_number(weights, "route", w, 0.0, 1.0),
             request_weight=_number(weights, "request", w, 0.0, 1.0),
@@ -399,6 +507,7 @@ class DuplicateRules:
             max_text_chars=_integer(sig, "max_text_chars", s, 100, 100_000),
             ignore_request_statuses=frozenset(_list(sig, "ignore_request_statuses", s, int)),
             ignore_errors=tuple(e.lower() for e in _list(sig, "ignore_errors", s, str) if e),
+            generic_errors=tuple(e.casefold() for e in _list(sig, "generic_errors", s, str) if e),
             stopwords=frozenset(w.casefold() for w in _list(sig, "stopwords", s, str)),
             candidates_per_key=_integer(lookup, "candidates_per_key", lk, 1, 1000),
             max_candidates=_integer(lookup, "max_candidates", lk, 1, 1000),
@@ -442,7 +551,7 @@ class Signature:
     @classmethod
     def from_json(cls, data: Any) -> Signature:
         """The inverse of :meth:`to_json`; anything malformed reads as an empty part."""
-        if not isinstance(data, Mapping) or data.get("v") != SIGNATURE_VERSION:
+        if not isinstance(data, Mapping) or data.get("v") not in (1, SIGNATURE_VERSION):
             return cls()
 
         def strings(key: str) -> tuple[str, ...]:
@@ -454,9 +563,17 @@ class Signature:
         if isinstance(text, list) and len(text) == MINHASH_SIZE and all(type(v) is int for v in text):
             fingerprint = tuple(text)
         route = data.get("route")
+        errors, stack = strings("errors"), strings("stack")
+        if data.get("v") == 1:
+            # Stored before version 2: compared as version 2 would have made it, as far as the
+            # stored parts tell (an error by its family; library and anonymous frames out).
+            errors = tuple(dict.fromkeys(error_family(e) or e for e in errors))
+            stack = tuple(
+                f for f in stack if not f.startswith("?@") and not _LIBRARY.search(f.rpartition("@")[2])
+            )
         return cls(
-            strings("errors"),
-            strings("stack"),
+            errors,
+            stack,
             route if isinstance(route, str) else "",
             strings("requests"),
             fingerprint,
@@ -490,7 +607,7 @@ def signature(report: TriageInput, rules: DuplicateRules | None = None) -> Signa
             break
         if not isinstance(raw, str) or _ignored(raw, rules):
             continue
-        norm = normalise_error(raw)
+        norm = error_family(raw) or normalise_error(raw)
         if norm and norm.casefold() not in {e.casefold() for e in errors}:
             errors.append(norm)
 
@@ -556,6 +673,14 @@ def _shared_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return n
 
 
+def _generic(error: str, rules: DuplicateRules) -> bool:
+    return error.casefold().startswith(rules.generic_errors)
+
+
+def _specific(sig: Signature, rules: DuplicateRules) -> bool:
+    return any(not _generic(e, rules) for e in sig.errors)
+
+
 def similarity(a: Signature, b: Signature, rules: DuplicateRules | None = None) -> tuple[float, list[str]]:
     """How likely ``a`` and ``b`` are the same problem (0..1), and the reasons in words.
 
@@ -567,8 +692,14 @@ def similarity(a: Signature, b: Signature, rules: DuplicateRules | None = None) 
     miss = 1.0
     a_errors = {e.casefold(): e for e in a.errors}
     shared_errors = [a_errors[e.casefold()] for e in b.errors if e.casefold() in a_errors]
-    if shared_errors:
+    specific = [e for e in shared_errors if not _generic(e, rules)]
+    if specific:
         miss *= 1 - rules.error_weight
+        reasons.append(f"same error: {specific[0]}")
+    elif shared_errors:
+        # "Network Error", "Failed to fetch": every bug behind a failing request raises it, so it
+        # counts for little; which request failed (below) says which bug.
+        miss *= 1 - rules.generic_error_weight
         reasons.append(f"same error: {shared_errors[0]}")
     shared = _shared_prefix(a.stack, b.stack)
     if shared:
@@ -588,7 +719,9 @@ def similarity(a: Signature, b: Signature, rules: DuplicateRules | None = None) 
         if text >= rules.text_reason_min:
             reasons.append(f"text {text:.2f} similar")
     score = 1 - miss
-    if a.errors and b.errors and not shared_errors:
+    # Two different crashes are two bugs, however alike the words; but the same code path
+    # (a shared app frame) with differently worded messages is one bug in two browsers.
+    if not specific and not shared and _specific(a, rules) and _specific(b, rules):
         score *= 1 - rules.conflict_penalty
         reasons.append("different errors")
     return round(min(max(score, 0.0), 1.0), 4), reasons
