@@ -56,6 +56,7 @@ class SeverityRules:
     critical: float  # lowest score of each tier; below ``medium`` is low
     high: float
     medium: float
+    critical_from_circumstances: bool  # page, plan, captured errors alone may make it critical
     max_chars: int
     keywords: tuple[Signal, ...]
     pages: tuple[Signal, ...]
@@ -103,6 +104,7 @@ class SeverityRules:
             critical=critical,
             high=high,
             medium=medium,
+            critical_from_circumstances=_flag(levels, "critical_from_circumstances", "levels"),
             max_chars=int(max_chars),
             keywords=_signals(data, "keywords", word=True),
             pages=_signals(data, "pages", word=False),
@@ -157,26 +159,35 @@ def assess(
     for sig in rules.keywords:
         if sig.for_language(lang).search(text):
             moves.append((sig.weight, sig.reason))
+    # Circumstances: where it happened, who reported it, what the browser captured.
+    circumstances: list[tuple[float, str]] = []
     url = (report.page_url or "")[:2000].lower()
     if url:
         for sig in rules.pages:
             if sig.pattern.search(url):
-                moves.append((sig.weight, sig.reason))
+                circumstances.append((sig.weight, sig.reason))
     plan = (report.plan or "").strip().lower()
     for p in rules.plans:
         if plan in p.names:
-            moves.append((p.weight, p.reason))
+            circumstances.append((p.weight, p.reason))
             break
+    for points, reason, outage in _context(report, rules):
+        # Several of the app's requests failing on the server at once is what an outage
+        # looks like from the browser: a sign, not a circumstance.
+        (moves if outage else circumstances).append((points, reason))
     freq, affected = report.frequency or "", report.people_affected or ""
     if rules.frequency.get(freq):
         moves.append((rules.frequency[freq], f"happens {_FREQUENCY_WORDS[freq]}"))
     if rules.affected.get(affected):
         moves.append((rules.affected[affected], _AFFECTED_WORDS[affected]))
-    moves.extend(_context(report, rules))
     if group is not None:
         moves.extend(_group(group, rules))
 
+    without = rules.base + sum(p for p, _ in moves) + sum(min(p, 0.0) for p, _ in circumstances)
+    moves.extend(circumstances)
     score = max(0.0, min(100.0, rules.base + sum(p for p, _ in moves)))
+    level = rules.level(score)
+    held = level == "critical" and not rules.critical_from_circumstances and without < rules.critical
     ranked = sorted((m for m in moves if m[1] and m[0]), key=lambda m: -abs(m[0]))
     reasons = tuple(f"{'+' if p > 0 else '-'} {reason}" for p, reason in ranked)
     if not reasons:
@@ -185,7 +196,15 @@ def assess(
         if lang == "other":
             said = "written in a language the rules do not read"
         reasons = (f"= {said}; every report starts at {rules.base:g}",)
-    return Severity(level=rules.level(score), score=round(score, 1), reasons=reasons)
+    if held:
+        # The score is kept (it still ranks the report first among the high ones); the tier is
+        # what pages someone, and a page and a captured error are not an outage by themselves.
+        level = "high"
+        reasons += (
+            "= high, not critical: only the page, plan or captured errors point higher; nothing "
+            "says outage, data loss, security, payment or login broken, or many customers",
+        )
+    return Severity(level=level, score=round(score, 1), reasons=reasons)
 
 
 # Code, not prose: dotted names (config keys like ``hadoop.security.authentication``, class
@@ -225,18 +244,20 @@ def _model_reason(verdict: text_model.Verdict, points: float) -> str:
     return f"wording like past {like} reports{f' ({quoted})' if quoted else ''} in the text model"
 
 
-def _context(report: TriageInput, rules: SeverityRules) -> list[tuple[float, str]]:
-    out: list[tuple[float, str]] = []
+def _context(report: TriageInput, rules: SeverityRules) -> list[tuple[float, str, bool]]:
+    """What the browser captured: points, reason, and whether it looks like an outage."""
+    out: list[tuple[float, str, bool]] = []
     errors = {line.message[:200] for line in report.console[:200] if line.level.lower() == "error"}
     if errors and rules.console_error:
         n = len(errors)
         points = min(rules.max_console_points, rules.console_error * n)
-        out.append((points, f"{n} console error{'s' if n != 1 else ''} captured"))
+        out.append((points, f"{n} console error{'s' if n != 1 else ''} captured", False))
     failed = [r for r in report.network[:200] if r.status == 0 or r.status >= 500]
     if failed and rules.server_error:
         n = len(failed)
         points = min(rules.max_server_points, rules.server_error * n)
-        out.append((points, f"{n} request{'s' if n != 1 else ''} failed on the server"))
+        distinct = len({(r.method, r.url.split("?", 1)[0][:500]) for r in failed})
+        out.append((points, f"{n} request{'s' if n != 1 else ''} failed on the server", distinct > 1))
     return out
 
 

@@ -271,7 +271,10 @@ def test_the_sops_broken_checkout_in_a_customers_own_words_is_critical() -> None
     dead = sev(TriageInput(title="Checkout", description="The Place order button does nothing."))
     assert "+ mentions payment failure" in dead.reasons
     # paying for something else is not a payment failure
-    assert "+ mentions payment failure" not in sev(TriageInput(description="I click Pay later and it works")).reasons
+    assert (
+        "+ mentions payment failure"
+        not in sev(TriageInput(description="I click Pay later and it works")).reasons
+    )
 
 
 def test_one_internal_server_error_is_a_broken_action_not_an_outage() -> None:
@@ -295,7 +298,9 @@ def test_one_customer_seeing_anothers_data_is_a_security_problem() -> None:
     ):
         s = sev(TriageInput(title="Wrong account", description=text))
         assert s.level == "critical" and "+ mentions a security problem" in s.reasons, text
-    shared = sev(TriageInput(title="Sharing", description="I shared the report with another user and they see it."))
+    shared = sev(
+        TriageInput(title="Sharing", description="I shared the report with another user and they see it.")
+    )
     assert "+ mentions a security problem" not in shared.reasons
 
 
@@ -333,7 +338,10 @@ def test_the_text_models_reasons_are_the_same_in_every_process() -> None:
 
 @pytest.mark.parametrize(
     "description",
-    ["Bottom nav icons are a bit blurry on Android. Not urgent.", "The logo is a bit blurry, nothing critical, no rush."],
+    [
+        "Bottom nav icons are a bit blurry on Android. Not urgent.",
+        "The logo is a bit blurry, nothing critical, no rush.",
+    ],
 )
 def test_a_reporter_playing_it_down_is_not_calling_it_urgent(description: str) -> None:
     result = sev(TriageInput(title="Blurry icons", description=description))
@@ -343,6 +351,75 @@ def test_a_reporter_playing_it_down_is_not_calling_it_urgent(description: str) -
 
 
 def test_login_typed_without_an_apostrophe_for_the_whole_team_is_critical() -> None:
-    result = sev(TriageInput(title="cant log in", description="I cant log in, it says wrong password. Whole team."))
+    result = sev(
+        TriageInput(title="cant log in", description="I cant log in, it says wrong password. Whole team.")
+    )
     assert result.level == "critical"
     assert any("login" in r for r in result.reasons) and any("many" in r for r in result.reasons)
+
+
+# A customer's report from the widget: the page, a captured error, nothing in its words that
+# the SOP calls critical (a coupon typed in lower case is refused).
+COUPON = TriageInput(
+    title="Coupon code not accepted",
+    description="I type my code spring25 at checkout and it says the code is invalid. It works when I type it in capitals.",
+    page_url="https://shop.example.com/checkout/8812",
+    console=(
+        ConsoleLine("error", "AxiosError: Request failed with status code 422"),
+        ConsoleLine("error", "Uncaught TypeError: Cannot read properties of undefined (reading 'discount')"),
+    ),
+)
+
+
+LENIENT = load_rules({"severity": {"levels": {"critical_from_circumstances": True}}}).severity
+
+
+def test_the_page_and_captured_errors_alone_do_not_make_a_report_critical() -> None:
+    s = sev(COUPON)
+    assert s.score >= RULES.critical  # the circumstances do raise it: it ranks first among the high ones
+    assert s.level == "high"
+    assert "+ happened on the checkout page" in s.reasons
+    assert any(
+        r.startswith("= high, not critical: only the page, plan or captured errors") for r in s.reasons
+    )
+    assert sev(COUPON, LENIENT).level == "critical"
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"description": "Nobody can pay: the payment fails for every card."}, "+ mentions payment failure"),
+        ({"people_affected": "everyone"}, "+ affects everyone"),
+        (
+            {
+                "network": (
+                    FailedRequest("GET", "https://shop.example.com/api/cart", 503),
+                    FailedRequest("GET", "https://shop.example.com/api/session", 503),
+                    FailedRequest("POST", "https://shop.example.com/api/checkout", 503),
+                )
+            },
+            "+ 3 requests failed on the server",
+        ),
+    ],
+)
+def test_what_the_sop_calls_critical_still_makes_it_critical(change: dict[str, object], why: str) -> None:
+    import dataclasses
+
+    s = sev(dataclasses.replace(COUPON, **change))
+    assert s.level == "critical"
+    assert why in s.reasons
+    assert not any(r.startswith("= high, not critical") for r in s.reasons)
+
+
+def test_many_customers_in_its_group_make_it_critical() -> None:
+    s = sev(COUPON, group=GroupStats(reports=5, reporters=5, accounts=4))
+    assert s.level == "critical"
+    assert "+ 5 customers reported the same problem" in s.reasons
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=st.text(max_size=200), description=st.text(max_size=400))
+def test_a_report_without_circumstances_is_judged_as_before(title: str, description: str) -> None:
+    """The labelled data sets are text only: the rule must not move a verdict of theirs."""
+    report = TriageInput(title=title, description=description)
+    assert sev(report) == sev(report, LENIENT)
