@@ -4,8 +4,8 @@ A report's :class:`Signature` keeps the parts that stay the same when different 
 hit the same bug: the error message with its data taken out (and in one wording whichever
 browser printed it), the top stack frames of the app's own code without line numbers or
 build hashes, the page as a route pattern, the failed requests, and a MinHash fingerprint
-of its words. :func:`index_keys` turns a signature into a handful of
-short keys, so a store finds candidate duplicates with equality lookups on an index instead
+of its words. :func:`index_keys` turns a signature into a handful of short keys, so a
+store finds candidate duplicates with equality lookups on an index instead
 of comparing against every report (``bugline.grouping`` does that), and :func:`similarity`
 scores a candidate and says why, in words an agent can check.
 
@@ -123,8 +123,8 @@ def normalise_error(message: str) -> str:
 
 # The same bug raises differently worded messages in Chrome and Edge (V8), Firefox
 # (SpiderMonkey) and Safari (JavaScriptCore); customers of one bug use all three. Each
-# family below is read off a normalised message and named by one wording, so the three
-# compare equal. Wordings as the engines print them: V8's message templates
+# family below is read off the message's first line and named by one wording, so the
+# three compare equal (and are keyed and shown in it). Wordings as the engines print them: V8's message templates
 # (https://github.com/v8/v8/blob/main/src/common/message-template.h), SpiderMonkey's js.msg
 # (https://searchfox.org/mozilla-central/source/js/public/friend/ErrorNumbers.msg), and
 # what WebKit's fetch and module loader say (https://github.com/WebKit/WebKit).
