@@ -15,7 +15,7 @@ from bugline.db.engine import make_sessionmaker
 from bugline.db.models import ConnectorConfig, Delivery, DuplicateGroup, Report, ReportStatus
 from tests.dashboard.conftest import Dash
 from tests.dashboard.test_report_page import Page, events, report_row, triaged
-from tests.integration.test_report_api import unlike
+from tests.integration.test_report_api import swiss_tax, unlike
 from tests.notify.conftest import Mailroom, mailroom, smtp  # noqa: F401 (fixtures)
 from tests.support.unread import send_spanish
 
@@ -132,6 +132,42 @@ async def test_merge_and_split_update_group_counts(dash: Dash) -> None:
         "merged",
         "split",
     ]
+
+
+async def test_the_page_suggests_the_same_problem_and_its_button_merges_it(dash: Dash) -> None:
+    b = dash.bugline
+    first = await triaged(
+        b,
+        **swiss_tax(
+            "Tax missing for Swiss addresses at checkout",
+            "The tax line stays empty for our Swiss address and Continue does nothing",
+            "x@example.com",
+            "/checkout/8812",
+        ),
+    )
+    second = await triaged(
+        b,
+        **swiss_tax(
+            "Checkout stuck with a Swiss delivery address",
+            "No tax is calculated for Swiss addresses, so I cannot continue",
+            "z@example.net",
+            "/cart",
+        ),
+    )
+    alice = await dash.agent()
+    page = Page((await alice.get(f"/reports/{second['id']}")).text)
+    assert "May be the same problem" in page.visible
+    assert f"#{first['number']} Tax missing for Swiss addresses at checkout" in page.visible
+    assert "same words: " in page.visible
+    # The suggestion's own button posts its number to the merge action.
+    into = [a for t, a in page.tags if t == "input" and a.get("name") == "into" and a.get("type") == "hidden"]
+    assert [a["value"] for a in into] == [str(first["number"])]
+    page = await act(alice, second["id"], "merge", {"into": into[0]["value"]})
+    assert "Merged" in page.visible and "2 reports from 2 people" in page.visible
+    assert "May be the same problem" not in page.visible  # it is a member now, not a suggestion
+    assert (await report_row(b, second["id"])).duplicate_group_id == (
+        await report_row(b, first["id"])
+    ).duplicate_group_id
 
 
 async def test_forward_now_writes_deliveries_and_the_timeline_says_so(dash: Dash) -> None:

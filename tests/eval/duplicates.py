@@ -45,7 +45,7 @@ from sqlalchemy import Table, insert
 from bugline.db.engine import make_sync_engine
 from bugline.db.migrate import upgrade
 from bugline.db.models import Project, Report, Reporter, ReportStatus, new_id
-from bugline.grouping import assign
+from bugline.grouping import assign, suggest
 from bugline.triage.duplicates import DuplicateRules, signature
 from bugline.triage.engine import bounded
 from bugline.triage.report import TriageInput
@@ -133,6 +133,33 @@ def bugline_groups(project_rows: list[dict[str, Any]]) -> list[str]:
             return out
         finally:
             engine.dispose()
+
+
+def suggestion_hits(project_rows: list[dict[str, Any]], groups: list[str]) -> tuple[int, int, int]:
+    """For each repeat report grouping did not join to its bug: is an earlier report of its bug
+    the first, or among the first three, of what the report page suggests (the same ranking as
+    :func:`bugline.grouping.suggest.suggest`, over every earlier report of another group)?"""
+    rules = DuplicateRules.default()
+    inputs = [_input(r) for r in project_rows]
+    sigs = [signature(x, rules) for x in inputs]
+    texts = [suggest.words((x.title, x.description[: suggest.TEXT_CHARS], x.actual), rules) for x in inputs]
+    asked = first = top3 = 0
+    for i, row in enumerate(project_rows):
+        earlier_same = [j for j in range(i) if project_rows[j]["bug"] == row["bug"]]
+        if not earlier_same or any(groups[j] == groups[i] for j in earlier_same):
+            continue
+        asked += 1
+        scored = []
+        for j in range(i):
+            if groups[j] == groups[i]:
+                continue
+            score, reasons = suggest.closeness(sigs[i], texts[i], sigs[j], texts[j], rules)
+            if score >= suggest.MIN_SCORE and reasons:
+                scored.append((score, j))
+        best = [j for _, j in sorted(scored, key=lambda x: -x[0])[: suggest.LIMIT]]
+        first += bool(best) and project_rows[best[0]]["bug"] == row["bug"]
+        top3 += any(project_rows[j]["bug"] == row["bug"] for j in best)
+    return asked, first, top3
 
 
 def error_groups(project_rows: list[dict[str, Any]]) -> list[str]:
@@ -310,7 +337,15 @@ def report(shared: Path | None = None, verdicts: dict[str, dict[str, Any]] | Non
             )
             if subset == "all" and place is bugline_groups:
                 inflated = s.inflated
+    asked = first = top3 = 0
+    for project_rows in by_project(all_rows).values():
+        a, f, t = suggestion_hits(project_rows, bugline_groups(project_rows))
+        asked, first, top3 = asked + a, first + f, top3 + t
     lines += [
+        "",
+        f"Suggested on the report page (`bugline.grouping.suggest`): of the {asked} repeat reports "
+        f"Bugline did not join to their bug's group, {first} have an earlier report of their bug as "
+        f"the first suggestion and {top3} among the {suggest.LIMIT} suggested, a click from merging.",
         "",
         "Pairs in the subsets are pairs of reports both in the subset. *Reporters counted*: of the people "
         "who reported a bug several people reported, how many the group of that bug's last report counts "

@@ -13,7 +13,7 @@ from bugline.db.engine import make_sessionmaker
 from bugline.db.models import Notification, Report, ReportEvent
 from tests.conftest import Bugline
 from tests.integration.test_agent_api import auth, token_for
-from tests.integration.test_intake import headers, report_body
+from tests.integration.test_intake import ORIGIN, headers, report_body
 from tests.integration.test_openapi import check
 from tests.support.unread import send_spanish
 
@@ -329,3 +329,59 @@ async def test_an_agents_split_survives_the_report_being_triaged_again(bugline: 
     assert await group_of(b, second["id"]) != await group_of(b, first["id"])  # still apart
     detail = (await b.client.get(url(b, second["id"]), headers=auth(token))).json()
     assert detail["status"] != "needs_info" and detail["duplicates"]["reports"] == 1
+
+
+def swiss_tax(title: str, actual: str, email: str, path: str) -> dict[str, Any]:
+    """One bug (no tax for Swiss addresses at checkout) in one customer's words, nothing captured."""
+    return {**unlike(title, email, path), "actual": actual, "trying_to_do": "Pay for my order"}
+
+
+async def test_an_open_report_of_the_same_problem_is_suggested_and_merged_in_one_step(
+    bugline: Bugline,
+) -> None:
+    b = bugline
+    doc = (await b.client.get("/openapi.json")).json()
+    token = await token_for(b, "agent")
+    first = await submit(
+        b,
+        **swiss_tax(
+            "Tax missing for Swiss addresses at checkout",
+            "The tax line stays empty for our Swiss address and Continue does nothing",
+            "x@example.com",
+            "/checkout/8812",
+        ),
+    )
+    await submit(b, **unlike("Chart bars are all grey", "y@example.org", "/charts"))
+    # The same words in another tenant's project are never suggested.
+    rival = await b.new_project(name="Rival")
+    res = await b.client.post(
+        "/api/v1/reports",
+        json=report_body(
+            **swiss_tax("Tax missing for Swiss addresses", "Swiss address, no tax", "r@x.io", "/c")
+        ),
+        headers={"X-Bugline-Key": rival.public_key, "Origin": ORIGIN},
+    )
+    assert res.status_code == 201, res.text
+    await b.triaged()
+    third = await submit(
+        b,
+        **swiss_tax(
+            "Checkout stuck with a Swiss delivery address",
+            "No tax is calculated for Swiss addresses, so I cannot continue",
+            "z@example.net",
+            "/cart",
+        ),
+    )
+    got = await b.client.get(url(b, third["id"]), headers=auth(token))
+    check(doc, "/api/v1/projects/{project_id}/reports/{report_id}", "get", got)
+    detail = got.json()
+    assert detail["duplicates"]["reports"] == 1  # grouping did not join it on its own
+    assert [x["id"] for x in detail["similar"]][:1] == [first["id"]]
+    assert any(r.startswith("same words: ") and "swiss" in r for r in detail["similar"][0]["reasons"]), detail["similar"]
+    res = await b.client.post(
+        url(b, third["id"], "/merge"), headers=auth(token), json={"into": str(detail["similar"][0]["number"])}
+    )
+    assert res.status_code == 200, res.text
+    after = res.json()
+    assert after["duplicates"]["reporters"] == 2
+    assert first["id"] not in [x["id"] for x in after["similar"]]  # now a member, not a suggestion

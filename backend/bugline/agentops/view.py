@@ -2,8 +2,8 @@
 dict feeds the report page and ``GET /api/v1/projects/{project_id}/reports/{report_id}``.
 
 Reads only; every query is bounded (other reports of the reporter, group members, the
-timeline) and filtered by the report's project. Media links are added by the caller
-(:func:`media_links`): presigning is I/O and needs no session.
+reports it may duplicate, the timeline) and filtered by the report's project. Media links
+are added by the caller (:func:`media_links`): presigning is I/O and needs no session.
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ from bugline.db.models import (
     DuplicateGroup,
     DuplicateMember,
     Notification,
+    Project,
     Report,
     Reporter,
     ReportEvent,
     Ticket,
 )
+from bugline.grouping import suggest
+from bugline.intake.triage import rules_for
 from bugline.storage.base import MediaStore
 from bugline.triage import language
 
@@ -253,6 +256,25 @@ def duplicates(s: Session, report: Report) -> dict[str, Any] | None:
     }
 
 
+def similar(s: Session, report: Report) -> list[dict[str, Any]]:
+    """Open reports of other groups that may be the same problem, best first, with why."""
+    project = s.get(Project, report.project_id)
+    if project is None:
+        return []
+    return [
+        {
+            "id": x.report_id,
+            "number": x.number,
+            "title": x.title,
+            "status": x.status,
+            "severity": x.severity,
+            "score": x.score,
+            "reasons": list(x.reasons),
+        }
+        for x in suggest.suggest(s, report, rules_for(project).duplicates)
+    ]
+
+
 def attachments(s: Session, report: Report) -> list[dict[str, Any]]:
     rows = s.execute(
         select(Attachment)
@@ -423,6 +445,7 @@ def build(s: Session, report: Report) -> dict[str, Any]:
         "reporter": reporter(s, report),
         "attachments": attachments(s, report),
         "duplicates": duplicates(s, report),
+        "similar": similar(s, report),
         "deliveries": deliveries(s, report),
         "tickets": tickets(s, report),
         "timeline": items,

@@ -142,6 +142,7 @@ def response_schemas() -> dict[str, Any]:
                 "reporter",
                 "attachments",
                 "duplicates",
+                "similar",
                 "deliveries",
                 "tickets",
                 "timeline",
@@ -258,6 +259,21 @@ def response_schemas() -> dict[str, Any]:
                     members={"type": "array", "items": brief},
                 )
             ),
+            similar={
+                "type": "array",
+                "description": "Open reports of other duplicate groups that may be the same problem, "
+                "best first (at most 3), with why: the agent merges them (POST .../merge)",
+                "items": obj(
+                    ["id", "number", "title", "status", "score", "reasons"],
+                    id=s,
+                    number={"type": "integer"},
+                    title=s,
+                    status=s,
+                    severity=ns,
+                    score={"type": "number", "description": "0..2: signature similarity plus word overlap"},
+                    reasons=strings,
+                ),
+            },
             deliveries={
                 "type": "array",
                 "items": obj(

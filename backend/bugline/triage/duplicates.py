@@ -124,8 +124,9 @@ def normalise_error(message: str) -> str:
 # The same bug raises differently worded messages in Chrome and Edge (V8), Firefox
 # (SpiderMonkey) and Safari (JavaScriptCore); customers of one bug use all three. Each
 # family below is read off the message's first line and named by one wording, so the
-# three compare equal (and are keyed and shown in it). Wordings as the engines print them: V8's message templates
-# (https://github.com/v8/v8/blob/main/src/common/message-template.h), SpiderMonkey's js.msg
+# three compare equal (and are keyed and shown in it). Wordings as the engines print them:
+# V8's message templates (https://github.com/v8/v8/blob/main/src/common/message-template.h),
+# SpiderMonkey's js.msg
 # (https://searchfox.org/mozilla-central/source/js/public/friend/ErrorNumbers.msg), and
 # what WebKit's fetch and module loader say (https://github.com/WebKit/WebKit).
 _PROPERTY = "TypeError: Cannot read property '{}' of undefined or null"
@@ -336,7 +337,8 @@ _EMPTY = 1 << 32
 _SPREAD = 0x9E3779B1  # separates values borrowed by empty slots from their source slot's
 
 
-def _tokens(texts: Iterable[str], stopwords: frozenset[str], limit: int) -> list[str]:
+def tokens(texts: Iterable[str], stopwords: frozenset[str], limit: int) -> list[str]:
+    """A text's content words, case-folded: no filler, no numbers, no URLs (pure)."""
     out: list[str] = []
     for text in texts:
         if not isinstance(text, str) or not text:
@@ -633,7 +635,7 @@ def signature(report: TriageInput, rules: DuplicateRules | None = None) -> Signa
         if len(requests) >= 3:
             break
 
-    words = _tokens(
+    words = tokens(
         (report.title, report.trying_to_do, report.actual, report.description),
         rules.stopwords,
         rules.max_text_chars,

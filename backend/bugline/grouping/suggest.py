@@ -1,0 +1,131 @@
+"""Open reports that may be the same problem as this one, for an agent to merge (read only).
+
+Grouping joins a report to a group only on strong evidence (an error, a stack, a failed
+request, a page, or near-copied words), because a wrong join counts strangers into
+severity's "+ N customers". Two customers telling one bug in their own words share few
+words: on the invented customer reports of ``make eval`` (tests/eval/duplicates.py), word
+overlap is about what unrelated reports of one product share, so no threshold on it groups
+mails without merging strangers. Ranked instead of thresholded, the same evidence finds
+them: an earlier report of the same bug is the best-ranked open report of another group
+for most repeat reports, and among the first three for more still (``make eval`` prints
+both). So the report page lists the few best, each with why, next to a one-click merge.
+
+:func:`closeness` is pure (signatures and word sets in, a score and reasons out);
+:func:`suggest` reads the project's newest open reports, a bounded window, and ranks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import Session
+
+from bugline.db.models import DuplicateMember, Report
+from bugline.grouping.index import CLOSED
+from bugline.triage.duplicates import DuplicateRules, Signature, similarity, tokens
+
+WINDOW = 300  # newest open reports read: what an agent triages today is among recent ones
+LIMIT = 3
+MIN_SCORE = 0.1  # below this the "best" candidates are noise (nothing shared but filler)
+MIN_WORDS_REASON = 0.1  # shared words are named once they are this share of both reports'
+TEXT_CHARS = 2000  # of the description read for words: the fingerprint reads as much
+
+
+def _stem(word: str) -> str:
+    """ "uploads", "uploading", "uploaded" -> "upload": customers inflect the same words.
+
+    Light on purpose (English endings only, never below four letters): a wrong stem only
+    costs a shared word, and German or French words pass mostly unchanged.
+    """
+    if len(word) <= 4 or word.endswith(("ss", "us", "is")):
+        return word  # "swiss", "address", "status", "analysis"
+    if word.endswith("ies"):
+        return word[:-3] + "y"  # "entries"
+    for suffix in ("sses", "xes", "ches", "shes", "zes"):
+        if word.endswith(suffix):
+            return word[:-2]  # "addresses", "boxes", "matches"
+    for suffix in ("ing", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("thing"):
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word  # "saved", "save" -> "sav"
+
+
+def words(texts: Iterable[str], rules: DuplicateRules) -> dict[str, str]:
+    """The report's content words by stem, each with the first way it was written (filler and
+    numbers left out as in the fingerprint)."""
+    out: dict[str, str] = {}
+    for w in tokens(texts, rules.stopwords, TEXT_CHARS):
+        out.setdefault(_stem(w), w)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    report_id: str
+    number: int
+    title: str
+    status: str
+    severity: str | None
+    score: float
+    reasons: tuple[str, ...]
+
+
+def closeness(
+    a: Signature, a_words: Mapping[str, str], b: Signature, b_words: Mapping[str, str], rules: DuplicateRules
+) -> tuple[float, list[str]]:
+    """How alike two reports are for ranking (0..2: the signature's similarity plus the
+    overlap of their words), and the reasons an agent can check."""
+    score, reasons = similarity(a, b, rules)
+    union = a_words.keys() | b_words.keys()
+    shared = a_words.keys() & b_words.keys()
+    overlap = len(shared) / len(union) if union else 0.0
+    if overlap >= MIN_WORDS_REASON:
+        named = sorted(shared, key=lambda w: (-len(w), w))[:5]
+        reasons.append("same words: " + ", ".join(a_words[w] for w in named))
+    return round(score + overlap, 4), reasons
+
+
+def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = LIMIT) -> list[Suggestion]:
+    """The best open reports of other groups that may be ``report``'s problem, best first."""
+    own = s.execute(
+        select(DuplicateMember.signature).where(DuplicateMember.report_id == report.id)
+    ).scalar_one_or_none()
+    sig = Signature.from_json(own)
+    mine = words((report.title or "", (report.description or "")[:TEXT_CHARS], report.actual or ""), rules)
+    if sig.empty and not mine:
+        return []
+    rows = s.execute(
+        select(
+            Report.id,
+            Report.number,
+            Report.title,
+            func.substr(Report.description, 1, TEXT_CHARS),
+            func.substr(Report.actual, 1, TEXT_CHARS),
+            Report.status,
+            Report.severity,
+            DuplicateMember.signature,
+        )
+        .outerjoin(DuplicateMember, DuplicateMember.report_id == Report.id)
+        .where(
+            Report.project_id == report.project_id,
+            Report.id != report.id,
+            Report.status.not_in(CLOSED),
+            # Reports already in its group are listed as members, not suggested.
+            or_(Report.duplicate_group_id.is_(None), Report.duplicate_group_id != report.duplicate_group_id)
+            if report.duplicate_group_id
+            else true(),
+        )
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(WINDOW)
+    ).all()
+    ranked: list[Suggestion] = []
+    for rid, number, title, description, actual, status, severity, stored in rows:
+        theirs = words((title or "", description or "", actual or ""), rules)
+        score, reasons = closeness(sig, mine, Signature.from_json(stored), theirs, rules)
+        if score >= MIN_SCORE and reasons:
+            ranked.append(Suggestion(rid, number, title or "", status, severity, score, tuple(reasons)))
+    ranked.sort(key=lambda x: -x.score)
+    return ranked[:limit]
