@@ -21,6 +21,7 @@ from bugline.connectors.document import Media, Reporter
 from bugline.connectors.email import EmailConnector, message_id_for
 from bugline.render import common
 from tests.connectors.factory import LOG, PNG, hostile, make_document, make_media, make_update, reader
+from tests.support.ports import refusing_port
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.anyio
@@ -379,10 +380,13 @@ async def test_wrong_password_fails_with_a_clear_reason(operation: str, http: ht
 
 async def test_server_down_means_retry(http: httpx.AsyncClient) -> None:
     with SmtpServer() as smtp:
+        pass  # its settings, on a port that refuses connections
+    with refusing_port() as down:
+        smtp.port = down
         c = connector(smtp, http)
-    result = await c.deliver(make_document(), Target(), Attempt("down"))  # stopped: nothing listens
-    assert isinstance(result, Retry) and "ConnectionRefusedError" in result.reason
-    assert isinstance(await c.check(), Retry)
+        result = await c.deliver(make_document(), Target(), Attempt("down"))
+        assert isinstance(result, Retry) and "ConnectionRefusedError" in result.reason
+        assert isinstance(await c.check(), Retry)
 
 
 async def test_a_server_that_never_greets_times_out_into_retry(http: httpx.AsyncClient) -> None:

@@ -20,6 +20,7 @@ from bugline.notify.runner import Notifier
 from bugline.notify.sending import NO_SMTP, process, skip_reason
 from tests.integration.test_intake import report_body
 from tests.notify.conftest import Mailroom, plain, smtp_settings, start_mailroom
+from tests.support.ports import refusing_port
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.anyio
@@ -100,12 +101,14 @@ async def test_a_permanent_refusal_fails_and_is_not_retried(mailroom: Mailroom, 
 
 async def test_a_server_that_is_down_is_retried(db_url: str, tmp_path: Path) -> None:
     with SmtpServer() as server:
-        pass  # started and stopped: nothing listens on its port now
-    async for room in start_mailroom(smtp_settings(db_url, tmp_path, server), server):
-        report_id = await room.submit(report_body(reporter=person("down@example.com")))
-        assert await room.notified() == {"retry": 1}
-        [n] = await room.notifications(report_id)
-        assert n.state == "pending" and "connecting" in (n.last_error or "")
+        pass  # its settings, but not its port: another test's server may take that one now
+    with refusing_port(server.host) as down:
+        settings = smtp_settings(db_url, tmp_path, server, smtp_port=down)
+        async for room in start_mailroom(settings, server):
+            report_id = await room.submit(report_body(reporter=person("down@example.com")))
+            assert await room.notified() == {"retry": 1}
+            [n] = await room.notifications(report_id)
+            assert n.state == "pending" and "connecting" in (n.last_error or "")
 
 
 async def test_a_crash_after_sending_repeats_the_same_message(
@@ -242,10 +245,14 @@ async def test_claims_take_their_limit_in_disjoint_batches(mailroom: Mailroom) -
 
 async def test_one_pass_sends_to_some_and_records_the_rest_as_skipped(mailroom: Mailroom) -> None:
     # Skips are recorded in the claim's own transaction; the mails still go out, once each.
-    with_mail = [await mailroom.submit(report_body(title=f"Mail {i}", reporter=person(f"m{i}@example.com")))
-                 for i in range(5)]
-    without = [await mailroom.submit(report_body(title=f"None {i}", reporter=person(None, tag=str(i))))
-               for i in range(7)]
+    with_mail = [
+        await mailroom.submit(report_body(title=f"Mail {i}", reporter=person(f"m{i}@example.com")))
+        for i in range(5)
+    ]
+    without = [
+        await mailroom.submit(report_body(title=f"None {i}", reporter=person(None, tag=str(i))))
+        for i in range(7)
+    ]
     assert await mailroom.notified() == {"sent": 5, "skipped": 7}
     for i, report_id in enumerate(with_mail):
         [n] = await mailroom.notifications(report_id)
@@ -262,8 +269,10 @@ async def test_one_pass_sends_to_some_and_records_the_rest_as_skipped(mailroom: 
 async def test_without_an_smtp_server_a_backlog_is_recorded_in_one_pass(db_url: str, tmp_path: Path) -> None:
     # More than one claim's batch: every notification gets its skip and its one event.
     async for room in start_mailroom(smtp_settings(db_url, tmp_path, None), None):
-        ids = [await room.submit(report_body(title=f"Backlog {i}", reporter=person(f"b{i}@example.com")))
-               for i in range(60)]
+        ids = [
+            await room.submit(report_body(title=f"Backlog {i}", reporter=person(f"b{i}@example.com")))
+            for i in range(60)
+        ]
         assert await room.notified() == {"skipped": 60}
         for report_id in ids:
             [n] = await room.notifications(report_id)
@@ -300,8 +309,10 @@ async def test_a_row_that_cannot_be_screened_does_not_hold_up_the_others(
 
     monkeypatch.setattr(runner, "skip_reason", fragile)
     odd = await mailroom.submit(report_body(title="Odd", reporter=person("odd@example.com")))
-    quiet = [await mailroom.submit(report_body(title=f"Quiet {i}", reporter=person(None, tag=f"q{i}")))
-             for i in range(3)]
+    quiet = [
+        await mailroom.submit(report_body(title=f"Quiet {i}", reporter=person(None, tag=f"q{i}")))
+        for i in range(3)
+    ]
     assert await mailroom.notified() == {"sent": 1, "skipped": 3}  # the odd one goes the old way
     [n] = await mailroom.notifications(odd)
     assert n.state == "sent" and len(mailroom.mails_to("odd@example.com")) == 1

@@ -11,8 +11,10 @@ processes choosing the same port unlikely; callers that start a server still ret
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -68,3 +70,15 @@ def free_ports(count: int) -> list[int]:
 def free_port() -> int:
     """A port nothing listens on right now (a tiny race remains until the server binds it)."""
     return free_ports(1)[0]
+
+
+@contextlib.contextmanager
+def refusing_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port that refuses connections for as long as the block runs: bound, never listening.
+
+    A port a stopped server freed can be taken by another test's server at once (the suites run
+    in parallel), and then "the server is down" reaches a live one; a bound socket keeps it.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        yield sock.getsockname()[1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
@@ -30,9 +31,10 @@ WINDOW = 300  # newest open reports read: what an agent triages today is among r
 LIMIT = 3
 MIN_SCORE = 0.1  # below this the "best" candidates are noise (nothing shared but filler)
 MIN_WORDS_REASON = 0.1  # shared words are named once they are this share of both reports'
-TEXT_CHARS = 2000  # of the description read for words: the fingerprint reads as much
+TEXT_CHARS = 600  # of the description read for words: the fingerprint reads as much
 
 
+@lru_cache(maxsize=65536)  # a product's vocabulary is small; a page view stems ~30,000 words
 def _stem(word: str) -> str:
     """ "uploads", "uploading", "uploaded" -> "upload": customers inflect the same words.
 
