@@ -70,7 +70,8 @@ def rows() -> list[dict[str, Any]]:
 
 def _input(row: dict[str, Any]) -> TriageInput:
     """The engine's view of a report, as the server builds it from the stored one."""
-    line = {k: v for k, v in row.items() if k not in ("bug", "note", "project", "reporter")}
+    line = {k: v for k, v in row.items() if k not in ("bug", "note", "project", "reporter", "received")}
+    line["received_at"] = row.get("received")  # the server's: when the report was stored
     ctx = row.get("context") or {}
     # The widget's captured browser and OS are report fields, not context, on the server.
     line.update({k: ctx[k] for k in ("browser", "os", "device") if isinstance(ctx.get(k), str)})

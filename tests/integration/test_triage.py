@@ -170,6 +170,46 @@ async def test_same_error_from_three_customers_is_one_group(bugline: Bugline) ->
     assert any("3" in reason for reason in first.triage["severity"]["reasons"])
 
 
+async def test_an_outage_seen_from_three_pages_is_one_critical_group(bugline: Bugline) -> None:
+    """Three customers, three pages, three different requests failing with 503 on the same API,
+    no words in common: one outage, one group, and severity counts its customers."""
+    ids = []
+    for n, (page, api) in enumerate([("/orders", "orders"), ("/cart", "cart/items"), ("/login", "session")]):
+        body = report_body(
+            title=["Orders page is empty", "Cart won't load", "Can't get in"][n],
+            trying_to_do="",
+            expected="",
+            actual=["Spinner forever", "Blank box", "Nothing happens"][n],
+            error_text="",
+            steps=[],
+            reporter={"id": f"o-{n}", "email": f"o{n}@example.com", "account": f"shop-{n}"},
+            context={
+                "url": f"https://app.example.com{page}",
+                "console": [{"level": "error", "message": "AxiosError: Network Error"}],
+                "network": [{"method": "GET", "url": f"https://api.example.com/v2/{api}", "status": 503}],
+            },
+        )
+        ids.append((await post(bugline, body))["id"])
+    reports = [await stored(bugline, i) for i in ids]
+    assert len({r.duplicate_group_id for r in reports}) == 1
+    last = reports[-1].triage
+    assert last is not None and last["duplicates"]["reporters"] == 3
+    assert "api.example.com failing for both within minutes" in last["duplicates"]["reasons"]
+    assert last["severity"]["level"] == "critical", last["severity"]
+    # One failing action on the same service is not the outage.
+    broken = report_body(
+        title="Export fails",
+        reporter={"id": "o-9", "email": "o9@example.com"},
+        context={
+            "url": "https://app.example.com/billing",
+            "console": [],
+            "network": [{"method": "POST", "url": "https://api.example.com/v2/export", "status": 500}],
+        },
+    )
+    other = await stored(bugline, (await post(bugline, broken))["id"])
+    assert other.duplicate_group_id != reports[0].duplicate_group_id
+
+
 async def test_project_threshold_decides_what_needs_info(bugline: Bugline) -> None:
     async with make_sessionmaker(bugline.engine)() as session, session.begin():
         await session.execute(

@@ -127,6 +127,7 @@ def input_of(
             plan=plan,
             metadata=report.metadata_ or {},
             locale=(report.environment or {}).get("locale"),
+            received_at=report.created_at,
         )
     )
 

@@ -3,11 +3,11 @@
 A report's :class:`Signature` keeps the parts that stay the same when different customers
 hit the same bug: the error message with its data taken out (and in one wording whichever
 browser printed it), the top stack frames of the app's own code without line numbers or
-build hashes, the page as a route pattern, the failed requests, and a MinHash fingerprint
-of its words. :func:`index_keys` turns a signature into a handful of short keys, so a
-store finds candidate duplicates with equality lookups on an index instead
-of comparing against every report (``bugline.grouping`` does that), and :func:`similarity`
-scores a candidate and says why, in words an agent can check.
+build hashes, the page as a route pattern, the failed requests, the services seen down and
+when (an outage), and a MinHash fingerprint of its words. :func:`index_keys` turns a
+signature into a handful of short keys, so a store finds candidate duplicates with equality
+lookups on an index instead of comparing against every report (``bugline.grouping`` does
+that), and :func:`similarity` scores a candidate and says why, in words an agent can check.
 
 Every input is capped before a pattern sees it and no pattern nests repetition, so 1 MB of
 hostile text costs about as much as a normal report, and nothing here raises on odd input.
@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from functools import lru_cache
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
@@ -34,7 +35,14 @@ from bugline.triage.report import TriageInput
 MINHASH_SIZE = 32  # slots; the Jaccard estimate's standard error is about 0.09
 BANDS = 8  # LSH bands of 4 slots: a pair with word overlap 0.8 shares a band 98% of the time
 ROWS = MINHASH_SIZE // BANDS
-# 2: errors compared by their family across browsers, library frames left out of stacks.
+# An outage's reports are matched when their windows of this length are at most
+# OUTAGE_REACH apart (20 to 30 minutes at most; a report joins the newest of the outage's,
+# so a group keeps growing while reports keep coming). Stored keys name the window, so
+# neither is a per-project rule.
+OUTAGE_WINDOW_SECONDS = 600
+OUTAGE_REACH = 2
+# 2: errors compared by their family across browsers, library frames left out of stacks,
+# and the services seen failing at the gateway, with the time (outages).
 SIGNATURE_VERSION = 2
 
 # Caps applied before any pattern runs: what a bug's identity needs is near the top.
@@ -441,12 +449,14 @@ class DuplicateRules:
     stack_weight: float
     route_weight: float
     request_weight: float
+    outage_weight: float
     text_weight: float
     stack_frames: int
     max_errors: int
     min_shingles: int
     max_text_chars: int
     ignore_request_statuses: frozenset[int]
+    outage_statuses: frozenset[int]
     ignore_errors: tuple[str, ...]
     generic_errors: tuple[str, ...]
     stopwords: frozenset[str]
@@ -474,7 +484,7 @@ class DuplicateRules:
         lookup = _table(data, "lookup", where)
         w, s, lk = f"{where}.weights", f"{where}.signature", f"{where}.lookup"
         for table, name, keys in (
-            (weights, w, {"error", "generic_error", "stack", "route", "request", "text"}),
+            (weights, w, {"error", "generic_error", "stack", "route", "request", "outage", "text"}),
             (
                 sig,
                 s,
@@ -484,6 +494,7 @@ class DuplicateRules:
                     "min_shingles",
                     "max_text_chars",
                     "ignore_request_statuses",
+                    "outage_statuses",
                     "ignore_errors",
                     "generic_errors",
                     "stopwords",
@@ -502,12 +513,14 @@ class DuplicateRules:
             stack_weight=_number(weights, "stack", w, 0.0, 1.0),
             route_weight=_number(weights, "route", w, 0.0, 1.0),
             request_weight=_number(weights, "request", w, 0.0, 1.0),
+            outage_weight=_number(weights, "outage", w, 0.0, 1.0),
             text_weight=_number(weights, "text", w, 0.0, 1.0),
             stack_frames=_integer(sig, "stack_frames", s, 1, 20),
             max_errors=_integer(sig, "max_errors", s, 0, 10),
             min_shingles=_integer(sig, "min_shingles", s, 1, 100),
             max_text_chars=_integer(sig, "max_text_chars", s, 100, 100_000),
             ignore_request_statuses=frozenset(_list(sig, "ignore_request_statuses", s, int)),
+            outage_statuses=frozenset(_list(sig, "outage_statuses", s, int)),
             ignore_errors=tuple(e.lower() for e in _list(sig, "ignore_errors", s, str) if e),
             generic_errors=tuple(e.casefold() for e in _list(sig, "generic_errors", s, str) if e),
             stopwords=frozenset(w.casefold() for w in _list(sig, "stopwords", s, str)),
@@ -535,10 +548,13 @@ class Signature:
     route: str = ""  # "app.example.com/orders/:id"
     requests: tuple[str, ...] = ()  # "POST api.example.com/orders/:id 500"
     text: tuple[int, ...] = ()  # MinHash of words and word pairs, MINHASH_SIZE values or none
+    # Services seen failing at the gateway (no response, 502-504) and when: "api.example.com@2960104"
+    # (the host, the report's OUTAGE_WINDOW_SECONDS window since the epoch).
+    outage: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.errors or self.stack or self.route or self.requests or self.text)
+        return not (self.errors or self.stack or self.route or self.requests or self.text or self.outage)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -548,6 +564,7 @@ class Signature:
             "route": self.route,
             "requests": list(self.requests),
             "text": list(self.text),
+            "outage": list(self.outage),
         }
 
     @classmethod
@@ -579,6 +596,7 @@ class Signature:
             route if isinstance(route, str) else "",
             strings("requests"),
             fingerprint,
+            tuple(o for o in strings("outage") if _window(o) is not None),
         )
 
 
@@ -642,7 +660,42 @@ def signature(report: TriageInput, rules: DuplicateRules | None = None) -> Signa
     )
     shingles = _shingles(words)
     text = minhash(shingles) if len(shingles) >= rules.min_shingles else ()
-    return Signature(tuple(errors), stack, route_pattern(report.page_url), tuple(requests), text)
+    return Signature(
+        tuple(errors), stack, route_pattern(report.page_url), tuple(requests), text, _outage(report, rules)
+    )
+
+
+def _outage(report: TriageInput, rules: DuplicateRules) -> tuple[str, ...]:
+    """The services the browser saw failing at the gateway, each with the report's window."""
+    at = report.received_at
+    if at is None:
+        return ()
+    window = int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() // OUTAGE_WINDOW_SECONDS)
+    hosts: list[str] = []
+    for req in report.network[:MAX_REQUESTS]:
+        if req.status not in rules.outage_statuses:
+            continue
+        try:
+            host = (urlsplit(_clean(req.url, MAX_URL_CHARS).strip()).hostname or "")[:100]
+        except ValueError:
+            continue
+        if host and host not in hosts:
+            hosts.append(host)
+    return tuple(f"{h}@{window}" for h in hosts[:3])
+
+
+def _window(entry: str) -> tuple[str, int] | None:
+    host, _, window = entry.rpartition("@")
+    return (host, int(window)) if host and window.isdigit() else None
+
+
+def _same_outage(a: Signature, b: Signature) -> str:
+    """A service both reports saw failing within a window of each other ("" if none)."""
+    theirs = [w for w in map(_window, b.outage) if w]
+    for mine in map(_window, a.outage):
+        if mine and any(h == mine[0] and abs(t - mine[1]) <= OUTAGE_REACH for h, t in theirs):
+            return mine[0]
+    return ""
 
 
 def index_keys(sig: Signature) -> list[str]:
@@ -659,6 +712,9 @@ def index_keys(sig: Signature) -> list[str]:
     if sig.route:
         keys.append("r:" + _hash(sig.route))
     keys += [f"q:{_hash(r)}" for r in sig.requests]
+    # Its window's key and the next ones': a report of a later window finds this one by its own.
+    for host, window in filter(None, map(_window, sig.outage)):
+        keys += [f"o:{_hash(f'{host}@{window + n}')}" for n in range(OUTAGE_REACH + 1)]
     if len(sig.text) == MINHASH_SIZE:
         for band in range(BANDS):
             values = sig.text[band * ROWS : (band + 1) * ROWS]
@@ -715,6 +771,10 @@ def similarity(a: Signature, b: Signature, rules: DuplicateRules | None = None) 
         miss *= 1 - rules.request_weight
         method, route, status = ([*shared_requests[0].split(" "), "", ""])[:3]
         reasons.append(f"same failed request: {method} {_display_route(route)} -> {status}")
+    outage = _same_outage(a, b)
+    if outage:
+        miss *= 1 - rules.outage_weight
+        reasons.append(f"{outage} failing for both within minutes")
     text = text_similarity(a.text, b.text)
     if text > 0:
         miss *= 1 - rules.text_weight * text
@@ -723,7 +783,8 @@ def similarity(a: Signature, b: Signature, rules: DuplicateRules | None = None) 
     score = 1 - miss
     # Two different crashes are two bugs, however alike the words; but the same code path
     # (a shared app frame) with differently worded messages is one bug in two browsers.
-    if not specific and not shared and _specific(a, rules) and _specific(b, rules):
+    # An outage breaks every page in its own way: its reports' errors differ and are one problem.
+    if not specific and not shared and not outage and _specific(a, rules) and _specific(b, rules):
         score *= 1 - rules.conflict_penalty
         reasons.append("different errors")
     return round(min(max(score, 0.0), 1.0), 4), reasons

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -57,6 +58,8 @@ class TriageInput:
     plan: str | None = None  # the host app's plan name for the reporter's account
     metadata: Mapping[str, Any] = field(default_factory=dict)
     locale: str | None = None  # the customer's (browser's) language tag, "es-MX": a hint only
+    # When the report arrived: reports of one outage are told apart from the next by time.
+    received_at: datetime | None = None
 
     def texts(self) -> tuple[str, ...]:
         """What the reporter wrote in their own words, field by field (``OWN_WORDS_FIELDS``,
@@ -128,6 +131,7 @@ class TriageInput:
             # The line's own locale, or the customer's browser language as the widget captures
             # it (the server reads the same: the report's captured context).
             locale=_tag(data.get("locale")) or _tag(ctx.get("locale")),
+            received_at=_moment(data.get("received_at")),
         )
 
 
@@ -139,6 +143,17 @@ def _tag(value: Any) -> str | None:
     """A language tag, bounded: "es-MX" or "es_ES.UTF-8" is short; only its first part is read."""
     tag = _nonempty(value)
     return tag[:LOCALE_CHARS] if tag else None
+
+
+def _moment(value: Any) -> datetime | None:
+    """An ISO 8601 time ("2026-03-04T09:14:00Z"); without a zone it is UTC; anything else None."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _items(value: Any) -> list[Any]:

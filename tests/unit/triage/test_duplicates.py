@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -567,3 +569,76 @@ def test_a_megabyte_of_anything_costs_milliseconds() -> None:
     )
     sig = terminates(lambda: signature(worst), "the worst-case signature")
     terminates(lambda: (index_keys(sig), similarity(sig, sig)), "its keys and similarity")
+
+
+def outage_report(
+    minute: int, path: str, status: int = 503, host: str = "api.shop.example.com"
+) -> TriageInput:
+    """A customer's page during an outage: its own page, its own request, the same service down."""
+    return TriageInput(
+        title=f"Nothing loads on {path}",
+        page_url=f"https://shop.example.com{path}",
+        console=(ConsoleLine("error", "AxiosError: Network Error"),),
+        network=(FailedRequest("GET", f"https://{host}/v2{path}", status),),
+        received_at=datetime(2026, 3, 4, 9, 0, tzinfo=UTC) + timedelta(minutes=minute),
+    )
+
+
+def test_reports_of_one_outage_from_different_pages_match() -> None:
+    a, b = signature(outage_report(2, "/orders")), signature(outage_report(9, "/cart"))
+    score, reasons = similarity(a, b)
+    assert score >= RULES.threshold
+    assert "api.shop.example.com failing for both within minutes" in reasons
+    assert set(index_keys(a)) & set(index_keys(b))  # the index finds one from the other
+
+
+@pytest.mark.parametrize(
+    ("later", "why"),
+    [
+        (outage_report(45, "/cart"), "three quarters of an hour later: another incident"),
+        (outage_report(9, "/cart", status=500), "a 500 is one action failing, not the service down"),
+        (outage_report(9, "/cart", host="uploads.shop.example.com"), "another service"),
+    ],
+)
+def test_what_is_not_the_same_outage(later: TriageInput, why: str) -> None:
+    a, b = signature(outage_report(2, "/orders")), signature(later)
+    score, reasons = similarity(a, b)
+    assert score < RULES.threshold, why
+    assert not any("failing for both" in r for r in reasons), why
+
+
+def test_an_outage_breaking_pages_in_different_ways_is_not_called_different_errors() -> None:
+    a = dataclasses.replace(
+        outage_report(2, "/orders"),
+        console=(ConsoleLine("error", "TypeError: orders.map is not a function"),),
+    )
+    b = dataclasses.replace(
+        outage_report(6, "/cart"), console=(ConsoleLine("error", "RangeError: Invalid time value"),)
+    )
+    score, reasons = similarity(signature(a), signature(b))
+    assert "different errors" not in reasons and score >= RULES.threshold
+
+
+def test_the_outage_part_needs_the_time_and_survives_the_store() -> None:
+    timeless = dataclasses.replace(outage_report(2, "/orders"), received_at=None)
+    assert signature(timeless).outage == ()
+    sig = signature(outage_report(2, "/orders"))
+    assert sig.outage and Signature.from_json(sig.to_json()) == sig
+    hostile = {**sig.to_json(), "outage": ["api@x", "@12", 7, "api.shop.example.com@12"]}
+    assert Signature.from_json(hostile).outage == ("api.shop.example.com@12",)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-04T09:14:22Z", datetime(2026, 3, 4, 9, 14, 22, tzinfo=UTC)),
+        ("2026-03-04T10:14:22+01:00", datetime(2026, 3, 4, 9, 14, 22, tzinfo=UTC)),
+        ("2026-03-04 09:14:22", datetime(2026, 3, 4, 9, 14, 22, tzinfo=UTC)),  # no zone: UTC
+        ("yesterday", None),
+        ("2026-13-45T99:00:00Z", None),
+        (1709543662, None),
+        ("9" * 1000, None),
+    ],
+)
+def test_a_lines_received_at_is_read_or_dropped(value: object, expected: datetime | None) -> None:
+    assert TriageInput.from_mapping({"title": "x", "received_at": value}).received_at == expected
