@@ -31,12 +31,12 @@ WINDOW = 300  # newest open reports read: what an agent triages today is among r
 LIMIT = 3
 MIN_SCORE = 0.1  # below this the "best" candidates are noise (nothing shared but filler)
 MIN_WORDS_REASON = 0.1  # shared words are named once they are this share of both reports'
-TEXT_CHARS = 600  # of the description read for words: the fingerprint reads as much
+TEXT_CHARS = 600  # of each text read for words: its opening says what the problem is, and it is cheap
 
 
 @lru_cache(maxsize=65536)  # a product's vocabulary is small; a page view stems ~30,000 words
 def _stem(word: str) -> str:
-    """ "uploads", "uploading", "uploaded" -> "upload": customers inflect the same words.
+    """Customers inflect the same words: "uploads", "uploading", "uploaded" -> "upload".
 
     Light on purpose (English endings only, never below four letters): a wrong stem only
     costs a shared word, and German or French words pass mostly unchanged.
