@@ -671,6 +671,8 @@ def _outage(report: TriageInput, rules: DuplicateRules) -> tuple[str, ...]:
     if at is None:
         return ()
     window = int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() // OUTAGE_WINDOW_SECONDS)
+    if window < 0:
+        return ()  # before 1970: a clock no server has
     hosts: list[str] = []
     for req in report.network[:MAX_REQUESTS]:
         if req.status not in rules.outage_statuses:

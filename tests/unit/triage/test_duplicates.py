@@ -537,9 +537,14 @@ def hostile_reports(draw: st.DrawFn) -> TriageInput:
             for _ in range(draw(st.integers(0, 3)))
         ),
         network=tuple(
-            FailedRequest(draw(hostile_text), draw(hostile_text), draw(st.integers(-5, 1000)))
+            FailedRequest(
+                draw(hostile_text),
+                draw(st.one_of(hostile_text, st.builds("https://{}.example/x".format, hostile_text))),
+                draw(st.one_of(st.integers(-5, 1000), st.sampled_from([0, 502, 503, 504]))),
+            )
             for _ in range(draw(st.integers(0, 3)))
         ),
+        received_at=draw(st.one_of(st.none(), st.datetimes(), st.datetimes(timezones=st.just(UTC)))),
     )
 
 
