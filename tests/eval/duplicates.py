@@ -150,14 +150,14 @@ def suggestion_hits(project_rows: list[dict[str, Any]], groups: list[str]) -> tu
         if not earlier_same or any(groups[j] == groups[i] for j in earlier_same):
             continue
         asked += 1
-        scored = []
+        per_group: dict[str, tuple[float, int]] = {}  # one suggestion per group, as the page shows
         for j in range(i):
             if groups[j] == groups[i]:
                 continue
             score, reasons = suggest.closeness(sigs[i], texts[i], sigs[j], texts[j], rules)
-            if score >= suggest.MIN_SCORE and reasons:
-                scored.append((score, j))
-        best = [j for _, j in sorted(scored, key=lambda x: -x[0])[: suggest.LIMIT]]
+            if score >= suggest.MIN_SCORE and reasons and score > per_group.get(groups[j], (-1.0, 0))[0]:
+                per_group[groups[j]] = (score, j)
+        best = [j for _, j in sorted(per_group.values(), key=lambda x: -x[0])[: suggest.LIMIT]]
         first += bool(best) and project_rows[best[0]]["bug"] == row["bug"]
         top3 += any(project_rows[j]["bug"] == row["bug"] for j in best)
     return asked, first, top3

@@ -372,12 +372,22 @@ async def test_an_open_report_of_the_same_problem_is_suggested_and_merged_in_one
             "/cart",
         ),
     )
+    # Not triaged yet: it has no group to merge into, so it is not suggested.
+    waiting = await b.client.post(
+        "/api/v1/reports",
+        json=report_body(**swiss_tax("Swiss addresses get no tax", "Tax missing, Swiss", "w@x.io", "/c")),
+        headers=headers(b),
+    )
+    assert waiting.status_code == 201, waiting.text
     got = await b.client.get(url(b, third["id"]), headers=auth(token))
     check(doc, "/api/v1/projects/{project_id}/reports/{report_id}", "get", got)
     detail = got.json()
+    assert waiting.json()["id"] not in [x["id"] for x in detail["similar"]]
     assert detail["duplicates"]["reports"] == 1  # grouping did not join it on its own
     assert [x["id"] for x in detail["similar"]][:1] == [first["id"]]
-    assert any(r.startswith("same words: ") and "swiss" in r for r in detail["similar"][0]["reasons"]), detail["similar"]
+    assert any(r.startswith("same words: ") and "swiss" in r for r in detail["similar"][0]["reasons"]), (
+        detail["similar"]
+    )
     res = await b.client.post(
         url(b, third["id"], "/merge"), headers=auth(token), json={"into": str(detail["similar"][0]["number"])}
     )

@@ -73,24 +73,38 @@ def test_downgrade_and_upgrade_round_trip(empty_db: str) -> None:
     assert diff(empty_db) == []
 
 
-def test_reports_stored_before_signature_v2_are_found_by_a_firefox_report_of_the_same_crash(
-    empty_db: str,
+CHROME = "TypeError: Cannot read properties of undefined (reading 'rate')"
+FIREFOX = 'TypeError: can\'t access property "rate", n is undefined'
+
+
+@pytest.mark.parametrize(
+    ("stored_error", "new_error"),
+    [
+        (CHROME, FIREFOX),
+        # Version 1 stored Firefox's wording mangled: the apostrophe of "can't" read as a quote.
+        ('TypeError: can\'<value>"rate", n is undefined', CHROME),
+    ],
+    ids=["chrome-then-firefox", "firefox-then-chrome"],
+)
+def test_reports_stored_before_signature_v2_are_found_by_another_browsers_report_of_the_crash(
+    empty_db: str, stored_error: str, new_error: str
 ) -> None:
-    """0014 makes stored reports' duplicate keys again: a crash reported from Chrome before the
-    upgrade is found by the same crash reported from Firefox after it, on another page."""
+    """0014 makes stored reports' duplicate keys again: a crash reported from one browser before
+    the upgrade is found by the same crash reported from another after it, on another page; and
+    a downgrade leaves signatures the older code reads."""
     upgrade(empty_db, "0013")
     engine = make_sync_engine(empty_db)
-    chrome = "TypeError: Cannot read properties of undefined (reading 'rate')"
+    old_error = stored_error
     stored_v1 = {
         "v": 1,
-        "errors": [chrome],
+        "errors": [old_error],
         "stack": ["computeTax@main.js", "renderWithHooks@vendor.js"],
         "route": "shop.example.com/checkout/:id",
         "requests": [],
         "text": [],
     }
     v1_keys = [
-        f"e:{_hash(chrome.casefold())}",
+        f"e:{_hash(old_error.casefold())}",
         "s:" + _hash(" > ".join(stored_v1["stack"])),
         "r:" + _hash(stored_v1["route"]),
     ]
@@ -134,13 +148,13 @@ def test_reports_stored_before_signature_v2_are_found_by_a_firefox_report_of_the
                 )
             )
     upgrade(empty_db)
-    firefox = TriageInput(
+    later = TriageInput(
         title="Can't continue to payment",
         page_url="https://shop.example.com/cart",
         console=(
             ConsoleLine(
                 "error",
-                'Uncaught TypeError: can\'t access property "rate", n is undefined',
+                f"Uncaught {new_error}",
                 "computeTax@https://shop.example.com/static/js/main.9b1e77.js:1:48213",
             ),
         ),
@@ -153,7 +167,7 @@ def test_reports_stored_before_signature_v2_are_found_by_a_firefox_report_of_the
                 number=2,
                 status_token_hash=new_id() * 2,
                 status=ReportStatus.RECEIVED,
-                title=firefox.title,
+                title=later.title,
             )
         )
         placed = assign(
@@ -161,13 +175,19 @@ def test_reports_stored_before_signature_v2_are_found_by_a_firefox_report_of_the
             project_id=project_id,
             report_id=new,
             reporter_id=None,
-            sig=signature(firefox),
+            sig=signature(later),
             rules=DuplicateRules.default(),
         )
         stored = set(
             conn.execute(select(DuplicateKey.key).where(DuplicateKey.report_id == report_id)).scalars()
         )
-    engine.dispose()
     assert placed.joined and placed.group_id == group_id
     assert "same error: TypeError: Cannot read property 'rate' of undefined or null" in placed.reasons
     assert stored.isdisjoint(v1_keys[:2]) and v1_keys[2] in stored  # error and stack keys made again
+    downgrade(empty_db, "0013")
+    with engine.connect() as conn:
+        older = conn.execute(
+            select(DuplicateMember.signature).where(DuplicateMember.report_id == new)
+        ).scalar()
+    engine.dispose()
+    assert older["v"] == 1 and "outage" not in older and older["errors"]

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bugline.db.models import DuplicateMember, Report
-from bugline.grouping.index import CLOSED
+from bugline.db.models import DuplicateGroup, DuplicateMember, Report, ReportStatus, utcnow
+from bugline.grouping.index import CLOSED, OPEN_GROUP
 from bugline.triage.duplicates import DuplicateRules, Signature, similarity, tokens
 
 WINDOW = 300  # newest open reports read: what an agent triages today is among recent ones
+RECENT_DAYS = 90  # and none older: an open report untouched for a quarter is not today's problem
+OPEN_STATUSES = tuple(s.value for s in ReportStatus if s.value not in CLOSED)
 LIMIT = 3
 MIN_SCORE = 0.1  # below this the "best" candidates are noise (nothing shared but filler)
 MIN_WORDS_REASON = 0.1  # shared words are named once they are this share of both reports'
@@ -99,6 +102,7 @@ def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = L
     mine = words((report.title or "", (report.description or "")[:TEXT_CHARS], report.actual or ""), rules)
     if sig.empty and not mine:
         return []
+    since = utcnow() - timedelta(days=RECENT_DAYS)
     rows = s.execute(
         select(
             Report.id,
@@ -109,25 +113,31 @@ def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = L
             Report.status,
             Report.severity,
             DuplicateMember.signature,
+            DuplicateMember.group_id,
         )
-        .outerjoin(DuplicateMember, DuplicateMember.report_id == Report.id)
+        .join(DuplicateMember, DuplicateMember.report_id == Report.id)
+        .join(DuplicateGroup, DuplicateGroup.id == DuplicateMember.group_id)
         .where(
             Report.project_id == report.project_id,
+            # Open reports by the status index, recent ones only: a project's closed history
+            # is never walked to find them.
+            Report.status.in_(OPEN_STATUSES),
+            Report.created_at >= since,
             Report.id != report.id,
-            Report.status.not_in(CLOSED),
-            # Reports already in its group are listed as members, not suggested.
-            or_(Report.duplicate_group_id.is_(None), Report.duplicate_group_id != report.duplicate_group_id)
-            if report.duplicate_group_id
-            else true(),
+            # Only a triaged report in an open group can be merged into; its own group's
+            # members are listed as members, not suggested.
+            DuplicateGroup.status == OPEN_GROUP,
+            DuplicateMember.group_id != (report.duplicate_group_id or ""),
         )
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(WINDOW)
     ).all()
-    ranked: list[Suggestion] = []
-    for rid, number, title, description, actual, status, severity, stored in rows:
+    best: dict[str, Suggestion] = {}  # one per group: three slots, three places to merge into
+    for rid, number, title, description, actual, status, severity, stored, group_id in rows:
         theirs = words((title or "", description or "", actual or ""), rules)
         score, reasons = closeness(sig, mine, Signature.from_json(stored), theirs, rules)
-        if score >= MIN_SCORE and reasons:
-            ranked.append(Suggestion(rid, number, title or "", status, severity, score, tuple(reasons)))
+        if score >= MIN_SCORE and reasons and (group_id not in best or score > best[group_id].score):
+            best[group_id] = Suggestion(rid, number, title or "", status, severity, score, tuple(reasons))
+    ranked = list(best.values())
     ranked.sort(key=lambda x: -x.score)
     return ranked[:limit]

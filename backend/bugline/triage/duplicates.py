@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
+from bugline.triage import site
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
 from bugline.triage.report import TriageInput
@@ -143,15 +144,16 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Cannot read property 'rate' of null
     (
         re.compile(
-            r"^TypeError: Cannot read propert(?:ies of (?:undefined|null) \(reading '([\w$]{1,60})'\)"
-            r"|y '([\w$]{1,60})' of (?:undefined|null))"
+            r"^TypeError: Cannot read propert(?:ies of (?:undefined|null) \(reading '([\w$<>]{1,60})'\)"
+            r"|y '([\w$<>]{1,60})' of (?:undefined|null))"
         ),
         _PROPERTY,
     ),
     # SpiderMonkey: can't access property "rate", region is undefined
     (
         re.compile(
-            r"^TypeError: can't access property [\"']([\w$]{1,60})[\"'], .{1,200} is (?:undefined|null)"
+            r"^TypeError: can'(?:t access property [\"']|<value>\")([\w$<>]{1,60})[\"'], .{1,200} is "
+            r"(?:undefined|null)"
         ),
         _PROPERTY,
     ),
@@ -159,7 +161,7 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"^TypeError: (?:undefined|null) is not an object "
-            r"\(evaluating '(?:[\w$.]{0,200}\.)?([\w$]{1,60})'\)"
+            r"\(evaluating '(?:[\w$.\[\]<>]{0,200}\.)?([\w$<>]{1,60})'\)"
         ),
         _PROPERTY,
     ),
@@ -205,15 +207,22 @@ def error_family(message: str) -> str | None:
     """
     if not isinstance(message, str):
         return None
-    first = next((line.strip() for line in message[:MAX_MESSAGE_CHARS].split("\n") if line.strip()), "")
+    text = _clean(message, MAX_MESSAGE_CHARS)
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
     for _ in range(3):
         stripped = _PREFIX.sub("", first, count=1)
         if stripped == first:
             break
         first = stripped
+    first = _SPACE.sub(" ", first)
     for pattern, name in _FAMILIES:
         if m := pattern.match(first):
-            return name.format(next((g for g in m.groups() if g), "")) if "{}" in name else name
+            if "{}" not in name:
+                return name
+            # The named part as normalise_error leaves data: "line2" and a stored "line<n>",
+            # Safari's "handlers[12]" and Chrome's "handlers[<n>]" compare equal.
+            part = next((g for g in m.groups() if g), "")
+            return name.format(_NUMBER.sub("<n>", _HEX.sub("<hex>", part)))
     return None
 
 
@@ -666,7 +675,11 @@ def signature(report: TriageInput, rules: DuplicateRules | None = None) -> Signa
 
 
 def _outage(report: TriageInput, rules: DuplicateRules) -> tuple[str, ...]:
-    """The services the browser saw failing at the gateway, each with the report's window."""
+    """The app's own services the browser saw failing at the gateway, with the report's window.
+
+    Only the page's own site counts: a blocked analytics beacon (status 0) or a third
+    party's outage is not the app's.
+    """
     at = report.received_at
     if at is None:
         return ()
@@ -675,13 +688,10 @@ def _outage(report: TriageInput, rules: DuplicateRules) -> tuple[str, ...]:
         return ()  # before 1970: a clock no server has
     hosts: list[str] = []
     for req in report.network[:MAX_REQUESTS]:
-        if req.status not in rules.outage_statuses:
+        if req.status not in rules.outage_statuses or not site.own(req.url, report.page_url):
             continue
-        try:
-            host = (urlsplit(_clean(req.url, MAX_URL_CHARS).strip()).hostname or "")[:100]
-        except ValueError:
-            continue
-        if host and host not in hosts:
+        host = site.host_of(req.url)
+        if host not in hosts:
             hosts.append(host)
     return tuple(f"{h}@{window}" for h in hosts[:3])
 

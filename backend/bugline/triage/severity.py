@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
-from bugline.triage import language
+from bugline.triage import duplicates, language, site
 from bugline.triage import model as text_model
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
@@ -144,9 +144,10 @@ def assess(
     report is in, when the caller has told it already (``language.for_rules``)."""
     moves: list[tuple[float, str]] = []
     cap = rules.max_chars
-    text = "\n".join(getattr(report, f)[:cap] for f in TEXT_FIELDS).lower()
-    text += "\n" + "\n".join(line.message[:500].lower() for line in report.console[:50])
-    text = prose(text)
+    text = prose("\n".join(getattr(report, f)[:cap] for f in TEXT_FIELDS).lower() + "\n")
+    # The console's words are the app's, not the customer's: a family they alone name is a
+    # circumstance (it may lift a report up to high, not into critical).
+    console = prose("\n".join(line.message[:500].lower() for line in report.console[:50]))
     lang = language.for_rules(report.texts(), report.locale) if written is None else written
 
     # The model knows the words of its training language only; on another language its output
@@ -156,11 +157,14 @@ def assess(
         points = rules.model_points * (verdict.expected - rules.model.prior) / 3
         reason = _model_reason(verdict, points) if abs(points) >= rules.model_min_reason else ""
         moves.append((points, reason))
-    for sig in rules.keywords:
-        if sig.for_language(lang).search(text):
-            moves.append((sig.weight, sig.reason))
     # Circumstances: where it happened, who reported it, what the browser captured.
     circumstances: list[tuple[float, str]] = []
+    for sig in rules.keywords:
+        pattern = sig.for_language(lang)
+        if pattern.search(text):
+            moves.append((sig.weight, sig.reason))
+        elif console and pattern.search(console):
+            circumstances.append((sig.weight, f"{sig.reason} (in the captured console)"))
     url = (report.page_url or "")[:2000].lower()
     if url:
         for sig in rules.pages:
@@ -201,8 +205,9 @@ def assess(
         # what pages someone, and a page and a captured error are not an outage by themselves.
         level = "high"
         reasons += (
-            "= high, not critical: only the page, plan or captured errors point higher; nothing "
-            "says outage, data loss, security, payment or login broken, or many customers",
+            "= high, not critical: only the page, plan or what the browser captured point higher; "
+            "the customer's words do not say outage, data loss, security, payment or login broken, "
+            "nor do many customers",
         )
     return Severity(level=level, score=round(score, 1), reasons=reasons)
 
@@ -252,12 +257,24 @@ def _context(report: TriageInput, rules: SeverityRules) -> list[tuple[float, str
         n = len(errors)
         points = min(rules.max_console_points, rules.console_error * n)
         out.append((points, f"{n} console error{'s' if n != 1 else ''} captured", False))
-    failed = [r for r in report.network[:200] if r.status == 0 or r.status >= 500]
+    # No response at all is the app's only if the request was to its own site: an ad blocker
+    # stops analytics beacons the same way (status 0).
+    failed = [
+        r
+        for r in report.network[:200]
+        if r.status >= 500 or (r.status == 0 and site.own(r.url, report.page_url))
+    ]
     if failed and rules.server_error:
         n = len(failed)
         points = min(rules.max_server_points, rules.server_error * n)
-        distinct = len({(r.method, r.url.split("?", 1)[0][:500]) for r in failed})
-        out.append((points, f"{n} request{'s' if n != 1 else ''} failed on the server", distinct > 1))
+        # An outage from the browser: several of the app's own services or pages down at the
+        # gateway at once; a 500 is one action failing, and ids do not make an endpoint many.
+        down = {
+            (r.method.upper()[:10], duplicates.route_pattern(r.url))
+            for r in failed
+            if r.status in site.DOWN_STATUSES and site.own(r.url, report.page_url)
+        }
+        out.append((points, f"{n} request{'s' if n != 1 else ''} failed on the server", len(down) > 1))
     return out
 
 

@@ -647,3 +647,23 @@ def test_the_outage_part_needs_the_time_and_survives_the_store() -> None:
 )
 def test_a_lines_received_at_is_read_or_dropped(value: object, expected: datetime | None) -> None:
     assert TriageInput.from_mapping({"title": "x", "received_at": value}).received_at == expected
+
+
+def test_a_blocked_beacon_or_another_companys_service_is_no_outage() -> None:
+    """Ad blockers stop analytics beacons with no response (status 0); five unrelated bugs
+    reported minutes apart, each with a blocked beacon, must stay five bugs."""
+    beacon = FailedRequest("POST", "https://www.google-analytics.com/g/collect?v=2", 0)
+    bugs = [
+        dataclasses.replace(
+            outage_report(minute, path),
+            console=(
+                ConsoleLine("error", f"TypeError: Cannot read properties of undefined (reading '{prop}')"),
+            ),
+            network=(beacon,),
+        )
+        for minute, path, prop in [(0, "/orders", "total"), (8, "/cart", "qty"), (16, "/profile", "avatar")]
+    ]
+    sigs = [signature(b) for b in bugs]
+    assert all(s.outage == () for s in sigs)
+    assert similarity(sigs[0], sigs[1])[0] < RULES.threshold
+    assert signature(outage_report(2, "/orders", status=0)).outage  # the app's own API, no response: down

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -380,7 +381,8 @@ def test_the_page_and_captured_errors_alone_do_not_make_a_report_critical() -> N
     assert s.level == "high"
     assert "+ happened on the checkout page" in s.reasons
     assert any(
-        r.startswith("= high, not critical: only the page, plan or captured errors") for r in s.reasons
+        r.startswith("= high, not critical: only the page, plan or what the browser captured")
+        for r in s.reasons
     )
     assert sev(COUPON, LENIENT).level == "critical"
 
@@ -403,8 +405,6 @@ def test_the_page_and_captured_errors_alone_do_not_make_a_report_critical() -> N
     ],
 )
 def test_what_the_sop_calls_critical_still_makes_it_critical(change: dict[str, object], why: str) -> None:
-    import dataclasses
-
     s = sev(dataclasses.replace(COUPON, **change))
     assert s.level == "critical"
     assert why in s.reasons
@@ -423,3 +423,25 @@ def test_a_report_without_circumstances_is_judged_as_before(title: str, descript
     """The labelled data sets are text only: the rule must not move a verdict of theirs."""
     report = TriageInput(title=title, description=description)
     assert sev(report) == sev(report, LENIENT)
+
+
+def test_what_the_console_says_is_a_circumstance_not_the_customers_words() -> None:
+    """A captured "payment failed" or "503" in the console is the app's text: it may lift the
+    report up to high, never into critical on its own."""
+    for line in ("Error: payment failed: card declined", "AxiosError: Request failed with status code 503"):
+        s = sev(dataclasses.replace(COUPON, console=(ConsoleLine("error", line),)))
+        assert s.level == "high", (line, s)
+        assert any(r.endswith("(in the captured console)") for r in s.reasons), s.reasons
+    said = dataclasses.replace(COUPON, description="Payment failed for every card I tried.")
+    assert sev(said).level == "critical"
+
+
+def test_beacons_and_one_endpoint_with_ids_are_not_an_outage() -> None:
+    blocked = tuple(FailedRequest("POST", f"https://t{n}.tracker.example/collect", 0) for n in range(5))
+    s = sev(dataclasses.replace(COUPON, network=blocked))
+    assert not any("failed on the server" in r for r in s.reasons)  # someone else's, stopped by a blocker
+    thumbs = tuple(
+        FailedRequest("GET", f"https://shop.example.com/api/thumbnails/{n}", 500) for n in range(3)
+    )
+    s = sev(dataclasses.replace(COUPON, network=thumbs))
+    assert "+ 3 requests failed on the server" in s.reasons and s.level == "high"  # one action failing

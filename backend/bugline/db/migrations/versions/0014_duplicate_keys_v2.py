@@ -9,8 +9,14 @@ undefined" in Firefox) and leaves library frames out of stacks. A new report's k
 made that way; stored reports' keys were not, so without this a new report of a problem
 reported before the upgrade would find the old reports only by page or words. Stored
 signatures are kept as they are (version 1 still reads, its errors mapped to their family);
-only the keys are made again from them, with the code that makes them now. Downgrading
-leaves the new keys: version 1 code finds fewer candidates with them, nothing breaks.
+only the keys are made again from them, with the code that makes them now (a later version
+that changes keys again rebuilds them in its own migration, so running this one with newer
+code first does no harm).
+
+Downgrading marks version 2 signatures as version 1, which version 1 code reads (it ignores
+the outage part, and reads an error family's wording as a message); it leaves the keys, so
+until those reports are closed the older code finds some of them by page, request and words
+only, not by error.
 """
 
 from __future__ import annotations
@@ -84,4 +90,22 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    conn = op.get_bind()
+    after = ""
+    while True:
+        rows = conn.execute(
+            sa.select(members.c.report_id, members.c.signature)
+            .where(members.c.report_id > after)
+            .order_by(members.c.report_id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        after = rows[-1].report_id
+        for row in rows:
+            stored = row.signature
+            if isinstance(stored, dict) and stored.get("v") == 2:
+                older = {k: v for k, v in stored.items() if k != "outage"} | {"v": 1}
+                conn.execute(
+                    sa.update(members).where(members.c.report_id == row.report_id).values(signature=older)
+                )
