@@ -420,7 +420,9 @@ def test_many_customers_in_its_group_make_it_critical() -> None:
 @settings(max_examples=200, deadline=None)
 @given(title=st.text(max_size=200), description=st.text(max_size=400))
 def test_a_report_without_circumstances_is_judged_as_before(title: str, description: str) -> None:
-    """The labelled data sets are text only: the rule must not move a verdict of theirs."""
+    """The labelled data sets are text only: the rule must not move a verdict of theirs. It
+    would, if anything read from the customer's words were counted as a circumstance (the
+    console's words are; the report's fields must not be)."""
     report = TriageInput(title=title, description=description)
     assert sev(report) == sev(report, LENIENT)
 
