@@ -100,6 +100,18 @@ def _quoted(match: re.Match[str]) -> str:
     return f"{match.group(1)}<value>{match.group(3)}"
 
 
+def _first_line(message: str) -> str:
+    """A message's first non-empty line, without the "Uncaught (in promise)" a console adds."""
+    text = _clean(message, MAX_MESSAGE_CHARS)
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    for _ in range(3):
+        stripped = _PREFIX.sub("", first, count=1)
+        if stripped == first:
+            break
+        first = stripped
+    return first
+
+
 def normalise_error(message: str) -> str:
     """An error message with its data taken out, case kept for display ("" when nothing is left).
 
@@ -109,13 +121,7 @@ def normalise_error(message: str) -> str:
     """
     if not isinstance(message, str) or not message:
         return ""
-    text = _clean(message, MAX_MESSAGE_CHARS).strip()
-    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
-    for _ in range(3):
-        stripped = _PREFIX.sub("", first, count=1)
-        if stripped == first:
-            break
-        first = stripped
+    first = _first_line(message)
     first = _URL.sub("<url>", first)
     first = _EMAIL.sub("<email>", first)
     first = _UUID.sub("<uuid>", first)
@@ -207,13 +213,7 @@ def error_family(message: str) -> str | None:
     """
     if not isinstance(message, str):
         return None
-    text = _clean(message, MAX_MESSAGE_CHARS)
-    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
-    for _ in range(3):
-        stripped = _PREFIX.sub("", first, count=1)
-        if stripped == first:
-            break
-        first = stripped
+    first = _first_line(message)
     first = _SPACE.sub(" ", first)
     for pattern, name in _FAMILIES:
         if m := pattern.match(first):
