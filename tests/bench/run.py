@@ -1,10 +1,11 @@
 """`make bench`: run every benchmark, print the tables, and record them in BENCHMARKS.md.
 
-    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates|triage|outbox|inbox] [--no-write]
+    .venv/bin/python -m tests.bench.run [--only intake|upload|widget|duplicates|triage|outbox|inbox|reportpage]
+                                        [--no-write]
 
 Only the blocks between the ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->`` markers of
 BENCHMARKS.md are rewritten (run, intake, upload, widget-size, widget-host, widget-screenshot,
-duplicates, triage, outbox, inbox); any other text in the file is kept.
+duplicates, triage, outbox, inbox, reportpage); any other text in the file is kept.
 A block whose markers are missing is appended. Nothing is written when a benchmark fails.
 """
 
@@ -27,14 +28,14 @@ from typing import Any
 
 import psycopg
 
-from tests.bench import duplicates, inbox, intake, outbox, triage, upload, widget_screenshot
+from tests.bench import duplicates, inbox, intake, outbox, reportpage, triage, upload, widget_screenshot
 from tests.bench.common import PG_ADMIN_DSN, ROOT, event_loop_name, http_impl_name
 from tests.support.seaweed import find_weed
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 RESULTS_JSON = ROOT / ".bench" / "results.json"  # the raw numbers of the last run (git-ignored)
 COMMAND = "make bench"
-BENCHES = ["intake", "upload", "widget", "duplicates", "triage", "outbox", "inbox"]
+BENCHES = ["intake", "upload", "widget", "duplicates", "triage", "outbox", "inbox", "reportpage"]
 HEADER = """# Benchmarks
 
 What `make bench` measures and what it found on the machine described below. The code is in
@@ -240,6 +241,7 @@ def default_document() -> str:
         + "\n## Duplicate matching as the store grows\n\n<!-- bench:duplicates -->\n<!-- /bench:duplicates -->\n"
         + "\n## Triage scoring per report\n\n<!-- bench:triage -->\n<!-- /bench:triage -->\n"
         + "\n## Inbox page server time\n\n<!-- bench:inbox -->\n<!-- /bench:inbox -->\n"
+        + "\n## Report page: suggested duplicates\n\n<!-- bench:reportpage -->\n<!-- /bench:reportpage -->\n"
     )
 
 
@@ -291,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             blocks["outbox"], raw["outbox"] = outbox.run_outbox(tmpdir, log)
         if args.only in (None, "inbox"):
             blocks["inbox"], raw["inbox"] = inbox.run_inbox(tmpdir, log)
+        if args.only in (None, "reportpage"):
+            blocks["reportpage"], raw["reportpage"] = reportpage.run_reportpage(tmpdir, log)
     seconds = time.monotonic() - started
     blocks = {"run": run_block(info, date, seconds, list(blocks)), **blocks}
     print()

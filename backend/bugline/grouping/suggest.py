@@ -16,17 +16,19 @@ both). So the report page lists the few best, each with why, next to a one-click
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bugline.db.models import DuplicateGroup, DuplicateMember, Report, ReportStatus, utcnow
 from bugline.grouping.index import CLOSED, OPEN_GROUP
-from bugline.triage.duplicates import DuplicateRules, Signature, similarity, tokens
+from bugline.triage.duplicates import DuplicateRules, Signature, similarity
 
 WINDOW = 300  # newest open reports read: what an agent triages today is among recent ones
 RECENT_DAYS = 90  # and none older: an open report untouched for a quarter is not today's problem
@@ -58,12 +60,22 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word  # "saved", "save" -> "sav"
 
 
+# Words of letters only: a token with a digit is an id, a version or a count, not the problem.
+_LETTERS = re.compile(r"[^\W\d_]{2,40}")
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://\S{0,2000}")
+
+
 def words(texts: Iterable[str], rules: DuplicateRules) -> dict[str, str]:
-    """The report's content words by stem, each with the first way it was written (filler and
-    numbers left out as in the fingerprint)."""
+    """The report's content words by stem, each with the first way it was written (filler,
+    numbers and URLs left out). One scan per text: a page view reads 300 reports' words."""
     out: dict[str, str] = {}
-    for w in tokens(texts, rules.stopwords, TEXT_CHARS):
-        out.setdefault(_stem(w), w)
+    stop = rules.stopwords
+    for text in texts:
+        if not text:
+            continue
+        for w in _LETTERS.findall(_URL.sub(" ", text[:TEXT_CHARS].casefold())):
+            if w not in stop:
+                out.setdefault(_stem(w), w)
     return out
 
 
@@ -79,16 +91,22 @@ class Suggestion:
 
 
 def closeness(
-    a: Signature, a_words: Mapping[str, str], b: Signature, b_words: Mapping[str, str], rules: DuplicateRules
+    a: Signature,
+    a_words: Mapping[str, str],
+    b: Signature,
+    b_words: Mapping[str, str],
+    rules: DuplicateRules,
+    *,
+    explain: bool = True,
 ) -> tuple[float, list[str]]:
     """How alike two reports are for ranking (0..2: the signature's similarity plus the
-    overlap of their words), and the reasons an agent can check."""
+    overlap of their words), and the reasons an agent can check (``explain`` False: the
+    shared words are not named, which ranking hundreds of candidates does not need)."""
     score, reasons = similarity(a, b, rules)
-    union = a_words.keys() | b_words.keys()
     shared = a_words.keys() & b_words.keys()
-    overlap = len(shared) / len(union) if union else 0.0
+    overlap = len(shared) / (len(a_words) + len(b_words) - len(shared)) if shared else 0.0
     if overlap >= MIN_WORDS_REASON:
-        named = sorted(shared, key=lambda w: (-len(w), w))[:5]
+        named = sorted(shared, key=lambda w: (-len(w), w))[:5] if explain else []
         reasons.append("same words: " + ", ".join(a_words[w] for w in named))
     return round(score + overlap, 4), reasons
 
@@ -108,8 +126,8 @@ def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = L
             Report.id,
             Report.number,
             Report.title,
-            func.substr(Report.description, 1, TEXT_CHARS),
-            func.substr(Report.actual, 1, TEXT_CHARS),
+            func.substr(Report.description, 1, TEXT_CHARS).label("description"),
+            func.substr(Report.actual, 1, TEXT_CHARS).label("actual"),
             Report.status,
             Report.severity,
             DuplicateMember.signature,
@@ -132,12 +150,19 @@ def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = L
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(WINDOW)
     ).all()
-    best: dict[str, Suggestion] = {}  # one per group: three slots, three places to merge into
-    for rid, number, title, description, actual, status, severity, stored, group_id in rows:
-        theirs = words((title or "", description or "", actual or ""), rules)
-        score, reasons = closeness(sig, mine, Signature.from_json(stored), theirs, rules)
-        if score >= MIN_SCORE and reasons and (group_id not in best or score > best[group_id].score):
-            best[group_id] = Suggestion(rid, number, title or "", status, severity, score, tuple(reasons))
-    ranked = list(best.values())
+    # One per group (three slots, three places to merge into), ranked without naming words.
+    best: dict[str, tuple[float, Any, Signature, dict[str, str]]] = {}
+    for row in rows:
+        theirs = words((row.title or "", row.description or "", row.actual or ""), rules)
+        other = Signature.from_json(row.signature)
+        score, reasons = closeness(sig, mine, other, theirs, rules, explain=False)
+        if score >= MIN_SCORE and reasons and (row.group_id not in best or score > best[row.group_id][0]):
+            best[row.group_id] = (score, row, other, theirs)
+    ranked: list[Suggestion] = []
+    for score, row, other, theirs in sorted(best.values(), key=lambda x: -x[0])[:limit]:
+        _, reasons = closeness(sig, mine, other, theirs, rules)
+        ranked.append(
+            Suggestion(row.id, row.number, row.title or "", row.status, row.severity, score, tuple(reasons))
+        )
     ranked.sort(key=lambda x: -x.score)
     return ranked[:limit]
