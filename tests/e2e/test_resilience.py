@@ -29,7 +29,7 @@ from playwright.sync_api import (
 )
 from tests.e2e import test_widget
 from tests.e2e.test_widget import TIMEOUT_MS, Stack, loaded
-from tests.support.ports import free_ports
+from tests.support.ports import refusing_port
 
 QUEUED = "Saved, will send when you're back online."
 QUEUED_RETRY = "Saved: Bugline is not answering right now. Your report will be sent automatically."
@@ -372,9 +372,10 @@ HOST_CALLS = """async (DOWN) => {
 }"""
 
 
-def test_capture_does_not_change_host_behaviour(stack: Stack, context: BrowserContext) -> None:
-    results, printed = {}, {}
-    (down,) = free_ports(1)  # nothing listens there: connections are refused
+def _host_calls(
+    stack: Stack, context: BrowserContext, down: int, results: dict[bool, Any], printed: dict[bool, Any]
+) -> None:
+    """The host page's own calls, without the widget and with it, while ``down`` refuses."""
     for widget in (False, True):
         page = context.new_page()
         messages: list[tuple[str, str]] = []
@@ -410,6 +411,12 @@ def test_capture_does_not_change_host_behaviour(stack: Stack, context: BrowserCo
             assert any(n.startswith("GET 500 /fail") for n in got["n"]), got
             assert any(n.startswith(f"GET 0 http://127.0.0.1:{down}/") for n in got["n"]), got
         page.close()
+
+
+def test_capture_does_not_change_host_behaviour(stack: Stack, context: BrowserContext) -> None:
+    results, printed = {}, {}
+    with refusing_port() as down:  # bound, never listening: connections are refused
+        _host_calls(stack, context, down, results, printed)
     assert results[True] == results[False], f"with the widget: {results[True]}\nwithout: {results[False]}"
     assert printed[True] == printed[False], f"with the widget: {printed[True]}\nwithout: {printed[False]}"
     assert results[True]["fetchDown"] == "TypeError: true"
