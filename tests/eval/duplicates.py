@@ -138,26 +138,20 @@ def bugline_groups(project_rows: list[dict[str, Any]]) -> list[str]:
 
 def suggestion_hits(project_rows: list[dict[str, Any]], groups: list[str]) -> tuple[int, int, int]:
     """For each repeat report grouping did not join to its bug: is an earlier report of its bug
-    the first, or among the first three, of what the report page suggests (the same ranking as
-    :func:`bugline.grouping.suggest.suggest`, over every earlier report of another group)?"""
+    the first, or among the first three, of what the report page suggests (its own ranking,
+    :func:`bugline.grouping.suggest.best`, over every earlier report of another group)?"""
     rules = DuplicateRules.default()
     inputs = [_input(r) for r in project_rows]
     sigs = [signature(x, rules) for x in inputs]
-    texts = [suggest.words((x.title, x.description[: suggest.TEXT_CHARS], x.actual), rules) for x in inputs]
+    texts = [suggest.words((x.title, x.description, x.actual), rules) for x in inputs]
     asked = first = top3 = 0
     for i, row in enumerate(project_rows):
         earlier_same = [j for j in range(i) if project_rows[j]["bug"] == row["bug"]]
         if not earlier_same or any(groups[j] == groups[i] for j in earlier_same):
             continue
         asked += 1
-        per_group: dict[str, tuple[float, int]] = {}  # one suggestion per group, as the page shows
-        for j in range(i):
-            if groups[j] == groups[i]:
-                continue
-            score, reasons = suggest.closeness(sigs[i], texts[i], sigs[j], texts[j], rules)
-            if score >= suggest.MIN_SCORE and reasons and score > per_group.get(groups[j], (-1.0, 0))[0]:
-                per_group[groups[j]] = (score, j)
-        best = [j for _, j in sorted(per_group.values(), key=lambda x: -x[0])[: suggest.LIMIT]]
+        earlier = ((groups[j], sigs[j], texts[j], j) for j in range(i) if groups[j] != groups[i])
+        best = [j for _, _, j in suggest.best(sigs[i], texts[i], earlier, rules)]
         first += bool(best) and project_rows[best[0]]["bug"] == row["bug"]
         top3 += any(project_rows[j]["bug"] == row["bug"] for j in best)
     return asked, first, top3

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from bugline.db.models import DuplicateGroup, DuplicateMember, Report, ReportStatus, utcnow
 from bugline.grouping.index import CLOSED, OPEN_GROUP
 from bugline.triage.duplicates import DuplicateRules, Signature, similarity
+
+T = TypeVar("T")  # what the caller ranks: a report row, an index
 
 WINDOW = 300  # newest open reports read: what an agent triages today is among recent ones
 RECENT_DAYS = 90  # and none older: an open report untouched for a quarter is not today's problem
@@ -111,13 +113,37 @@ def closeness(
     return round(score + overlap, 4), reasons
 
 
+def best(
+    sig: Signature,
+    mine: Mapping[str, str],
+    candidates: Iterable[tuple[str, Signature, Mapping[str, str], T]],
+    rules: DuplicateRules,
+    limit: int = LIMIT,
+) -> list[tuple[float, list[str], T]]:
+    """The ``limit`` best candidates, one per group (three slots, three places to merge into),
+    best first, each with its score, its reasons and the caller's item (pure).
+
+    ``candidates``: (group, signature, words, item). Ranked without naming words; only the
+    ones returned are explained.
+    """
+    per_group: dict[str, tuple[float, Signature, Mapping[str, str], T]] = {}
+    for group, other, theirs, item in candidates:
+        score, reasons = closeness(sig, mine, other, theirs, rules, explain=False)
+        if score >= MIN_SCORE and reasons and (group not in per_group or score > per_group[group][0]):
+            per_group[group] = (score, other, theirs, item)
+    ranked = sorted(per_group.values(), key=lambda x: -x[0])[:limit]
+    return [
+        (score, closeness(sig, mine, other, theirs, rules)[1], item) for score, other, theirs, item in ranked
+    ]
+
+
 def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = LIMIT) -> list[Suggestion]:
     """The best open reports of other groups that may be ``report``'s problem, best first."""
     own = s.execute(
         select(DuplicateMember.signature).where(DuplicateMember.report_id == report.id)
     ).scalar_one_or_none()
     sig = Signature.from_json(own)
-    mine = words((report.title or "", (report.description or "")[:TEXT_CHARS], report.actual or ""), rules)
+    mine = words((report.title or "", report.description or "", report.actual or ""), rules)
     if sig.empty and not mine:
         return []
     since = utcnow() - timedelta(days=RECENT_DAYS)
@@ -150,19 +176,16 @@ def suggest(s: Session, report: Report, rules: DuplicateRules, *, limit: int = L
         .order_by(Report.created_at.desc(), Report.id.desc())
         .limit(WINDOW)
     ).all()
-    # One per group (three slots, three places to merge into), ranked without naming words.
-    best: dict[str, tuple[float, Any, Signature, dict[str, str]]] = {}
-    for row in rows:
-        theirs = words((row.title or "", row.description or "", row.actual or ""), rules)
-        other = Signature.from_json(row.signature)
-        score, reasons = closeness(sig, mine, other, theirs, rules, explain=False)
-        if score >= MIN_SCORE and reasons and (row.group_id not in best or score > best[row.group_id][0]):
-            best[row.group_id] = (score, row, other, theirs)
-    ranked: list[Suggestion] = []
-    for score, row, other, theirs in sorted(best.values(), key=lambda x: -x[0])[:limit]:
-        _, reasons = closeness(sig, mine, other, theirs, rules)
-        ranked.append(
-            Suggestion(row.id, row.number, row.title or "", row.status, row.severity, score, tuple(reasons))
+    candidates = (
+        (
+            row.group_id,
+            Signature.from_json(row.signature),
+            words((row.title or "", row.description or "", row.actual or ""), rules),
+            row,
         )
-    ranked.sort(key=lambda x: -x.score)
-    return ranked[:limit]
+        for row in rows
+    )
+    return [
+        Suggestion(row.id, row.number, row.title or "", row.status, row.severity, score, tuple(reasons))
+        for score, reasons, row in best(sig, mine, candidates, rules, limit)
+    ]

@@ -354,7 +354,7 @@ _EMPTY = 1 << 32
 _SPREAD = 0x9E3779B1  # separates values borrowed by empty slots from their source slot's
 
 
-def tokens(texts: Iterable[str], stopwords: frozenset[str], limit: int) -> list[str]:
+def _tokens(texts: Iterable[str], stopwords: frozenset[str], limit: int) -> list[str]:
     """A text's content words, case-folded: no filler, no numbers, no URLs (pure)."""
     out: list[str] = []
     for text in texts:
@@ -662,7 +662,7 @@ def signature(report: TriageInput, rules: DuplicateRules | None = None) -> Signa
         if len(requests) >= 3:
             break
 
-    words = tokens(
+    words = _tokens(
         (report.title, report.trying_to_do, report.actual, report.description),
         rules.stopwords,
         rules.max_text_chars,
