@@ -36,7 +36,7 @@ from bugline.settings import Settings
 from bugline.triage.duplicates import signature
 from bugline.triage.report import TriageInput
 from tests.bench.common import add_project, fresh_database
-from tests.bench.inbox import PUBLIC_URL, WORDS, sign_in
+from tests.bench.inbox import PUBLIC_URL, _pct, _sentence, sign_in
 
 SIZES = (300, 3_000)
 DATABASES = ("sqlite", "postgresql")
@@ -44,10 +44,6 @@ SAMPLES = 40
 WARMUP = 5
 BATCH = 1_000
 PAGES = ("/checkout/{}", "/orders/{}", "/cart", "/account/invoices", "/boards/{}", "/settings")
-
-
-def _words(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
 def seed(url: str, project_id: str, count: int, rng: random.Random) -> None:
@@ -59,7 +55,7 @@ def seed(url: str, project_id: str, count: int, rng: random.Random) -> None:
             reports, groups, members = [], [], []
             for i in range(offset, min(offset + BATCH, count)):
                 rid, gid = secrets.token_hex(16), secrets.token_hex(16)
-                title, description = _words(rng, rng.randint(4, 9)), _words(rng, 400)
+                title, description = _sentence(rng, rng.randint(4, 9)), _sentence(rng, 400)
                 page = "https://app.example.com" + rng.choice(PAGES).format(rng.randrange(10_000))
                 sig = signature(TriageInput(title=title, description=description, page_url=page))
                 reports.append(
@@ -71,7 +67,7 @@ def seed(url: str, project_id: str, count: int, rng: random.Random) -> None:
                         "status": rng.choice(["received", "needs_info", "escalated", "in_progress"]),
                         "title": title,
                         "description": description,
-                        "actual": _words(rng, 12),
+                        "actual": _sentence(rng, 12),
                         "page_url": page,
                         "duplicate_group_id": gid,
                         "created_at": now - timedelta(minutes=1 + 5 * (count - i)),
@@ -112,11 +108,6 @@ class Result:
     @property
     def added(self) -> float:
         return self.with_p50 - self.without_p50
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def measure(url: str, tmpdir: Path, project_id: str, database: str, count: int) -> Result:

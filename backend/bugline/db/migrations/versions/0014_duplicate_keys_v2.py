@@ -21,6 +21,7 @@ only, not by error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,18 +54,13 @@ keys = sa.table(
 )
 
 
-def upgrade() -> None:
+def _batches(*columns: Any) -> Iterator[Sequence[Any]]:
+    """Every member row, ``BATCH`` at a time in report id order (keyset paging)."""
     conn = op.get_bind()
     after = ""
     while True:
         rows = conn.execute(
-            sa.select(
-                members.c.report_id,
-                members.c.project_id,
-                members.c.group_id,
-                members.c.signature,
-                members.c.created_at,
-            )
+            sa.select(members.c.report_id, *columns)
             .where(members.c.report_id > after)
             .order_by(members.c.report_id)
             .limit(BATCH)
@@ -72,6 +68,12 @@ def upgrade() -> None:
         if not rows:
             return
         after = rows[-1].report_id
+        yield rows
+
+
+def upgrade() -> None:
+    conn = op.get_bind()
+    for rows in _batches(members.c.project_id, members.c.group_id, members.c.signature, members.c.created_at):
         new: list[dict[str, Any]] = []
         for row in rows:
             new.extend(
@@ -91,17 +93,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
-    after = ""
-    while True:
-        rows = conn.execute(
-            sa.select(members.c.report_id, members.c.signature)
-            .where(members.c.report_id > after)
-            .order_by(members.c.report_id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return
-        after = rows[-1].report_id
+    for rows in _batches(members.c.signature):
         for row in rows:
             stored = row.signature
             if isinstance(stored, dict) and stored.get("v") == 2:
