@@ -1,6 +1,6 @@
 """`make eval`: the triage engine on the shared, human-labelled data sets, next to baselines.
 
-    .venv/bin/python -m tests.eval.run [--shared DIR] [--only completeness|severity|styles|duplicates]
+    .venv/bin/python -m tests.eval.run [--shared DIR] [--only completeness|severity|styles|duplicates|classify]
                                        [--no-write]
 
 Reads ``../shared/datasets/`` (relative to the repository) when it is there; nothing from it
@@ -26,7 +26,7 @@ from typing import Any
 
 from tests.bench.common import ROOT
 from tests.bench.run import BENCHMARKS, replace_block
-from tests.eval import completeness, duplicates, severity, styles
+from tests.eval import classify, completeness, duplicates, severity, styles
 
 DEFAULT_SHARED = ROOT.parent / "shared"
 PARTS: dict[str, ModuleType] = {
@@ -34,8 +34,13 @@ PARTS: dict[str, ModuleType] = {
     "severity": severity,
     "styles": styles,
     "duplicates": duplicates,
+    "classify": classify,
 }
-OWN = {"styles", "duplicates"}  # parts that read the project's own probes, not the shared data sets
+OWN = {
+    "styles",
+    "duplicates",
+    "classify",
+}  # parts that read the project's own probes, not the shared data sets
 # Parts that run the real code in-process instead of `bugline triage` (which gives no group).
 IN_PROCESS = {"duplicates"}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Self
 
 from bugline.triage import language
@@ -46,6 +47,47 @@ class Family:
 
 
 @dataclass(frozen=True, slots=True)
+class Asking:
+    """Sentences that ask something: a question mark and an opener that asks for an answer
+    ("How do I ...?", "Is there an app?", "Does the API support ...?"), not one that asks for a
+    change ("Can you fix ...?") or complains ("Why is my invoice wrong?"). Customers ask in
+    their own words far more often than in any fixed phrase, and most of their questions are
+    sentences like these."""
+
+    weight: float
+    lead: int  # how many of the body's first sentences are read
+    openers: Mapping[Language, re.Pattern[str]]  # matched at a sentence's start, after a lead-in
+
+    def points(self, text: str, lang: Language, title: bool) -> tuple[float, list[str]]:
+        found: list[str] = []
+        sentences = (_LEAD_IN.sub("", s.strip()) for s in _SENTENCE_END.split(text))
+        for sentence in islice((s for s in sentences if s and not _GREETING.fullmatch(s)), self.lead):
+            # A title often drops the question mark ("how to export invoices").
+            if not (sentence.endswith("?") or title):
+                continue
+            m = self.openers[lang].match(sentence)
+            if m and m.group(0) not in found:
+                found.append(m.group(0))
+                if len(found) == MAX_HITS:
+                    break
+        return self.weight * len(found), found
+
+
+# A sentence ends at . ! ? (one or more) followed by space, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A line that only greets ("Hello,", "Dear support,", "Guten Tag,"), not counted as a sentence.
+_GREETING = re.compile(
+    r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|guten (?:tag|morgen)|sehr geehrte|liebe|"
+    r"bonjour|bonsoir|salut|madame|monsieur)\b[^.!?]{0,40}[,.!:]?"
+)
+# What customers put before the question itself ("Hi, quick question - how do I ...").
+_LEAD_IN = re.compile(
+    r"^(?:(?:hi|hello|hey|so|ok|okay|also|and|btw|by the way|quick question|one more question|question|"
+    r"hallo|kurze frage|frage|bonjour|salut|petite question|question rapide)\b[\s,:;!.\u2013\u2014-]*)+"
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Category:
     name: str
     text: Mapping[Language, re.Pattern[str] | None]  # see language.by_language
@@ -59,6 +101,10 @@ class ClassificationRules:
     title_factor: float
     captured_errors: float
     kinds: Mapping[Kind, Family]
+    asking: Asking
+    # Phrases that deny a failure ("nothing seems broken", "everything else looks normal"):
+    # cut out before the failure words are counted, so they do not count for a bug.
+    not_failure: Mapping[Language, re.Pattern[str] | None]
     categories: tuple[Category, ...]
 
     @classmethod
@@ -78,8 +124,11 @@ class ClassificationRules:
                     patterns, language.extras(entry, f"classification.kind.{name}"), _words(f"kind.{name}")
                 ),
             )
+        asking = _table(kind, "asking", "kind.asking")
+        openers = _strings(asking.get("openers"), "kind.asking.openers", allow_empty=False)
+        denials = _table(kind, "not_failure", "kind.not_failure")
         for key in kind:
-            if key not in (*KINDS, "threshold", "title_factor", "captured_errors"):
+            if key not in (*KINDS, "asking", "not_failure", "threshold", "title_factor", "captured_errors"):
                 raise RulesError(f"classification.kind.{key} is not a kind: use {', '.join(KINDS)}")
         categories: list[Category] = []
         for cat_name, entry in _table(data, "categories", "categories").items():
@@ -106,6 +155,20 @@ class ClassificationRules:
             title_factor=_number(kind, "title_factor", "kind"),
             captured_errors=_number(kind, "captured_errors", "kind"),
             kinds=kinds,
+            asking=Asking(
+                _number(asking, "weight", "kind.asking"),
+                int(_number(asking, "lead", "kind.asking")),
+                language.by_language(
+                    openers,
+                    language.extras(asking, "classification.kind.asking"),
+                    lambda alternatives: _compile(alternatives, "kind.asking.openers", word=True),
+                ),
+            ),
+            not_failure=language.by_language(
+                _strings(denials.get("patterns", []), "kind.not_failure.patterns", allow_empty=True),
+                language.extras(denials, "classification.kind.not_failure"),
+                _maybe_words("kind.not_failure"),
+            ),
             categories=tuple(categories),
         )
 
@@ -120,11 +183,21 @@ def classify(
     lang = language.for_rules(report.texts(), report.locale) if written is None else written
     points: dict[Kind, float] = {}
     found: dict[Kind, list[str]] = {}
+    denial = rules.not_failure[lang]
     for name, family in rules.kinds.items():
-        in_title, words_t = family.points(title, lang)
-        in_body, words_b = family.points(body, lang)
-        points[name] = in_title * rules.title_factor + in_body
+        t, b = (title, body)
+        if name == "bug" and denial is not None:
+            t, b = denial.sub(" ", title), denial.sub(" ", body)
+        in_title, words_t = family.points(t, lang)
+        in_body, words_b = family.points(b, lang)
+        # A title that asks ("Payment error?") doubts the failure it names: the body decides.
+        doubt = name == "bug" and title.rstrip().endswith("?")
+        points[name] = in_title * (0 if doubt else rules.title_factor) + in_body
         found[name] = list(dict.fromkeys(words_t + words_b))
+    asked_t, asks_t = rules.asking.points(title, lang, title=True)
+    asked_b, asks_b = rules.asking.points(body, lang, title=False)
+    points["question"] += asked_t * rules.title_factor + asked_b
+    found["question"] = list(dict.fromkeys(found["question"] + asks_t + asks_b))
     # Captured console errors and failed requests are behaviour, never a wish.
     if any(c.level.lower() == "error" for c in report.console) or any(
         r.status == 0 or r.status >= 500 for r in report.network

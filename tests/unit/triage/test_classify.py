@@ -64,6 +64,106 @@ def test_a_report_with_no_words_is_a_bug_by_default():
 
 
 @pytest.mark.parametrize(
+    ("title", "description", "expected"),
+    [
+        # customers wish in their own words, not in "feature request" vocabulary
+        ("dark mode?", "Any chance of a dark theme? The white page is blinding at night.", "feature_request"),
+        (
+            "Calendar export",
+            "Is this on your roadmap? We'd love to see bookings in Outlook.",
+            "feature_request",
+        ),
+        (
+            "Text size",
+            "An option to make the text bigger would be lovely, my eyes are not great.",
+            "feature_request",
+        ),
+        ("Charts", "Please let us choose our own colours for the charts.", "feature_request"),
+        (
+            "Waiting list",
+            "Guests should be able to join a waiting list when a table is full.",
+            "feature_request",
+        ),
+        ("Bulk edit", "There's no option to edit 50 products at once. Please add it.", "feature_request"),
+        ("Tickets", "Wäre es möglich, Tickets auch als Apple-Wallet-Pass anzubieten?", "feature_request"),
+        ("Export", "Bitte den Export auch als PDF einbauen, nicht nur als Excel.", "feature_request"),
+        ("Relances", "Serait-il possible d'ajouter des relances automatiques ?", "feature_request"),
+        # a question is a sentence that asks for an answer, in whatever words
+        ("App", "Is there an Android app, or only the website?", "question"),
+        ("Zapier", "Does the Zapier connector support custom fields on orders?", "question"),
+        ("Rename", "Hi, can we rename our workspace after the merger?", "question"),
+        ("Sperre", "Wie richte ich die Zwei-Faktor-Anmeldung für mein Team ein?", "question"),
+        ("Export", "Bonjour, comment exporter la liste de mes clients ?", "question"),
+        ("Archive", "I can't find where archived events are kept.", "question"),
+        (
+            "Sync paused?",
+            "What does 'sync paused' mean? Nothing is broken, I just want to understand it.",
+            "question",
+        ),
+        ("Fehlermeldung?", "Was bedeutet 'Zahlung ausstehend'? Ist das ein Fehler oder normal?", "question"),
+        # ... but a complaint or a request asked as a question is still a failure
+        ("Charged twice?", "Why was I charged twice this month? I only have one subscription.", "bug"),
+        ("Export", "Can you fix the export? It fails with an error every time.", "bug"),
+        ("Blank page", "Is this supposed to happen? The dashboard is blank since this morning.", "bug"),
+        ("Export button", "Where did the Export button go? It is gone since the update.", "bug"),
+        ("Approve", "As a manager I should be able to approve leave, but the button is greyed out.", "bug"),
+    ],
+)
+def test_customers_words_decide_the_kind(title, description, expected):
+    assert kind(title, description) == expected
+
+
+def test_a_question_deep_inside_a_long_report_does_not_make_it_one():
+    story = "I opened the report. I picked last month. I pressed Run. The totals were zero."
+    assert kind("Report totals", f"{story} What is the timeout here?") == "bug"
+    assert kind("Report totals", f"What is the timeout here? {story}") == "question"
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "expected", "not_expected"),
+    [
+        ("Other firm's data", "I can see invoices of Harbor Ltd, those aren't ours!", "security", "account"),
+        (
+            "Removed user",
+            "We removed Mark last week but he can still log in and see our files.",
+            "security",
+            None,
+        ),
+        ("Viewer role", "The viewer role can delete files in shared folders.", "security", None),
+        ("Shared link", "The protected link opens without a password in a private window.", "security", None),
+        ("GDPR", "Where is our data stored? We need it for our GDPR records.", "security", "data"),
+        ("Reports", "The page spins forever and then shows a blank white page.", "performance", None),
+        ("Deals", "I moved 6 deals yesterday and today they are all back in the first stage.", "data", None),
+        ("Emoji", "Emoji in comments get saved as ????.", "data", None),
+        ("Export", "How do I export invoices from Q1 only?", None, "data"),
+        ("API", "POST /v1/orders returns 500 when the note has an accent.", "integration", None),
+        ("Website", "The booking box we embedded on our WordPress site is empty.", "integration", None),
+        (
+            "Chart",
+            "Our account manager said to report it: the legend colours don't match the bars.",
+            "ui",
+            "account",
+        ),
+        (
+            "Layout",
+            "Since the update the board is squashed to the left and half the screen is empty.",
+            "ui",
+            None,
+        ),
+        ("Plan", "How do I downgrade from Business to Team?", "billing", None),
+        ("Crash", "After the upgrade to version 5 the app crashes on start.", None, "billing"),
+        ("Team", "How do I invite a colleague to our workspace?", "account", None),
+    ],
+)
+def test_categories_follow_the_problem_not_the_words_around_it(title, description, expected, not_expected):
+    cats = classify(TriageInput(title=title, description=description), RULES).categories
+    if expected:
+        assert expected in cats
+    if not_expected:
+        assert not_expected not in cats
+
+
+@pytest.mark.parametrize(
     ("title", "description", "page", "expected"),
     [
         ("Charged twice", "My card was charged twice for the subscription.", None, "billing"),
@@ -111,6 +211,9 @@ def test_a_project_can_add_a_category_and_tune_kinds():
         ({"kind": {"question": {"patterns": []}}}, "classification.kind.question.patterns"),
         ({"kind": {"bug": {"weight": "high"}}}, "classification.kind.bug.weight"),
         ({"categories": {"ui": {"patterns": ["[unclosed"]}}}, "classification.categories.ui.patterns"),
+        ({"kind": {"asking": {"openers": ["(unclosed"]}}}, "classification.kind.asking.openers"),
+        ({"kind": {"asking": {"lead": "three"}}}, "classification.kind.asking.lead"),
+        ({"kind": {"not_failure": {"de": ["[x"]}}}, "classification.kind.not_failure.de"),
     ],
 )
 def test_bad_settings_name_the_key(override, key):
