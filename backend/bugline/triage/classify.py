@@ -82,8 +82,9 @@ _GREETING = re.compile(
 )
 # What customers put before the question itself ("Hi, quick question - how do I ...").
 _LEAD_IN = re.compile(
-    r"^(?:(?:hi|hello|hey|so|ok|okay|also|and|btw|by the way|quick question|one more question|question|"
-    r"hallo|kurze frage|frage|bonjour|salut|petite question|question rapide)\b[\s,:;!.\u2013\u2014-]*)+"
+    r"^(?:(?:hi|hello|hey|so|ok|okay|also|and|btw|by the way|quick question|quick one|one more question|"
+    r"question|hallo|kurze frage|frage|bonjour|salut|petite question|"
+    r"question rapide)\b[\s,:;!.\u2013\u2014-]*)+"
 )
 
 

@@ -88,6 +88,14 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("Tickets", "Wäre es möglich, Tickets auch als Apple-Wallet-Pass anzubieten?", "feature_request"),
         ("Export", "Bitte den Export auch als PDF einbauen, nicht nur als Excel.", "feature_request"),
         ("Relances", "Serait-il possible d'ajouter des relances automatiques ?", "feature_request"),
+        ("Bulk", "It's a pain that orders can't be merged. Please add this.", "feature_request"),
+        (
+            "Notes",
+            "Can you make the export include the customer's notes? Right now it's useless.",
+            "feature_request",
+        ),
+        ("Son", "Est-ce qu'on pourrait choisir une autre couleur pour le calendrier ?", "feature_request"),
+        ("Speed", "allow members to skip the intro video please", "feature_request"),
         # a question is a sentence that asks for an answer, in whatever words
         ("App", "Is there an Android app, or only the website?", "question"),
         ("Zapier", "Does the Zapier connector support custom fields on orders?", "question"),
@@ -95,6 +103,13 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("Sperre", "Wie richte ich die Zwei-Faktor-Anmeldung für mein Team ein?", "question"),
         ("Export", "Bonjour, comment exporter la liste de mes clients ?", "question"),
         ("Archive", "I can't find where archived events are kept.", "question"),
+        ("Reports", "where is the mileage report? cant find it under reports.", "question"),
+        (
+            "Sync",
+            "Do you import Shopify customers automatically? Want to know before I connect it.",
+            "question",
+        ),
+        ("Import", "Bonjour, est-ce qu'on peut importer nos membres depuis un fichier ?", "question"),
         (
             "Sync paused?",
             "What does 'sync paused' mean? Nothing is broken, I just want to understand it.",
@@ -103,6 +118,8 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("Fehlermeldung?", "Was bedeutet 'Zahlung ausstehend'? Ist das ein Fehler oder normal?", "question"),
         # ... but a complaint or a request asked as a question is still a failure
         ("Charged twice?", "Why was I charged twice this month? I only have one subscription.", "bug"),
+        ("Question about my invoice", "Hello, why was my card charged 49 EUR when the plan is 39?", "bug"),
+        ("Frage zur Rechnung", "Warum steht auf der Rechnung 0 % MwSt.? Es waren immer 19 %.", "bug"),
         ("Export", "Can you fix the export? It fails with an error every time.", "bug"),
         ("Blank page", "Is this supposed to happen? The dashboard is blank since this morning.", "bug"),
         ("Export button", "Where did the Export button go? It is gone since the update.", "bug"),
@@ -153,6 +170,15 @@ def test_a_question_deep_inside_a_long_report_does_not_make_it_one():
         ("Plan", "How do I downgrade from Business to Team?", "billing", None),
         ("Crash", "After the upgrade to version 5 the app crashes on start.", None, "billing"),
         ("Team", "How do I invite a colleague to our workspace?", "account", None),
+        ("Leak", "My customer saw a contract from another company before his own loaded.", "security", None),
+        ("Videos", "Our unlisted training videos are showing up in Google search results.", "security", None),
+        ("Login", "Got a new login alert from Lagos at 3am, it wasn't me.", "security", None),
+        ("Upload", "The upload stays at 99% forever, smaller files go through.", "performance", None),
+        ("Menu", "The menu takes 10+ seconds to open on 4G.", "performance", None),
+        ("Overflow", "Possible buffer overflow in the parser.", "security", "performance"),
+        ("Attendance", "I took attendance for 3 classes and it's not saving.", "data", None),
+        ("Seats", "The seat numbers overlap on the iPad seating chart.", "ui", "billing"),
+        ("Seats", "We pay for 5 seats but it says the seat limit is reached.", "billing", None),
     ],
 )
 def test_categories_follow_the_problem_not_the_words_around_it(title, description, expected, not_expected):
