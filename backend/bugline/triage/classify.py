@@ -73,8 +73,9 @@ class Asking:
         return self.weight * len(found), found
 
 
-# A sentence ends at . ! ? (one or more) followed by space, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence ends at . ! ? (one or more) followed by space, or at a line break; not at a date's
+# or a number's dot ("kündigen zum 31.12. und ...").
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![0-9]\.)\s+|\n+")
 # A line that only greets ("Hello,", "Dear support,", "Guten Tag,"), not counted as a sentence.
 _GREETING = re.compile(
     r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|guten (?:tag|morgen)|sehr geehrte|liebe|"

@@ -124,6 +124,15 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("Blank page", "Is this supposed to happen? The dashboard is blank since this morning.", "bug"),
         ("Export button", "Where did the Export button go? It is gone since the update.", "bug"),
         ("Approve", "As a manager I should be able to approve leave, but the button is greyed out.", "bug"),
+        (
+            "MY PHOTOS",
+            "WHERE DID MY PHOTOS GO? THEY ARE ALL GONE SINCE THE UPDATE, THE ALBUM IS EMPTY",
+            "bug",
+        ),
+        ("Conversion", "The report says 140% conversion. Is that even possible??", "bug"),
+        ("SEPA?", "can donors pay by bank transfer or only card?", "question"),
+        ("Kündigung", "Wie können wir das Abo zum 31.12. kündigen und bekommen wir Geld zurück?", "question"),
+        ("2FA", "j'ai changé de téléphone comment je fais pour récupérer mon compte", "question"),
     ],
 )
 def test_customers_words_decide_the_kind(title, description, expected):
@@ -179,6 +188,15 @@ def test_a_question_deep_inside_a_long_report_does_not_make_it_one():
         ("Attendance", "I took attendance for 3 classes and it's not saving.", "data", None),
         ("Seats", "The seat numbers overlap on the iPad seating chart.", "ui", "billing"),
         ("Seats", "We pay for 5 seats but it says the seat limit is reached.", "billing", None),
+        (
+            "Trip",
+            "There is a hotel booking with someone's passport number here. This is not my booking.",
+            "security",
+            None,
+        ),
+        ("Sensors", "There are gaps in our readings every night since Thursday.", "data", None),
+        ("Calendar", "Bookings synced to Outlook show one hour early.", "integration", None),
+        ("Map", "In Safari every marker is drawn in the wrong place.", "ui", None),
     ],
 )
 def test_categories_follow_the_problem_not_the_words_around_it(title, description, expected, not_expected):
