@@ -307,17 +307,25 @@ def _confusion_md(title: str, y: np.ndarray, p: np.ndarray) -> list[str]:
     return [*lines, ""]
 
 
-def _latency(rows: Sequence[dict[str, Any]]) -> tuple[float, float]:
+def _latency(rows: Sequence[dict[str, Any]], rounds: int = 3) -> tuple[float, float]:
+    """p50 and p99 in ms, best of ``rounds`` by p99 (as `make bench` does): one pass on a shared
+    machine moved p99 by a millisecond from run to run."""
     sev, cls = SeverityRules.default(), ClassificationRules.default()
-    times = []
-    for r in rows:
-        report = TriageInput(title=r["title"] or "", description=r["description"] or "")
-        started = time.perf_counter()
-        assess(report, sev)
-        classify(report, cls)
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.99 * (len(times) - 1))]
+    reports = [TriageInput(title=r["title"] or "", description=r["description"] or "") for r in rows]
+    best: tuple[float, float] | None = None
+    for _ in range(rounds):
+        times = []
+        for report in reports:
+            started = time.perf_counter()
+            assess(report, sev)
+            classify(report, cls)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        measured = (statistics.median(times), times[int(0.99 * (len(times) - 1))])
+        if best is None or measured[1] < best[1]:
+            best = measured
+    assert best is not None
+    return best
 
 
 def report(shared: Path, predictions: dict[str, dict[str, Any]]) -> str:
@@ -471,7 +479,7 @@ def report(shared: Path, predictions: dict[str, dict[str, Any]]) -> str:
         f"and {kinds['pits']:.1%} of PITS's reports bugs (the rest feature requests or questions).",
         "",
         f"Speed: severity + kind/category per report, in-process, {len(hadoop) + len(pits)} reports: "
-        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms. (Cross-validation took {cv_seconds:.0f} s.)",
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, best of 3 rounds. (Cross-validation took {cv_seconds:.0f} s.)",
         "",
         f"Shipped thresholds: critical >= {rules.critical:g}, high >= {rules.high:g}, medium >= {rules.medium:g} "
         "(defaults/severity.toml); the text model: model/hadoop_severity.json, trained on Hadoop JIRA "
