@@ -57,15 +57,22 @@ class Asking:
     weight: float
     lead: int  # how many of the body's first sentences are read
     openers: Mapping[Language, re.Pattern[str]]  # matched at a sentence's start, after a lead-in
+    # Openers that ask even in a title without a question mark ("how to export invoices"); any
+    # other opener needs the mark ("Could not connect to Xero" is no question).
+    unmarked: Mapping[Language, re.Pattern[str]]
 
-    def points(self, text: str, lang: Language, title: bool) -> tuple[float, list[str]]:
+    def points(
+        self, text: str, lang: Language, title: bool, asked: re.Pattern[str] | None = None
+    ) -> tuple[float, list[str]]:
+        """``asked``: the question family's phrases; a sentence they already counted is not
+        counted again (one "How do I ...?" is one question, not two)."""
         found: list[str] = []
         sentences = (_LEAD_IN.sub("", s.strip()) for s in _SENTENCE_END.split(text))
         for sentence in islice((s for s in sentences if s and not _GREETING.fullmatch(s)), self.lead):
-            # A title often drops the question mark ("how to export invoices").
-            if not (sentence.endswith("?") or title):
+            marked = sentence.endswith("?")
+            m = (self.openers if marked else self.unmarked)[lang].match(sentence)
+            if not (marked or title) or (asked is not None and asked.search(sentence)):
                 continue
-            m = self.openers[lang].match(sentence)
             if m and m.group(0) not in found:
                 found.append(m.group(0))
                 if len(found) == MAX_HITS:
@@ -73,13 +80,14 @@ class Asking:
         return self.weight * len(found), found
 
 
-# A sentence ends at . ! ? (one or more) followed by space, or at a line break; not at a date's
-# or a number's dot ("kündigen zum 31.12. und ...").
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![0-9]\.)\s+|\n+")
-# A line that only greets ("Hello,", "Dear support,", "Guten Tag,"), not counted as a sentence.
+# A sentence ends at . ! ? (one or more) followed by space, or at a line break; not after a
+# date's day and month ("kündigen zum 31.12. und ...", "am 1.6. ab").
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\d\d\.\d\d\.)(?<!\d\.\d\d\.)(?<!\d\d\.\d\.)(?<!\d\.\d\.)\s+|\n+")
+# A line that only greets ("Hello,", "Dear support team,", "Sehr geehrte Damen und Herren,"):
+# a greeting word and at most three more, not "Good morning, the export is broken."
 _GREETING = re.compile(
     r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|guten (?:tag|morgen)|sehr geehrte|liebe|"
-    r"bonjour|bonsoir|salut|madame|monsieur)\b[^.!?]{0,40}[,.!:]?"
+    r"bonjour|bonsoir|salut|madame|monsieur)\b(?:[ ,]+[\w.'&-]+){0,3}\s*[,.!:]?"
 )
 # What customers put before the question itself ("Hi, quick question - how do I ...").
 _LEAD_IN = re.compile(
@@ -128,10 +136,15 @@ class ClassificationRules:
             )
         asking = _table(kind, "asking", "kind.asking")
         openers = _strings(asking.get("openers"), "kind.asking.openers", allow_empty=False)
+        unmarked = _table(asking, "unmarked", "kind.asking.unmarked")
         denials = _table(kind, "not_failure", "kind.not_failure")
-        for key in kind:
-            if key not in (*KINDS, "asking", "not_failure", "threshold", "title_factor", "captured_errors"):
-                raise RulesError(f"classification.kind.{key} is not a kind: use {', '.join(KINDS)}")
+        # These tables hold only lists, so the settings merge cannot tell a typo from a new key:
+        # checked here, so "pattern = [...]" is an error and not silently ignored.
+        _known(asking, ("weight", "lead", "openers", "unmarked", *language.EXTRA), "kind.asking")
+        _known(unmarked, ("patterns", *language.EXTRA), "kind.asking.unmarked")
+        _known(denials, ("patterns", *language.EXTRA), "kind.not_failure")
+        settings = ("asking", "not_failure", "threshold", "title_factor", "captured_errors")
+        _known(kind, (*KINDS, *settings), "kind")
         categories: list[Category] = []
         for cat_name, entry in _table(data, "categories", "categories").items():
             where = f"categories.{cat_name}"
@@ -148,6 +161,9 @@ class ClassificationRules:
                     _compile(pages, f"{where}.pages", word=False) if pages else None,
                 )
             )
+        lead = asking.get("lead")
+        if isinstance(lead, bool) or not isinstance(lead, int) or not 1 <= lead <= 100:
+            raise RulesError("classification.kind.asking.lead must be a whole number from 1 to 100")
         max_chars = _number(text, "max_chars", "text")
         if max_chars < 1:
             raise RulesError("classification.text.max_chars must be at least 1")
@@ -159,11 +175,16 @@ class ClassificationRules:
             kinds=kinds,
             asking=Asking(
                 _number(asking, "weight", "kind.asking"),
-                int(_number(asking, "lead", "kind.asking")),
+                lead,
                 language.by_language(
                     openers,
                     language.extras(asking, "classification.kind.asking"),
                     lambda alternatives: _compile(alternatives, "kind.asking.openers", word=True),
+                ),
+                language.by_language(
+                    _strings(unmarked.get("patterns"), "kind.asking.unmarked.patterns", allow_empty=False),
+                    language.extras(unmarked, "classification.kind.asking.unmarked"),
+                    lambda alternatives: _compile(alternatives, "kind.asking.unmarked.patterns", word=True),
                 ),
             ),
             not_failure=language.by_language(
@@ -185,20 +206,28 @@ def classify(
     lang = language.for_rules(report.texts(), report.locale) if written is None else written
     points: dict[Kind, float] = {}
     found: dict[Kind, list[str]] = {}
+    # What denies a failure ("nothing is broken") or asks ("I can't find the option") is cut
+    # out before failure words are counted: it is not a failure either.
+    asked = rules.kinds["question"].by_language[lang]
     denial = rules.not_failure[lang]
     for name, family in rules.kinds.items():
         t, b = (title, body)
-        if name == "bug" and denial is not None:
-            t, b = denial.sub(" ", title), denial.sub(" ", body)
+        if name == "bug":
+            for cut in (asked, denial):
+                if cut is not None:
+                    t, b = cut.sub(" ", t), cut.sub(" ", b)
         in_title, words_t = family.points(t, lang)
         in_body, words_b = family.points(b, lang)
         # A title that asks ("Payment error?") doubts the failure it names: the body decides.
         doubt = name == "bug" and title.rstrip().endswith("?")
         points[name] = in_title * (0 if doubt else rules.title_factor) + in_body
-        found[name] = list(dict.fromkeys(words_t + words_b))
-    asked_t, asks_t = rules.asking.points(title, lang, title=True)
-    asked_b, asks_b = rules.asking.points(body, lang, title=False)
-    points["question"] += asked_t * rules.title_factor + asked_b
+        found[name] = list(dict.fromkeys(([] if doubt else words_t) + words_b))
+    # Questions are read in the customer's own words, not in the error text they pasted
+    # ("Export could not be completed. Do you want to try again?").
+    own = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS if f != "error_text").lower()
+    asked_t, asks_t = rules.asking.points(title, lang, title=True, asked=asked)
+    asked_b, asks_b = rules.asking.points(own, lang, title=False, asked=asked)
+    points["question"] += asked_t + asked_b
     found["question"] = list(dict.fromkeys(found["question"] + asks_t + asks_b))
     # Captured console errors and failed requests are behaviour, never a wish.
     if any(c.level.lower() == "error" for c in report.console) or any(
@@ -232,7 +261,7 @@ def classify(
 _KIND_WORDS: dict[Kind, str] = {
     "bug": "describes a failure",
     "feature_request": "asks for something the product does not do",
-    "question": "asks how to do something",
+    "question": "asks a question",
 }
 
 
@@ -245,6 +274,12 @@ def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise RulesError(f"classification.{where} must be a table")
     return value
+
+
+def _known(table: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in keys:
+            raise RulesError(f"classification.{where}.{key} is not a setting: use {', '.join(keys)}")
 
 
 def _number(table: Mapping[str, Any], key: str, where: str) -> float:

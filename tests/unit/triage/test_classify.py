@@ -10,6 +10,7 @@ from bugline.triage.classify import ClassificationRules, classify
 from bugline.triage.errors import RulesError
 from bugline.triage.report import ConsoleLine, TriageInput
 from bugline.triage.rules import load_rules
+from tests.support.bounded import terminates
 
 RULES = ClassificationRules.default()
 
@@ -139,6 +140,52 @@ def test_customers_words_decide_the_kind(title, description, expected):
     assert kind(title, description) == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        # a failure told as a question, or a question word that is part of the failure
+        ("Could not connect to Xero", "Since yesterday the sync stops halfway."),
+        ("Can not log in", "I enter my password and get an error."),
+        ("Does nothing when I click Save", "My changes are lost every time."),
+        ("Outage", "Is there an outage right now? Nobody in our office can open the dashboard."),
+        ("App", "What's going on with the app? It logs me out every 5 minutes."),
+        ("Störung", "Gibt es gerade eine Störung? Die App lädt seit heute Morgen nicht."),
+        ("Débit", "Comment ça se fait que je sois débité deux fois ce mois-ci ?"),
+        ("How do I restore my data?", "The sync failed with an error and all my projects are gone."),
+        ("Menu", "I can't see the menu anymore since the update."),
+        # a refusal or a courtesy is not a wish
+        ("Upload", "The system won't let me upload files since Monday."),
+        ("Login", "The portal does not allow me to log in with my new password."),
+        ("Invoice", "I should be able to download my invoice, but nothing happens when I click."),
+        ("Crash", "The app crashes on start. Any help would be great."),
+        ("Export", "Any chance you can fix this soon? The export crashes."),
+        ("Invoice", "We need a new invoice because the amount is wrong."),
+        ("Greyed out", "I would like to export my data but the button is greyed out."),
+        ("Still broken", "I already wrote to support for this, the app still crashes."),
+        ("Update", "This was supposed to be an improvement but now the app crashes."),
+        ("Speichern", "Wäre es möglich, das zu beheben? Beim Speichern kommt eine Fehlermeldung."),
+        ("Rechnung", "Wir brauchen eine neue Rechnung, die Summe ist falsch."),
+        ("Plantage", "L'application plante au démarrage. Une réponse rapide serait bien."),
+        ("Pourrait-on avoir une réponse ?", "L'application plante depuis hier."),
+    ],
+)
+def test_bug_reports_are_not_read_as_questions_or_wishes(title, description):
+    # the costly direction: a bug read as a question or a wish is not asked for missing facts
+    assert kind(title, description) == "bug"
+
+
+def test_the_error_text_the_customer_pasted_is_not_their_question():
+    c = classify(
+        TriageInput(
+            title="PDF export",
+            description="The export fails.",
+            error_text="Export could not be completed. Do you want to try again?",
+        ),
+        RULES,
+    )
+    assert c.kind == "bug"
+
+
 def test_a_question_deep_inside_a_long_report_does_not_make_it_one():
     story = "I opened the report. I picked last month. I pressed Run. The totals were zero."
     assert kind("Report totals", f"{story} What is the timeout here?") == "bug"
@@ -257,12 +304,69 @@ def test_a_project_can_add_a_category_and_tune_kinds():
         ({"categories": {"ui": {"patterns": ["[unclosed"]}}}, "classification.categories.ui.patterns"),
         ({"kind": {"asking": {"openers": ["(unclosed"]}}}, "classification.kind.asking.openers"),
         ({"kind": {"asking": {"lead": "three"}}}, "classification.kind.asking.lead"),
+        ({"kind": {"asking": {"lead": 0}}}, "classification.kind.asking.lead"),
+        ({"kind": {"asking": {"lead": 2.5}}}, "classification.kind.asking.lead"),
+        ({"kind": {"asking": {"lead": -1}}}, "classification.kind.asking.lead"),
+        ({"kind": {"asking": {"lead": 10**19}}}, "classification.kind.asking.lead"),
+        ({"kind": {"asking": {"lead": float("inf")}}}, "classification.kind.asking.lead"),
+        ({"kind": {"not_failure": {"pattern": ["x"]}}}, "classification.kind.not_failure.pattern"),
+        ({"kind": {"not_failure": {"es": ["nada"]}}}, "classification.kind.not_failure.es"),
+        ({"kind": {"asking": {"opener": ["how"]}}}, "classification.kind.asking.opener"),
         ({"kind": {"not_failure": {"de": ["[x"]}}}, "classification.kind.not_failure.de"),
     ],
 )
 def test_bad_settings_name_the_key(override, key):
     with pytest.raises(RulesError, match=key.replace(".", r"\.")):
         load_rules({"classification": override})
+
+
+@pytest.mark.parametrize(
+    ("description", "not_expected"),
+    [
+        ("The total is indeed wrong on the last page.", "integration"),
+        ("When I zoom in on the floor plan the labels disappear.", "integration"),
+        ("I deleted the event but I can still see it on the calendar.", "security"),
+        ("I bought a new device from Samsung and the app crashes.", "security"),
+        ("As admin I cannot edit the profile of another user.", "security"),
+        ("The numbers look suspicious to me, the totals are off.", "security"),
+        ("As a quick hack I reload the page twice.", "security"),
+        ("Nach dem Login sehe ich nicht meine Daten, sondern eine leere Seite.", "security"),
+        ("Ich lade ein PDF hoch und bekomme eine Fehlermeldung.", "account"),
+        ("Die neuen Mieter sind eingezogen, aber die Wohnung ist noch als frei markiert.", "billing"),
+        ("Die Tarifstufe im Lohnzettel ist falsch.", "billing"),
+        ("I tried again an hour later and the upload still fails.", "data"),
+        ("The payroll cut off date is not respected.", "ui"),
+        ("La connexion est coupée toutes les cinq minutes.", "ui"),
+    ],
+)
+def test_a_common_word_does_not_send_a_report_to_the_wrong_team(description, not_expected):
+    assert (
+        not_expected not in classify(TriageInput(title="Problem", description=description), RULES).categories
+    )
+
+
+# Inputs shaped against the kind and category patterns: long digit runs after a duration word,
+# endless questions, greetings, lead-ins and wish openers (each field is cut at max_chars).
+HOSTILE = [
+    "took " + "1" * 1_000_000,
+    "how do i export? " * 60_000,
+    "?" * 1_000_000,
+    "hi. " * 250_000,
+    "quick question - " * 60_000,
+    "let me " * 150_000,
+    "könnten sie " * 80_000,
+    "a " * 500_000 + "would be great",
+    "31.12. " * 140_000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_gets_a_kind_in_bounded_time(text):
+    report = TriageInput(
+        title=text[:5000], description=text, expected=text, actual=text, error_text=text, steps=text
+    )
+    c = terminates(lambda: classify(report, RULES), "a hostile report's kind")
+    assert c.kind in ("bug", "feature_request", "question")
 
 
 @settings(max_examples=150, deadline=None)
