@@ -70,9 +70,9 @@ class Asking:
         sentences = (_LEAD_IN.sub("", s.strip()) for s in _SENTENCE_END.split(text))
         for sentence in islice((s for s in sentences if s and not _GREETING.fullmatch(s)), self.lead):
             marked = sentence.endswith("?")
-            m = (self.openers if marked else self.unmarked)[lang].match(sentence)
             if not (marked or title) or (asked is not None and asked.search(sentence)):
                 continue
+            m = (self.openers if marked else self.unmarked)[lang].match(sentence)
             if m and m.group(0) not in found:
                 found.append(m.group(0))
                 if len(found) == MAX_HITS:
