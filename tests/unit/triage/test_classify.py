@@ -134,6 +134,10 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("SEPA?", "can donors pay by bank transfer or only card?", "question"),
         ("Kündigung", "Wie können wir das Abo zum 31.12. kündigen und bekommen wir Geld zurück?", "question"),
         ("2FA", "j'ai changé de téléphone comment je fais pour récupérer mon compte", "question"),
+        ("Archiver", "Le bouton Supprimer est grisé. D'accord, mais comment on archive ?", "question"),
+        ("Rechnung", "Ich kann die Rechnung für Mai nicht finden. Wo liegt die?", "question"),
+        ("Reviews", "would love if students could leave a short video review", "feature_request"),
+        ("Hostelworld?", "Could the channel manager support Hostelworld? I update it by hand.", "feature_request"),
     ],
 )
 def test_customers_words_decide_the_kind(title, description, expected):
@@ -167,6 +171,12 @@ def test_customers_words_decide_the_kind(title, description, expected):
         ("Rechnung", "Wir brauchen eine neue Rechnung, die Summe ist falsch."),
         ("Plantage", "L'application plante au démarrage. Une réponse rapide serait bien."),
         ("Pourrait-on avoir une réponse ?", "L'application plante depuis hier."),
+        # asking how, or asking for a fix, while telling what went wrong
+        ("invite", "how do i invite my colleague?? I pressed invite twice but she dont get any email"),
+        ("Prices", "The app said 0.39, my receipt says 0.59. Which one is right?? I paid the higher one."),
+        ("Devices", "Since we connected Jamf every laptop is coming double. Can be fixed?"),
+        ("Re: rates not updating", "It persists. Expedia still shows last week's rates. Separate question: is there a way to bulk-edit?"),
+        ("Einladung", "Wie lade ich meine Kollegin ein? Sie bekommt keine E-Mail, auch nicht im Spam."),
     ],
 )
 def test_bug_reports_are_not_read_as_questions_or_wishes(title, description):
