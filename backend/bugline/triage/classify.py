@@ -92,8 +92,8 @@ _GREETING = re.compile(
 # What customers put before the question itself ("Hi, quick question - how do I ...").
 _LEAD_IN = re.compile(
     r"^(?:(?:hi|hello|hey|so|ok|okay|also|and|but|btw|by the way|quick question|quick one|one more question|"
-    r"question|hallo|kurze frage|frage|aber|und|bonjour|salut|petite question|question rapide|d['\u2019]accord|"
-    r"mais|et)\b[\s,:;!.\u2013\u2014-]*)+"
+    r"question|hallo|kurze frage|frage|aber|und|bonjour|salut|petite question|question rapide|"
+    r"d['\u2019]accord|mais|et)\b[\s,:;!.\u2013\u2014-]*)+"
 )
 
 

@@ -137,7 +137,11 @@ def test_a_report_with_no_words_is_a_bug_by_default():
         ("Archiver", "Le bouton Supprimer est grisé. D'accord, mais comment on archive ?", "question"),
         ("Rechnung", "Ich kann die Rechnung für Mai nicht finden. Wo liegt die?", "question"),
         ("Reviews", "would love if students could leave a short video review", "feature_request"),
-        ("Hostelworld?", "Could the channel manager support Hostelworld? I update it by hand.", "feature_request"),
+        (
+            "Hostelworld?",
+            "Could the channel manager support Hostelworld? I update it by hand.",
+            "feature_request",
+        ),
     ],
 )
 def test_customers_words_decide_the_kind(title, description, expected):
@@ -175,7 +179,10 @@ def test_customers_words_decide_the_kind(title, description, expected):
         ("invite", "how do i invite my colleague?? I pressed invite twice but she dont get any email"),
         ("Prices", "The app said 0.39, my receipt says 0.59. Which one is right?? I paid the higher one."),
         ("Devices", "Since we connected Jamf every laptop is coming double. Can be fixed?"),
-        ("Re: rates not updating", "It persists. Expedia still shows last week's rates. Separate question: is there a way to bulk-edit?"),
+        (
+            "Re: rates not updating",
+            "It persists. Expedia still shows last week's rates. Separate question: is there a way to bulk-edit?",
+        ),
         ("Einladung", "Wie lade ich meine Kollegin ein? Sie bekommt keine E-Mail, auch nicht im Spam."),
     ],
 )
