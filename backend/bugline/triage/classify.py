@@ -67,7 +67,7 @@ class Asking:
         """``asked``: the question family's phrases; a sentence they already counted is not
         counted again (one "How do I ...?" is one question, not two)."""
         found: list[str] = []
-        sentences = (_LEAD_IN.sub("", s.strip()) for s in _SENTENCE_END.split(text))
+        sentences = (_CONDITION.sub("", _LEAD_IN.sub("", s.strip())) for s in _SENTENCE_END.split(text))
         for sentence in islice((s for s in sentences if s and not _GREETING.fullmatch(s)), self.lead):
             marked = sentence.endswith("?")
             if not (marked or title) or (asked is not None and asked.search(sentence)):
@@ -89,6 +89,9 @@ _GREETING = re.compile(
     r"(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|hallo|guten (?:tag|morgen)|sehr geehrte|liebe|"
     r"bonjour|bonsoir|salut|madame|monsieur)\b(?:[ ,]+[\w.'&-]+){0,3}\s*[,.!:]?"
 )
+# A condition before the question ("If I downgrade, will I lose my data?", "Before we buy: is
+# there a trial?"): the question is what follows it.
+_CONDITION = re.compile(r"^(?:if|before|once|wenn|falls|bevor|si|avant)\b[^,:?]{0,80}[,:]\s*")
 # What customers put before the question itself ("Hi, quick question - how do I ...").
 _LEAD_IN = re.compile(
     r"^(?:(?:hi|hello|hey|so|ok|okay|also|and|but|btw|by the way|quick question|quick one|one more question|"
@@ -210,22 +213,40 @@ def classify(
     # out before failure words are counted: it is not a failure either.
     asked = rules.kinds["question"].by_language[lang]
     denial = rules.not_failure[lang]
+
+    def cut(text: str) -> str:
+        for phrases in (asked, denial):
+            if phrases is not None:
+                text = phrases.sub(" ", text)
+        return text
+
+    # In one sentence a failure outweighs a wish: "Would love it if the app didn't log me out",
+    # "any plans to fix the crash?" complain. A wish in a sentence of its own still counts.
+    failure = rules.kinds["bug"].by_language[lang]
+    wish = rules.kinds["feature_request"].by_language[lang]
+    wished = (title, body)
+    if wish.search(title) or wish.search(body):  # most reports wish nothing: no sentence to read
+        wished = (
+            title if not failure.search(cut(title)) else "",
+            "\n".join(
+                s for s in _SENTENCE_END.split(body) if not (wish.search(s) and failure.search(cut(s)))
+            ),
+        )
+    # A title that asks ("Payment error?", "Is the server down?") doubts what it names: the body
+    # decides, and its question opener does not count either when it names a failure.
+    doubt = title.rstrip().endswith("?")
+    doubted = doubt and bool(failure.search(cut(title)))
     for name, family in rules.kinds.items():
-        t, b = (title, body)
-        if name == "bug":
-            for cut in (asked, denial):
-                if cut is not None:
-                    t, b = cut.sub(" ", t), cut.sub(" ", b)
+        t, b = {"bug": (cut(title), cut(body)), "feature_request": wished}.get(name, (title, body))
         in_title, words_t = family.points(t, lang)
         in_body, words_b = family.points(b, lang)
-        # A title that asks ("Payment error?") doubts the failure it names: the body decides.
-        doubt = name == "bug" and title.rstrip().endswith("?")
-        points[name] = in_title * (0 if doubt else rules.title_factor) + in_body
-        found[name] = list(dict.fromkeys(([] if doubt else words_t) + words_b))
+        skip = (name == "bug" and doubt) or (name == "question" and doubted)
+        points[name] = in_title * (0 if skip else rules.title_factor) + in_body
+        found[name] = list(dict.fromkeys(([] if skip else words_t) + words_b))
     # Questions are read in the customer's own words, not in the error text they pasted
     # ("Export could not be completed. Do you want to try again?").
     own = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS if f != "error_text").lower()
-    asked_t, asks_t = rules.asking.points(title, lang, title=True, asked=asked)
+    asked_t, asks_t = (0.0, []) if doubted else rules.asking.points(title, lang, title=True, asked=asked)
     asked_b, asks_b = rules.asking.points(own, lang, title=False, asked=asked)
     points["question"] += asked_t + asked_b
     found["question"] = list(dict.fromkeys(found["question"] + asks_t + asks_b))
@@ -310,6 +331,6 @@ def _maybe_words(where: str) -> Callable[[list[str]], re.Pattern[str] | None]:
 def _compile(patterns: list[str], where: str, *, word: bool) -> re.Pattern[str]:
     body = "|".join(f"(?:{p})" for p in patterns)
     try:
-        return re.compile(rf"(?<![\w-])(?:{body})(?![\w])" if word else body)
+        return re.compile(rf"(?<![\w-])(?=[\w\u2018\u2019\"'])(?:{body})(?![\w])" if word else body)
     except re.error as e:
         raise RulesError(f"classification.{where} has an invalid pattern: {e}") from e
