@@ -224,10 +224,11 @@ def classify(
     # "any plans to fix the crash?" complain. A wish in a sentence of its own still counts.
     failure = rules.kinds["bug"].by_language[lang]
     wish = rules.kinds["feature_request"].by_language[lang]
+    told = (cut(title), cut(body))  # what the failure words are counted in
     wished = (title, body)
     if wish.search(title) or wish.search(body):  # most reports wish nothing: no sentence to read
         wished = (
-            title if not failure.search(cut(title)) else "",
+            title if not failure.search(told[0]) else "",
             "\n".join(
                 s for s in _SENTENCE_END.split(body) if not (wish.search(s) and failure.search(cut(s)))
             ),
@@ -235,9 +236,9 @@ def classify(
     # A title that asks ("Payment error?", "Is the server down?") doubts what it names: the body
     # decides, and its question opener does not count either when it names a failure.
     doubt = title.rstrip().endswith("?")
-    doubted = doubt and bool(failure.search(cut(title)))
+    doubted = doubt and bool(failure.search(told[0]))
     for name, family in rules.kinds.items():
-        t, b = {"bug": (cut(title), cut(body)), "feature_request": wished}.get(name, (title, body))
+        t, b = {"bug": told, "feature_request": wished}.get(name, (title, body))
         in_title, words_t = family.points(t, lang)
         in_body, words_b = family.points(b, lang)
         skip = (name == "bug" and doubt) or (name == "question" and doubted)
