@@ -15,6 +15,9 @@ must act (a category word that is not the topic does not count: "the font on the
 page is tiny" is ui only). About a third are hard cases on purpose (wishes in failure
 words, questions about payments, bugs asked as questions, "I can't find X").
 
+What each helper was told is in ``probes/classify/BRIEF.md``: a new set written from it and scored
+once is the honest measure of the next change.
+
 It is a probe, not a benchmark: the labels are one labeller's per set, and the rules of
 2026-11-25 were written from all four sets' misses, so the engine's rows are in-sample. Each
 of the second, third and fourth sets was scored once before its misses were read; those held-out
