@@ -182,12 +182,12 @@ class ClassificationRules:
                 language.by_language(
                     openers,
                     language.extras(asking, "classification.kind.asking"),
-                    lambda alternatives: _compile(alternatives, "kind.asking.openers", word=True),
+                    _words("kind.asking", "openers"),
                 ),
                 language.by_language(
                     _strings(unmarked.get("patterns"), "kind.asking.unmarked.patterns", allow_empty=False),
                     language.extras(unmarked, "classification.kind.asking.unmarked"),
-                    lambda alternatives: _compile(alternatives, "kind.asking.unmarked.patterns", word=True),
+                    _words("kind.asking.unmarked"),
                 ),
             ),
             not_failure=language.by_language(
@@ -205,7 +205,8 @@ def classify(
     """The report's kind and categories. ``written``: its language, when the caller knows it."""
     cap = rules.max_chars
     title = report.title[:cap].lower()
-    body = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS).lower()
+    fields = {f: getattr(report, f)[:cap].lower() for f in _BODY_FIELDS}
+    body = "\n".join(fields.values())
     lang = language.for_rules(report.texts(), report.locale) if written is None else written
     points: dict[Kind, float] = {}
     found: dict[Kind, list[str]] = {}
@@ -246,7 +247,7 @@ def classify(
         found[name] = list(dict.fromkeys(([] if skip else words_t) + words_b))
     # Questions are read in the customer's own words, not in the error text they pasted
     # ("Export could not be completed. Do you want to try again?").
-    own = "\n".join(getattr(report, f)[:cap] for f in _BODY_FIELDS if f != "error_text").lower()
+    own = "\n".join(text for f, text in fields.items() if f != "error_text")
     asked_t, asks_t = (0.0, []) if doubted else rules.asking.points(title, lang, title=True, asked=asked)
     asked_b, asks_b = rules.asking.points(own, lang, title=False, asked=asked)
     points["question"] += asked_t + asked_b
@@ -319,8 +320,8 @@ def _strings(value: Any, where: str, *, allow_empty: bool) -> list[str]:
     return value
 
 
-def _words(where: str) -> Callable[[list[str]], re.Pattern[str]]:
-    return lambda alternatives: _compile(alternatives, f"{where}.patterns", word=True)
+def _words(where: str, key: str = "patterns") -> Callable[[list[str]], re.Pattern[str]]:
+    return lambda alternatives: _compile(alternatives, f"{where}.{key}", word=True)
 
 
 def _maybe_words(where: str) -> Callable[[list[str]], re.Pattern[str] | None]:
