@@ -37,6 +37,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.eval.completeness import metrics
+
 PROBES = Path(__file__).with_name("probes") / "classify"
 KINDS = ("bug", "feature_request", "question")
 ENGINE = "engine (`bugline triage`), rules written from these misses"
@@ -113,14 +115,17 @@ def tfidf_baseline(data: list[dict[str, Any]]) -> list[tuple[str, set[str]]]:
     from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
     from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
 
+    def model() -> Any:
+        return make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+            LogisticRegression(class_weight="balanced"),
+        )
+
     texts = [_text(r) for r in data]
     kinds = [r["label"]["kind"] for r in data]
     out: list[tuple[str, set[str]]] = [("bug", set()) for _ in data]
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, kinds):
-        kind_model = make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-            LogisticRegression(class_weight="balanced"),
-        )
+        kind_model = model()
         kind_model.fit([texts[i] for i in train], [kinds[i] for i in train])
         predicted = kind_model.predict([texts[i] for i in test])
         for i, k in zip(test, predicted, strict=True):
@@ -129,55 +134,41 @@ def tfidf_baseline(data: list[dict[str, Any]]) -> list[tuple[str, set[str]]]:
             ys = [cat in data[i]["label"]["categories"] for i in train]
             if len(set(ys)) < 2:
                 continue
-            model = make_pipeline(
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                LogisticRegression(class_weight="balanced"),
-            )
-            model.fit([texts[i] for i in train], ys)
-            for i, yes in zip(test, model.predict([texts[i] for i in test]), strict=True):
+            cat_model = model()
+            cat_model.fit([texts[i] for i in train], ys)
+            for i, yes in zip(test, cat_model.predict([texts[i] for i in test]), strict=True):
                 if yes:
                     out[i][1].add(cat)
     return out
 
 
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-
 def _kind_scores(
     gold: Sequence[str], said: Sequence[str]
 ) -> tuple[float, float, dict[str, tuple[float, float]]]:
-    per: dict[str, tuple[float, float]] = {}
-    f1s = []
-    for k in KINDS:
-        tp = sum(g == k and s == k for g, s in zip(gold, said, strict=True))
-        fp = sum(g != k and s == k for g, s in zip(gold, said, strict=True))
-        fn = sum(g == k and s != k for g, s in zip(gold, said, strict=True))
-        p, r, f = _prf(tp, fp, fn)
-        per[k] = (p, r)
-        f1s.append(f)
+    """Accuracy, macro-F1, and per kind precision / recall (each kind one-against-the-rest)."""
+    per = {k: metrics([g == k for g in gold], [s == k for s in said]) for k in KINDS}
     accuracy = sum(g == s for g, s in zip(gold, said, strict=True)) / len(gold)
-    return accuracy, sum(f1s) / len(f1s), per
+    return (
+        accuracy,
+        sum(m["f1"] for m in per.values()) / len(per),
+        {k: (m["p"], m["r"]) for k, m in per.items()},
+    )
 
 
 def _category_scores(
     gold: Sequence[set[str]], said: Sequence[set[str]]
 ) -> tuple[float, float, float, dict[str, tuple[float, float, float]]]:
-    """Micro-F1, macro-F1, exact-set share, and per category precision / recall / F1."""
-    per: dict[str, tuple[float, float, float]] = {}
-    totals = [0, 0, 0]
-    for c in CATEGORIES:
-        tp = sum(c in g and c in s for g, s in zip(gold, said, strict=True))
-        fp = sum(c not in g and c in s for g, s in zip(gold, said, strict=True))
-        fn = sum(c in g and c not in s for g, s in zip(gold, said, strict=True))
-        per[c] = _prf(tp, fp, fn)
-        totals = [totals[0] + tp, totals[1] + fp, totals[2] + fn]
-    micro = _prf(*totals)[2]
-    macro = sum(f for _, _, f in per.values()) / len(per)
+    """Micro-F1 (over every message and category), macro-F1, exact-set share, and per
+    category precision / recall / F1."""
+    per = {c: metrics([c in g for g in gold], [c in s for s in said]) for c in CATEGORIES}
+    micro = metrics([c in g for g in gold for c in CATEGORIES], [c in s for s in said for c in CATEGORIES])
     exact = sum(g == s for g, s in zip(gold, said, strict=True)) / len(gold)
-    return micro, macro, exact, per
+    return (
+        micro["f1"],
+        sum(m["f1"] for m in per.values()) / len(per),
+        exact,
+        {c: (m["p"], m["r"], m["f1"]) for c, m in per.items()},
+    )
 
 
 def report(shared: Path, verdicts: dict[str, dict[str, Any]]) -> str:
