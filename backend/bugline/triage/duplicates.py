@@ -686,12 +686,13 @@ def _outage(report: TriageInput, rules: DuplicateRules) -> tuple[str, ...]:
     window = int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() // OUTAGE_WINDOW_SECONDS)
     if window < 0:
         return ()  # before 1970: a clock no server has
+    page = site.host_of(report.page_url)
     hosts: list[str] = []
     for req in report.network[:MAX_REQUESTS]:
-        if req.status not in rules.outage_statuses or not site.own(req.url, report.page_url):
+        if req.status not in rules.outage_statuses:
             continue
         host = site.host_of(req.url)
-        if host not in hosts:
+        if site.same(host, page) and host not in hosts:
             hosts.append(host)
     return tuple(f"{h}@{window}" for h in hosts[:3])
 

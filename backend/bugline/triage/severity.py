@@ -20,7 +20,7 @@ from bugline.triage import duplicates, language, site
 from bugline.triage import model as text_model
 from bugline.triage.defaultfile import read_defaults
 from bugline.triage.errors import RulesError
-from bugline.triage.report import TEXT_FIELDS, GroupStats, TriageInput
+from bugline.triage.report import TEXT_FIELDS, FailedRequest, GroupStats, TriageInput
 from bugline.triage.result import Level, Severity
 
 
@@ -259,11 +259,12 @@ def _context(report: TriageInput, rules: SeverityRules) -> list[tuple[float, str
         out.append((points, f"{n} console error{'s' if n != 1 else ''} captured", False))
     # No response at all is the app's only if the request was to its own site: an ad blocker
     # stops analytics beacons the same way (status 0).
-    failed = [
-        r
-        for r in report.network[:200]
-        if r.status >= 500 or (r.status == 0 and site.own(r.url, report.page_url))
-    ]
+    page = site.host_of(report.page_url)
+
+    def own(r: FailedRequest) -> bool:
+        return site.same(site.host_of(r.url), page)
+
+    failed = [r for r in report.network[:200] if r.status >= 500 or (r.status == 0 and own(r))]
     if failed and rules.server_error:
         n = len(failed)
         points = min(rules.max_server_points, rules.server_error * n)
@@ -272,7 +273,7 @@ def _context(report: TriageInput, rules: SeverityRules) -> list[tuple[float, str
         down = {
             (r.method.upper()[:10], duplicates.route_pattern(r.url))
             for r in failed
-            if r.status in site.DOWN_STATUSES and site.own(r.url, report.page_url)
+            if r.status in site.DOWN_STATUSES and (r.status == 0 or own(r))  # status 0: own already
         }
         out.append((points, f"{n} request{'s' if n != 1 else ''} failed on the server", len(down) > 1))
     return out

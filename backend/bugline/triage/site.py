@@ -37,7 +37,7 @@ def site_of(host: str) -> str:
     return ".".join(labels[-2:])
 
 
-def own(url: str | None, page_url: str | None) -> bool:
-    """Whether ``url`` is a request to the page's own site (False when either is unknown)."""
-    host, page = host_of(url), host_of(page_url)
+def same(host: str, page: str) -> bool:
+    """Whether a request's host is on the page's own site (False when either is unknown).
+    Both are ``host_of`` results: a caller reads the page's host once for all its requests."""
     return bool(host and page) and (host == page or site_of(host) == site_of(page))
